@@ -6,9 +6,10 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from assistant.errors import KnowledgeError
 from assistant.vocabulary import CardKind, Need, Profile, Stage, StructureKind
@@ -59,7 +60,8 @@ class Card(BaseModel):
     sources: list[CardSource] = Field(min_length=1)
     structures: list[str] = Field(default_factory=list)  # ids in the structure directory
     related: list[str] = Field(default_factory=list)  # ids of other cards
-    keywords: list[str] = Field(default_factory=list)
+    # YAML reads `2018` as a number; a keyword is always text.
+    keywords: list[Annotated[str, BeforeValidator(str)]] = Field(default_factory=list)
     updated: dt.date
     body: str
     path: str = ""  # relative path, filled by the loader

@@ -1,12 +1,12 @@
 """All of Aiguillage's exceptions, in one place.
 
-    AiguillageError
-    ├── KnowledgeError          a card or directory file cannot be read or is invalid
-    ├── IndexNotBuiltError      the search index is missing: run `aiguillage index`
-    ├── TerritoryDataError      the shipped territory file is missing or corrupt
-    ├── DiagnosticScriptError   the diagnostic YAML is invalid
-    ├── ScenarioError           a scenario file is invalid
-    └── SessionNotFoundError    no session with that id (or it was erased / purged)
+AiguillageError
+├── KnowledgeError          a card or directory file cannot be read or is invalid
+├── IndexNotBuiltError      the search index is missing: run `aiguillage index`
+├── TerritoryDataError      the shipped territory file is missing or corrupt
+├── DiagnosticScriptError   the diagnostic YAML is invalid
+├── ScenarioError           a scenario file is invalid
+└── SessionNotFoundError    no session with that id (or it was erased / purged)
 """
 
 from __future__ import annotations

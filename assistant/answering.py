@@ -1,0 +1,158 @@
+"""Grounded answers to free questions: retrieve, decide if it is relevant, compose, cite."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from assistant.cards import Card
+from assistant.composer import Composer
+from assistant.retrieval import Hit, Retriever, SearchFilter
+from assistant.settings import Settings
+from assistant.text import sentences, terms
+
+MAX_SENTENCES = 3
+MAX_SOURCE_CARDS = 3
+SECOND_CARD_RATIO = 0.85  # a second card is quoted only if it is nearly as good as the first
+
+
+class SourceRef(BaseModel):
+    """A card an answer relies on, as shown to users and returned by the API."""
+
+    id: str
+    title: str
+    kind: str
+    origin: str  # human-readable: the document (and section) or the page the card comes from
+    documents: list[str]
+    urls: list[str]
+
+
+class Answer(BaseModel):
+    answer: str
+    sources: list[SourceRef]
+    declined: bool
+    confidence: float
+
+
+class RelevancePolicy(BaseModel):
+    """When the best passage is good enough to answer from. Calibrated by scripts/evaluate.py."""
+
+    strong_similarity: float
+    min_similarity: float
+    min_term_coverage: float
+
+    def accepts(self, hit: Hit) -> bool:
+        similarity = hit.dense_similarity or 0.0
+        if similarity >= self.strong_similarity:
+            return True
+        return similarity >= self.min_similarity and hit.term_coverage >= self.min_term_coverage
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RelevancePolicy:
+        return cls(
+            strong_similarity=settings.strong_dense_similarity,
+            min_similarity=settings.min_dense_similarity,
+            min_term_coverage=settings.min_term_coverage,
+        )
+
+
+def source_ref(card: Card) -> SourceRef:
+    origins = []
+    for source in card.sources:
+        label = source.title
+        if source.section:
+            label += f", « {source.section} »"
+        if source.url and source.seen:
+            label += f" (page consultée le {source.seen:%d/%m/%Y})"
+        origins.append(label)
+    return SourceRef(
+        id=card.id,
+        title=card.title,
+        kind=card.kind,
+        origin=" ; ".join(origins),
+        documents=[s.document for s in card.sources if s.document],
+        urls=[s.url for s in card.sources if s.url],
+    )
+
+
+def _clean(sentence: str) -> str:
+    return re.sub(r"\*\*|__", "", sentence).strip()
+
+
+class Answerer:
+    """Answers a question from the cards only; declines when nothing is relevant enough."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        cards: dict[str, Card],
+        composer: Composer,
+        policy: RelevancePolicy,
+    ) -> None:
+        self.retriever = retriever
+        self.cards = cards
+        self.composer = composer
+        self.policy = policy
+
+    def relevant_hits(
+        self, question: str, search_filter: SearchFilter | None = None, k: int = 5
+    ) -> list[Hit]:
+        hits = self.retriever.search(question, k=k, search_filter=search_filter)
+        if not hits or not self.policy.accepts(hits[0]):
+            return []
+        best = hits[0].score
+        kept = [hits[0]]
+        kept.extend(
+            h for h in hits[1:] if h.score >= best * SECOND_CARD_RATIO and self.policy.accepts(h)
+        )
+        return [h for h in kept if h.card_id in self.cards][:MAX_SOURCE_CARDS]
+
+    def answer(self, question: str, search_filter: SearchFilter | None = None) -> Answer:
+        hits = self.relevant_hits(question, search_filter)
+        if not hits:
+            return Answer(
+                answer=self.composer.render("decline.md.j2", question=question, contacts=[]),
+                sources=[],
+                declined=True,
+                confidence=0.0,
+            )
+        chosen = self.pick_sentences(question, [self.cards[h.card_id] for h in hits])
+        used_cards = sorted({card_rank for card_rank, _, _ in chosen})
+        numbering = {rank: n for n, rank in enumerate(used_cards, start=1)}
+        refs = [source_ref(self.cards[hits[rank].card_id]) for rank in used_cards]
+        text = self.composer.render(
+            "answer.md.j2",
+            sentences=[{"text": s, "ref": numbering[rank]} for rank, _, s in chosen],
+            sources=[{"n": i, "title": r.title, "origin": r.origin} for i, r in enumerate(refs, 1)],
+        )
+        return Answer(
+            answer=text,
+            sources=refs,
+            declined=False,
+            confidence=float(hits[0].dense_similarity or 0.0),
+        )
+
+    @staticmethod
+    def pick_sentences(question: str, cards: list[Card]) -> list[tuple[int, int, str]]:
+        """The sentences that answer best, as (card rank, position, text), in reading order.
+
+        Cards are written to lead with the answer, so a card's first sentence gets a bonus;
+        the rest is plain overlap of stemmed terms with the question.
+        """
+        wanted = set(terms(question))
+        scored: list[tuple[float, int, int, str]] = []
+        for rank, card in enumerate(cards):
+            for position, sentence in enumerate(sentences(card.body)):
+                text = _clean(sentence)
+                if len(text.split()) < 4:
+                    continue
+                overlap = len(wanted & set(terms(text)))
+                score = overlap + (0.8 if position == 0 else 0.0) - 0.6 * rank
+                if overlap or position == 0:
+                    scored.append((score, rank, position, text))
+        scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+        best = scored[:MAX_SENTENCES]
+        if best and all(rank != 0 for _, rank, _, _ in best):
+            best[-1] = next(s for s in scored if s[1] == 0)  # always quote the best card
+        return sorted(((r, p, t) for _, r, p, t in best), key=lambda item: (item[0], item[1]))

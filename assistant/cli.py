@@ -1,0 +1,154 @@
+"""The `aiguillage` command line (typer). Thin: parses options, calls the core, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from assistant.cards import load_cards
+from assistant.errors import AiguillageError
+from assistant.index import IndexBuilder, current_generation
+from assistant.index import Progress as ProgressSeam
+from assistant.runtime import Runtime
+from assistant.settings import REPO_ROOT, Settings
+from assistant.validation import validate_knowledge
+
+app = typer.Typer(
+    help="Aiguillage : l'assistant qui oriente les projets de l'ESS vers le bon accompagnement.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+knowledge_app = typer.Typer(help="Vérifier et explorer la base de connaissances.")
+app.add_typer(knowledge_app, name="knowledge")
+
+err = Console(stderr=True)
+
+
+class RichProgress(ProgressSeam):
+    """Adapts the index builder's progress seam to a rich progress bar on stderr."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: int | None = None
+
+    def start(self, total: int, description: str) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, visible=False)  # type: ignore[arg-type]
+        self._task = self._progress.add_task(description, total=total)  # type: ignore[assignment]
+
+    def advance(self, steps: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, steps)  # type: ignore[arg-type]
+
+
+def _fail(exc: AiguillageError) -> typer.Exit:
+    err.print(f"[red]Erreur :[/red] {exc}")
+    return typer.Exit(code=2)
+
+
+def build_index(runtime: Runtime, force: bool = False) -> None:
+    settings = runtime.settings
+    cards = load_cards(settings.cards_dir)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        report = IndexBuilder(settings.index_dir, runtime.embedder).build(
+            cards, RichProgress(bar), force=force
+        )
+    if not report.changed:
+        err.print(f"Index à jour ({report.chunks_total} passages, {len(cards)} fiches).")
+        return
+    err.print(
+        f"Index reconstruit : {len(report.added)} fiche(s) ajoutée(s), "
+        f"{len(report.updated)} modifiée(s), {len(report.removed)} supprimée(s) ; "
+        f"{report.chunks_embedded} passage(s) vectorisé(s) sur {report.chunks_total} "
+        f"en {report.seconds:.1f} s."
+    )
+
+
+def ensure_index(runtime: Runtime) -> None:
+    if current_generation(runtime.settings.index_dir) is None:
+        err.print("Première utilisation : construction de l'index de recherche…")
+        build_index(runtime)
+
+
+@app.command()
+def index(
+    force: Annotated[bool, typer.Option(help="Tout recalculer, sans rien réutiliser.")] = False,
+) -> None:
+    """Construire ou mettre à jour l'index de recherche (incrémental)."""
+    try:
+        build_index(Runtime(), force=force)
+    except AiguillageError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="La question, en français.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Une réponse JSON sur stdout.")] = False,
+) -> None:
+    """Poser une question et obtenir une réponse sourcée."""
+    if not question.strip():
+        err.print("[red]Erreur :[/red] la question est vide.")
+        raise typer.Exit(code=2)
+    runtime = Runtime()
+    try:
+        ensure_index(runtime)
+        answer = runtime.answerer.answer(question)
+    except AiguillageError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        payload = answer.model_dump(mode="json")
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(answer.answer + "\n")
+
+
+@knowledge_app.command("validate")
+def knowledge_validate(
+    strict: Annotated[
+        bool, typer.Option(help="Les avertissements comptent comme erreurs.")
+    ] = False,
+) -> None:
+    """Vérifier fiches et annuaire : schémas, doublons, références, dates, contacts."""
+    settings = Settings()
+    runtime = Runtime(settings)
+    territories = runtime.territories
+    report = validate_knowledge(
+        settings.knowledge_dir,
+        sources_dir=REPO_ROOT.parent / "shared" / "sources",
+        known_departements=set(territories.departements),
+        known_regions=set(territories.regions),
+        stale_after_days=settings.stale_after_days,
+    )
+    for problem in report.problems:
+        colour = "red" if problem.level == "error" else "yellow"
+        err.print(
+            f"[{colour}]{problem.level.upper()}[/{colour}] {problem.where}: {problem.message}",
+            highlight=False,
+        )
+    failed = bool(report.errors) or (strict and bool(report.warnings))
+    summary = (
+        f"{report.cards} fiches, {report.structures} structures : "
+        f"{len(report.errors)} erreur(s), {len(report.warnings)} avertissement(s)."
+    )
+    err.print(f"[{'red' if failed else 'green'}]{summary}[/]")
+    raise typer.Exit(code=1 if failed else 0)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,60 @@
+"""Wires settings to the parts they configure, each built once and only when first needed.
+
+Connectors and the CLI ask a `Runtime` for what they need; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from assistant.answering import Answerer, RelevancePolicy
+from assistant.cards import Card, load_cards
+from assistant.composer import Composer
+from assistant.directory import Structure, load_directory
+from assistant.embeddings import E5Embedder, Embedder
+from assistant.retrieval import Retriever
+from assistant.settings import Settings
+from assistant.territory import TerritoryIndex, load_territories
+
+
+class Runtime:
+    """The assembled assistant for one settings object."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or Settings()
+        self._embedder = embedder
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return self._embedder or E5Embedder()
+
+    @cached_property
+    def cards(self) -> dict[str, Card]:
+        return {card.id: card for card in load_cards(self.settings.cards_dir)}
+
+    @cached_property
+    def structures(self) -> dict[str, Structure]:
+        return {s.id: s for s in load_directory(self.settings.structures_dir)}
+
+    @cached_property
+    def composer(self) -> Composer:
+        return Composer(self.settings.prompts_dir)
+
+    @cached_property
+    def territories(self) -> TerritoryIndex:
+        return load_territories(self.settings.territories_dir / "territories.json.gz")
+
+    @property
+    def retriever(self) -> Retriever:
+        """The live index; reopened when `aiguillage index` has swapped in a new generation."""
+        current = self.__dict__.get("_retriever")
+        if current is None or not current.is_current(self.settings.index_dir):
+            current = Retriever.open(self.settings.index_dir, self.embedder, self.settings.rrf_k)
+            self.__dict__["_retriever"] = current
+        return current
+
+    @property
+    def answerer(self) -> Answerer:
+        return Answerer(
+            self.retriever, self.cards, self.composer, RelevancePolicy.from_settings(self.settings)
+        )

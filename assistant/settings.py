@@ -1,0 +1,76 @@
+"""One settings object, read from the environment (`AIGUILLAGE_*`) and nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of Aiguillage. Paths default to the repository's own data."""
+
+    model_config = SettingsConfigDict(env_prefix="AIGUILLAGE_", extra="ignore")
+
+    # Data written by curators (read-only at run time).
+    knowledge_dir: Path = REPO_ROOT / "knowledge"
+    prompts_dir: Path = REPO_ROOT / "prompts"
+    # Data written by the program: the index, the session database.
+    data_dir: Path = REPO_ROOT / "var"
+
+    # Retrieval.
+    retrieval_top_k: int = Field(default=5, ge=1, le=50)
+    retrieval_candidates: int = Field(default=40, ge=5, le=500)
+    rrf_k: int = Field(default=60, ge=1)
+    # When to answer rather than decline (see RelevancePolicy; calibrated by evaluate.py):
+    # a very similar passage is enough, a fairly similar one must also share the question's terms.
+    strong_dense_similarity: float = 0.87
+    min_dense_similarity: float = 0.80
+    min_term_coverage: float = 0.5
+    stale_after_days: int = Field(default=730, ge=1)
+
+    # Sessions (SQLAlchemy URL; default: SQLite file in data_dir).
+    database_url: str | None = None
+    session_retention_days: int = Field(default=90, ge=1)
+
+    # Web.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_message_chars: int = Field(default=2000, ge=10)
+
+    # Telegram.
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_secret: SecretStr | None = None
+
+    # Optional LLM.
+    llm_provider: Literal["none", "openai-compatible", "ollama"] = "none"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=20.0, gt=0)
+    llm_max_tokens: int = Field(default=800, ge=16)
+
+    @property
+    def cards_dir(self) -> Path:
+        return self.knowledge_dir / "cards"
+
+    @property
+    def structures_dir(self) -> Path:
+        return self.knowledge_dir / "structures"
+
+    @property
+    def territories_dir(self) -> Path:
+        return self.knowledge_dir / "territories"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def sessions_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'sessions.sqlite3'}"

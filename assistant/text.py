@@ -1,0 +1,136 @@
+"""French text helpers shared by retrieval, diagnostic and composition.
+
+Accent folding uses Unidecode-free stdlib `unicodedata` (NFKD) because French only needs
+combining marks stripped; stemming uses PyStemmer's Snowball French stemmer, the same one
+bm25s is designed around.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_FRENCH
+
+_WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ0-9«\"(])")
+# Words that carry no meaning for retrieval on top of the standard French list: question
+# scaffolding and chat filler users put around what they ask.
+_EXTRA_STOPWORDS = {
+    "est",
+    "ce",
+    "que",
+    "qu",
+    "quoi",
+    "quel",
+    "quelle",
+    "quels",
+    "quelles",
+    "comment",
+    "pourquoi",
+    "combien",
+    "peut",
+    "peux",
+    "puis",
+    "faut",
+    "faire",
+    "fait",
+    "etre",
+    "avoir",
+    "bonjour",
+    "merci",
+    "svp",
+    "stp",
+    "alors",
+    "donc",
+    "aussi",
+    "tres",
+    "plus",
+    "moins",
+    "cette",
+    "cet",
+    "ces",
+    "sont",
+    "ont",
+    "dois",
+    "doit",
+    "veux",
+    "voudrais",
+    "aimerais",
+    "existe",
+    "il",
+    "y",
+    "a",
+    "l",
+    "d",
+    "j",
+    "n",
+    "s",
+    "t",
+    "m",
+    "c",
+    "quand",
+    "ou",
+    "si",
+    "tout",
+    "tous",
+    "toute",
+    "toutes",
+    "comme",
+    "sur",
+    "pour",
+    "par",
+    "dans",
+    "avec",
+    "sans",
+    "entre",
+    "chez",
+    "vers",
+    "sous",
+    "mon",
+    "ma",
+    "mes",
+    "notre",
+    "nos",
+    "votre",
+    "vos",
+}
+STOPWORDS: frozenset[str] = frozenset({w for w in (*STOPWORDS_FRENCH, *_EXTRA_STOPWORDS)})
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: 'Économie' -> 'economie'. Ligatures are expanded."""
+    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens, stop words kept."""
+    return _WORD.findall(fold(text))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("french")
+
+
+def terms(text: str) -> list[str]:
+    """Folded, stop-word-free, stemmed terms: the unit of lexical matching."""
+    kept = [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return list(_stemmer().stemWords(kept))
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences; Markdown list items and headings count as sentences."""
+    result: list[str] = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*[-*] )|\n(?=#)", text):
+        line = " ".join(block.split())
+        line = re.sub(r"^#+\s*", "", line)
+        line = re.sub(r"^[-*]\s+", "", line)
+        if not line:
+            continue
+        result.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
+    return result

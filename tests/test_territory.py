@@ -1,0 +1,252 @@
+"""Territory resolver, against the shipped knowledge/territories/territories.json.gz."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.territory import DEFAULT_PATH, TerritoryIndex, load_territories, normalize
+
+
+@pytest.fixture(scope="module")
+def ix() -> TerritoryIndex:
+    return load_territories(DEFAULT_PATH)
+
+
+def test_data_counts(ix: TerritoryIndex) -> None:
+    counts = ix.counts
+    assert counts["regions"] == 18
+    assert counts["departements"] == 101
+    assert counts["communes"] > 34_000
+    assert counts["former_communes"] > 2_500
+    assert DEFAULT_PATH.stat().st_size < 2_000_000
+
+
+def test_load_is_cached() -> None:
+    assert load_territories() is load_territories(DEFAULT_PATH)
+
+
+def test_normalize() -> None:
+    assert normalize("Saint-Étienne") == normalize("st etienne") == normalize("SAINT ETIENNE")
+    assert normalize("L’Haÿ-les-Roses") == "l hay les roses"
+
+
+@pytest.mark.parametrize(
+    ("text", "dep", "region", "commune"),
+    [
+        ("Guéret", "23", "75", "Guéret"),
+        ("gueret", "23", "75", "Guéret"),
+        ("GUERET", "23", "75", "Guéret"),
+        ("près de Guéret", "23", "75", "Guéret"),
+        ("à côté de Limoges", "87", "75", "Limoges"),
+        ("du côté de Limoges", "87", "75", "Limoges"),
+        ("Limoges", "87", "75", "Limoges"),
+        ("st flour", "15", "84", "Saint-Flour"),
+        ("Saint-Étienne", "42", "84", "Saint-Étienne"),
+        ("SAINT ETIENNE", "42", "84", "Saint-Étienne"),
+        ("Ajaccio", "2A", "94", "Ajaccio"),
+        ("Bastia", "2B", "94", "Bastia"),
+        ("Fort-de-France", "972", "02", "Fort-de-France"),
+        ("Mamoudzou", "976", "06", "Mamoudzou"),
+        ("au Mans", "72", "52", "Le Mans"),
+        ("Paris", "75", "11", "Paris"),
+        ("Paris 15e", "75", "11", "Paris"),
+        ("23096", "23", "75", "Guéret"),  # INSEE code
+        ("Saint-Denis (974)", "974", "04", "Saint-Denis"),
+    ],
+)
+def test_resolve_commune(
+    ix: TerritoryIndex, text: str, dep: str, region: str, commune: str
+) -> None:
+    res = ix.resolve(text)
+    assert res.status == "found", res
+    assert (res.departement, res.region, res.commune) == (dep, region, commune)
+
+
+def test_typo(ix: TerritoryIndex) -> None:
+    res = ix.resolve("Limoge")
+    assert (res.status, res.departement, res.commune, res.fuzzy) == ("found", "87", "Limoges", True)
+    assert ix.resolve("Clermont-Ferand").commune == "Clermont-Ferrand"
+
+
+def test_commune_deleguee(ix: TerritoryIndex) -> None:
+    # Blaudeix merged into Parsac (Creuse) as a commune déléguée.
+    res = ix.resolve("Blaudeix")
+    assert res.status == "found"
+    assert res.kind == "commune-deleguee"
+    assert (res.commune, res.commune_code, res.departement, res.region) == (
+        "Parsac",
+        "23149",
+        "23",
+        "75",
+    )
+
+
+def test_commune_associee(ix: TerritoryIndex) -> None:
+    res = ix.resolve("Cordieux")  # associated to Montluel (Ain)
+    assert (res.status, res.kind, res.departement) == ("found", "commune-associee", "01")
+
+
+def test_ambiguous_name(ix: TerritoryIndex) -> None:
+    res = ix.resolve("Saint-Denis")
+    assert res.status == "ambiguous"
+    deps = [c.departement for c in res.candidates]
+    assert {"93", "974"} <= set(deps)
+    pops = [c.population or 0 for c in res.candidates]
+    assert pops == sorted(pops, reverse=True)
+    assert res.departement is None
+    valence = ix.resolve("Valence")
+    assert valence.status == "ambiguous"
+    assert valence.candidates[0].departement == "26"
+
+
+def test_dominant_city_is_found(ix: TerritoryIndex) -> None:
+    res = ix.resolve("Le Port")  # Le Port (974, ~34 000) vs Le Port (09, ~170)
+    assert (res.status, res.departement) == ("found", "974")
+    assert len(res.candidates) == 2
+
+
+def test_postal_code_one_departement(ix: TerritoryIndex) -> None:
+    res = ix.resolve("23000")
+    assert (res.status, res.kind, res.departement, res.region) == ("found", "postal_code", "23", "75")
+    assert "Guéret" in [c.commune for c in res.candidates]
+    assert ix.resolve("75015").commune == "Paris"
+
+
+def test_postal_code_several_departements(ix: TerritoryIndex) -> None:
+    res = ix.resolve("01200")  # Valserhône (01) and Éloise (74)
+    assert res.status == "ambiguous"
+    assert {"01", "74"} <= {c.departement for c in res.candidates}
+
+
+@pytest.mark.parametrize(
+    ("text", "dep"),
+    [
+        ("23", "23"),
+        ("2A", "2A"),
+        ("2b", "2B"),
+        ("974", "974"),
+        ("dans le 23", "23"),
+        ("Creuse", "23"),
+        ("en Haute-Vienne", "87"),
+        ("Corse-du-Sud", "2A"),
+        ("Finistère", "29"),
+        ("Vienne", "86"),
+    ],
+)
+def test_resolve_departement(ix: TerritoryIndex, text: str, dep: str) -> None:
+    res = ix.resolve(text)
+    assert (res.status, res.kind, res.departement) == ("found", "departement", dep)
+
+
+def test_corsica_20_is_ambiguous(ix: TerritoryIndex) -> None:
+    res = ix.resolve("20")
+    assert res.status == "ambiguous"
+    assert [c.departement for c in res.candidates] == ["2A", "2B"]
+
+
+def test_town_beats_departement_after_a(ix: TerritoryIndex) -> None:
+    assert ix.resolve("à Vienne").departement == "38"
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "dep"),
+    [("Bretagne", "53", None), ("Nouvelle-Aquitaine", "75", None), ("PACA", "93", None),
+     ("Limousin", "75", None), ("La Réunion", "04", "974")],
+)
+def test_resolve_region(ix: TerritoryIndex, text: str, region: str, dep: str | None) -> None:
+    res = ix.resolve(text)
+    assert res.status == "found"
+    assert (res.region, res.departement) == (region, dep)
+
+
+@pytest.mark.parametrize("text", ["bonjour", "xyzzy", "ver de terre", "je ne sais pas", ""])
+def test_resolve_not_found(ix: TerritoryIndex, text: str) -> None:
+    assert ix.resolve(text).status == "not_found"
+
+
+def test_helpers(ix: TerritoryIndex) -> None:
+    assert ix.departement_name("23") == "Creuse"
+    assert ix.departement_name("2A") == "Corse-du-Sud"
+    assert ix.region_name("75") == "Nouvelle-Aquitaine"
+    assert ix.region_of("23") == "75"
+    assert ix.region_of("974") == "04"
+    assert ix.region_of("99") is None
+    assert ix.departements_of("94") == ["2A", "2B"]
+    assert "23" in ix.departements_of("75")
+    assert len(ix.departements_of("75")) == 12
+
+
+@pytest.mark.parametrize(
+    ("sentence", "dep", "commune"),
+    [
+        ("je préside une asso à Guéret, on a 4 salariés", "23", "Guéret"),
+        ("on est un collectif de voisins près de Saint-Flour", "15", "Saint-Flour"),
+        ("mon code postal est 23000", "23", None),
+        ("en Corse-du-Sud", "2A", None),
+        ("dans le Finistère", "29", None),
+        ("je suis à la Réunion", "974", None),
+        ("On est basés au Mans depuis 2019", "72", "Le Mans"),
+        ("je suis a limoges", "87", "Limoges"),
+        ("j'habite dans le 93", "93", None),
+        ("nous sommes à Saint-Denis à la Réunion", "974", "Saint-Denis"),
+        ("on cherche un local du côté de Bordeaux", "33", "Bordeaux"),
+        ("Notre association de Clermont-Ferrand emploie 3 personnes", "63", "Clermont-Ferrand"),
+        ("on monte une SCIC à Fort-de-France", "972", "Fort-de-France"),
+        ("on est une ressourcerie en Creuse", "23", None),
+        ("on est à Valence, dans la Drôme", "26", "Valence"),
+        ("notre tiers-lieu est à Blaudeix", "23", "Parsac"),
+        ("je vais à Tours la semaine prochaine", "37", "Tours"),
+        ("je suis à Limoge", "87", "Limoges"),
+    ],
+)
+def test_find_in_text(ix: TerritoryIndex, sentence: str, dep: str, commune: str | None) -> None:
+    res = ix.find_in_text(sentence)
+    assert res is not None, sentence
+    assert res.status == "found", res
+    assert res.departement == dep
+    assert res.commune == commune
+
+
+def test_find_in_text_region(ix: TerritoryIndex) -> None:
+    res = ix.find_in_text("on est une petite asso en Bretagne")
+    assert res is not None
+    assert (res.kind, res.region, res.departement) == ("region", "53", None)
+
+
+def test_find_in_text_ambiguous(ix: TerritoryIndex) -> None:
+    res = ix.find_in_text("notre asso est à Saint-Denis")
+    assert res is not None
+    assert res.status == "ambiguous"
+    assert {"93", "974"} <= {c.departement for c in res.candidates}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "j'ai besoin d'un local",
+        "on veut créer une scop",
+        "bonjour",
+        "je ne sais pas",
+        "ver de terre",
+        "on est en ligne",
+        "Le budget est de 35000 euros",
+        "on a 23 salariés",
+        "je suis à la réunion de demain",
+        "C'est en cours",
+        "Albert m'a dit de venir",
+        "Merci beaucoup",
+        "Plan de financement",
+        "je suis en train de monter un projet",
+        "Y a-t-il des aides ?",
+        "en mars 2024",
+        "du 12 au 15 mars",
+        "sur place ou à distance",
+        "on a un plan de trésorerie",
+        "mon association existe depuis 2015",
+        "Nous sommes 12 bénévoles",
+        "on cherche des fonds pour le projet",
+        "il faut passer par le maire",
+    ],
+)
+def test_find_in_text_no_place(ix: TerritoryIndex, sentence: str) -> None:
+    assert ix.find_in_text(sentence) is None
