@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from assistant.cards import load_cards
 from assistant.errors import AiguillageError
@@ -34,16 +41,16 @@ class RichProgress(ProgressSeam):
 
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
-        self._task: int | None = None
+        self._task: TaskID | None = None
 
     def start(self, total: int, description: str) -> None:
         if self._task is not None:
-            self._progress.update(self._task, visible=False)  # type: ignore[arg-type]
-        self._task = self._progress.add_task(description, total=total)  # type: ignore[assignment]
+            self._progress.update(self._task, visible=False)
+        self._task = self._progress.add_task(description, total=total)
 
     def advance(self, steps: int = 1) -> None:
         if self._task is not None:
-            self._progress.advance(self._task, steps)  # type: ignore[arg-type]
+            self._progress.advance(self._task, steps)
 
 
 def _fail(exc: AiguillageError) -> typer.Exit:
@@ -127,8 +134,8 @@ def knowledge_validate(
     report = validate_knowledge(
         settings.knowledge_dir,
         sources_dir=REPO_ROOT.parent / "shared" / "sources",
-        known_departements=set(territories.departements),
-        known_regions=set(territories.regions),
+        known_departements=set(territories.departement_codes),
+        known_regions=set(territories.region_codes),
         stale_after_days=settings.stale_after_days,
     )
     for problem in report.problems:

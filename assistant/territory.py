@@ -147,8 +147,43 @@ def normalize(text: str) -> str:
 
 # Words that name communes but mostly mean something else in a French sentence. Such a name
 # needs a capital letter (see the module docstring). Also the short grammatical words.
-COMMON_WORDS: frozenset[str] = frozenset(
-    ["a", "ai", "aide", "ais", "ait", "al", "alors", "ange", "anges", "angles", "anse", "appelle", "arbre", "arcs", "as", "aube", "aucun", "auge", "aussi", "autre", "avant", "avec", "avenir", "avion", "avoine", "avril", "bain", "bains", "bar", "barre", "barres", "baron", "bas", "beau", "belle", "besoin", "bien", "bois", "bon", "bonne", "bonnes", "bonnet", "bonjour", "bord", "bords", "bourg", "bout", "bras", "brie", "bu", "bus", "but", "ca", "cadre", "came", "camp", "campagne", "cannes", "car", "carre", "cave", "caves", "ce", "cela", "celle", "celles", "centre", "centres", "cercle", "cers", "ces", "chance", "change", "charge", "charme", "chasse", "chaud", "chaux", "chemin", "chene", "chez", "choisi", "choses", "chou", "choux", "ciel", "cite", "clair", "clefs", "clos", "coeur", "col", "colombe", "combe", "combes", "comme", "compas", "conte", "contes", "contre", "corps", "cote", "cotes", "coteau", "cour", "courant", "cours", "court", "courtes", "creche", "creuse", "croix", "cuve", "dame", "dames", "de", "degre", "demain", "demie", "des", "desert", "deux", "die", "don", "dons", "dos", "doux", "du", "durant", "eau", "eaux", "ecole", "elan", "en", "encore", "entre", "es", "est", "et", "etang", "etangs", "etat", "ete", "eu", "eve", "faux", "fay", "fer", "ferme", "fete", "feu", "fille", "fin", "fins", "fleurs", "foi", "foire", "fond", "fonds", "font", "force", "forge", "forges", "fort", "fosse", "fosses", "four", "fours", "frais", "francs", "france", "gare", "gens", "gland", "gorges", "grand", "grande", "grandes", "grands", "gras", "grave", "gros", "guerre", "hommes", "hopital", "ifs", "il", "ile", "iles", "ils", "job", "jour", "jours", "juif", "juin", "juillet", "jury", "la", "lac", "lacs", "lance", "landes", "le", "lent", "les", "lie", "lies", "lieu", "ligne", "lignes", "lime", "linge", "lire", "lis", "lisse", "lit", "loge", "loges", "loin", "loire", "long", "longue", "lot", "lu", "lune", "lys", "ma", "mai", "main", "maire", "maison", "mal", "manche", "mare", "marche", "marches", "mare", "mars", "mas", "me", "mer", "mere", "mes", "messe", "mi", "mine", "mines", "moi", "mon", "monde", "mont", "monte", "montagne", "monts", "mot", "motte", "moulin", "moyen", "mur", "mure", "murs", "ne", "neuf", "neuve", "ni", "noce", "nord", "notre", "nous", "noyer", "nuits", "oie", "on", "or", "orange", "ou", "oui", "our", "paix", "palais", "par", "parc", "parce", "parent", "paris", "pas", "passage", "pays", "pere", "petit", "petite", "pierre", "pin", "pins", "place", "places", "plaine", "plan", "plans", "plat", "plats", "plein", "pont", "ponts", "port", "porte", "portes", "pour", "pre", "pres", "prince", "pu", "puits", "pure", "py", "quartier", "quatre", "que", "qui", "reunion", "rien", "riche", "rive", "rives", "roche", "roches", "roi", "rond", "ronde", "rose", "rouge", "route", "routes", "rue", "sa", "sables", "sac", "saint", "sainte", "salle", "salles", "salon", "sans", "saules", "sec", "sel", "sens", "sept", "serre", "si", "simple", "soi", "soir", "soleil", "son", "sont", "sous", "source", "sources", "sud", "suisse", "sur", "survie", "table", "tableau", "taille", "temple", "temps", "termes", "terre", "terres", "toi", "ton", "tour", "tours", "tout", "trait", "tres", "trois", "tu", "tulle", "un", "une", "union", "us", "val", "vals", "vent", "vents", "ver", "verger", "vers", "vert", "verte", "vie", "vieux", "vigne", "vignes", "ville", "villes", "vire", "voie", "vous", "vue", "y", "lutter", "survie", "marie", "nicole", "albert", "alex", "alix", "anais", "leon", "pierre", "romain", "rene", "remy", "yves", "gilles", "marin", "martin", "simon", "bernard", "robert", "lucie", "eloise", "blaise", "cyr", "denis", "laurent", "vincent", "thomas", "janvier", "fevrier", "aout", "septembre", "octobre", "novembre", "decembre", "local", "asso", "projet", "emploi", "salarie", "aller", "venir", "vienne", "oise", "somme", "cher", "aude", "ain", "var", "gard", "tarn", "nice", "grasse", "sees", "sens", "eure", "orne", "indre", "doubs", "landes"]
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+COMMON_WORDS: frozenset[str] = _words(
+    """
+    a ai aide ain ais ait al albert alex alix aller alors anais ange anges angles anse aout
+    appelle arbre arcs as asso aube aucun aude auge aussi autre avant avec avenir avion
+    avoine avril bain bains bar baron barre barres bas beau belle bernard besoin bien blaise
+    bois bon bonjour bonne bonnes bonnet bord bords bourg bout bras brie bu bus but ca cadre
+    came camp campagne cannes car carre cave caves ce cela celle celles centre centres
+    cercle cers ces chance change charge charme chasse chaud chaux chemin chene cher chez
+    choisi choses chou choux ciel cite clair clefs clos coeur col colombe combe combes comme
+    compas conte contes contre corps cote coteau cotes cour courant cours court courtes
+    creche creuse croix cuve cyr dame dames de decembre degre demain demie denis des desert
+    deux die don dons dos doubs doux du durant eau eaux ecole elan eloise emploi en encore
+    entre es est et etang etangs etat ete eu eure eve faux fay fer ferme fete feu fevrier
+    fille fin fins fleurs foi foire fond fonds font force forge forges fort fosse fosses
+    four fours frais france francs gard gare gens gilles gland gorges grand grande grandes
+    grands gras grasse grave gros guerre hommes hopital ifs il ile iles ils indre janvier
+    job jour jours juif juillet juin jury la lac lacs lance landes laurent le lent leon les
+    lie lies lieu ligne lignes lime linge lire lis lisse lit local loge loges loin loire
+    long longue lot lu lucie lune lutter lys ma mai main maire maison mal manche marche
+    marches mare marie marin mars martin mas me mer mere mes messe mi mine mines moi mon
+    monde mont montagne monte monts mot motte moulin moyen mur mure murs ne neuf neuve ni
+    nice nicole noce nord notre nous novembre noyer nuits octobre oie oise on or orange orne
+    ou oui our paix palais par parc parce parent paris pas passage pays pere petit petite
+    pierre pin pins place places plaine plan plans plat plats plein pont ponts port porte
+    portes pour pre pres prince projet pu puits pure py quartier quatre que qui remy rene
+    reunion riche rien rive rives robert roche roches roi romain rond ronde rose rouge route
+    routes rue sa sables sac saint sainte salarie salle salles salon sans saules sec sees
+    sel sens sept septembre serre si simon simple soi soir soleil somme son sont source
+    sources sous sud suisse sur survie table tableau taille tarn temple temps termes terre
+    terres thomas toi ton tour tours tout trait tres trois tu tulle un une union us val vals
+    var venir vent vents ver verger vers vert verte vie vienne vieux vigne vignes ville
+    villes vincent vire voie vous vue y yves
+    """
 )
 # Département names in COMMON_WORDS (Somme, Cher, Nord, Manche…) still need a capital in text.
 
@@ -402,6 +437,14 @@ class TerritoryIndex:
             "postal_codes": len(self._postal),
             "names": len(self._names),
         }
+
+    @property
+    def departement_codes(self) -> list[str]:
+        return sorted(self._departements)
+
+    @property
+    def region_codes(self) -> list[str]:
+        return sorted(self._regions)
 
     def departement_name(self, code: str) -> str | None:
         dep = self._departements.get(self._dep_code(code) or "")
@@ -789,7 +832,9 @@ class TerritoryIndex:
         out: list[_Mention] = []
         bare = r"|(?<![\w,.])" if lenient else ""  # "Saint-Denis 974" in resolve()
         pattern = re.compile(
-            r"(?:\bdans\s+l[ea]\s+" + bare + r"|\bdu\s+|\bd[ée]partement\s+(?:du\s+|n°\s*)?|\bdept\.?\s*|"
+            r"(?:\bdans\s+l[ea]\s+"
+            + bare
+            + r"|\bdu\s+|\bd[ée]partement\s+(?:du\s+|n°\s*)?|\bdept\.?\s*|"
             r"\bdpt\.?\s*|\bd[ée]p\.?\s+|\ben\s+|\(\s*)(\d{2,3}|2\s?[abAB])\b(?!\s*[\d/h:])",
             re.IGNORECASE,
         )
@@ -904,9 +949,8 @@ class TerritoryIndex:
         if alone or lenient:
             return True
         if strength >= 2:
-            if prep in ("en", "dans") and klass == "commune" and not capital:
-                return False
-            return True
+            # after "en"/"dans", a lowercase word is a département or region, not a commune
+            return not (prep in ("en", "dans") and klass == "commune" and not capital)
         if strength == 1:  # weak: "de", "du", "le"
             return capital
         # no preposition: a capitalised name, not just the first word of a sentence unless

@@ -19,6 +19,8 @@ Level = Literal["error", "warning"]
 
 # Contact details belong in the directory, where each one is tied to a source.
 _PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .-]?\d{2}){4}(?!\d)")
+# French short service numbers (e.g. 3949 for France Travail) are valid in the directory.
+_SHORT_NUMBER = re.compile(r"3\d{3}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 MIN_CARD_WORDS = 40
@@ -99,7 +101,7 @@ def validate_knowledge(
     stale_before = today - dt.timedelta(days=stale_after_days)
 
     for card in cards:
-        where = f"cards/{card.path}"
+        where = card.path
         for ref in card.structures:
             if ref not in structure_ids:
                 add("error", where, f"refers to unknown structure '{ref}'")
@@ -134,7 +136,7 @@ def validate_knowledge(
             add("error", where, f"updated date {card.updated} is in the future")
 
     for structure in structures:
-        where = f"structures/{structure.file} {structure.id}"
+        where = f"{structure.file} {structure.id}"
         for ref in structure.cards:
             if ref not in card_ids:
                 add("error", where, f"refers to unknown card '{ref}'")
@@ -151,7 +153,11 @@ def validate_knowledge(
             add("error", where, "contact details without a source")
         if contact.email and not _EMAIL.fullmatch(contact.email):
             add("error", where, f"e-mail '{contact.email}' is malformed")
-        if contact.phone and not _PHONE.search(contact.phone):
+        if (
+            contact.phone
+            and not _PHONE.search(contact.phone)
+            and not _SHORT_NUMBER.fullmatch(contact.phone)
+        ):
             add("error", where, f"phone '{contact.phone}' is not a French number")
         if contact.website and not contact.website.startswith(("http://", "https://")):
             add("error", where, f"website '{contact.website}' must start with http(s)://")

@@ -103,7 +103,9 @@ def build(package_dir: Path) -> dict[str, Any]:
         elif kind in ("commune-deleguee", "commune-associee"):
             parent = c["chefLieu"]
             if parent not in current:
-                print(f"warning: {c['nom']} ({c['code']}): parent {parent} unknown", file=sys.stderr)
+                print(
+                    f"warning: {c['nom']} ({c['code']}): parent {parent} unknown", file=sys.stderr
+                )
                 continue
             former.append([c["code"], c["nom"], parent, kind[8], c["departement"]])
         elif kind == "arrondissement-municipal":

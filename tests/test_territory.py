@@ -107,7 +107,12 @@ def test_dominant_city_is_found(ix: TerritoryIndex) -> None:
 
 def test_postal_code_one_departement(ix: TerritoryIndex) -> None:
     res = ix.resolve("23000")
-    assert (res.status, res.kind, res.departement, res.region) == ("found", "postal_code", "23", "75")
+    assert (res.status, res.kind, res.departement, res.region) == (
+        "found",
+        "postal_code",
+        "23",
+        "75",
+    )
     assert "Guéret" in [c.commune for c in res.candidates]
     assert ix.resolve("75015").commune == "Paris"
 
@@ -150,8 +155,13 @@ def test_town_beats_departement_after_a(ix: TerritoryIndex) -> None:
 
 @pytest.mark.parametrize(
     ("text", "region", "dep"),
-    [("Bretagne", "53", None), ("Nouvelle-Aquitaine", "75", None), ("PACA", "93", None),
-     ("Limousin", "75", None), ("La Réunion", "04", "974")],
+    [
+        ("Bretagne", "53", None),
+        ("Nouvelle-Aquitaine", "75", None),
+        ("PACA", "93", None),
+        ("Limousin", "75", None),
+        ("La Réunion", "04", "974"),
+    ],
 )
 def test_resolve_region(ix: TerritoryIndex, text: str, region: str, dep: str | None) -> None:
     res = ix.resolve(text)

@@ -1,0 +1,52 @@
+"""The diagnostic state: what the conversation has learned about the project so far."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from assistant.vocabulary import Need, Profile, Stage
+
+Context = Literal["rural", "qpv", "urbain", "outre-mer", "montagne"]
+
+
+class TerritoryCandidate(BaseModel):
+    """A commune the user may have meant, offered back when a name is ambiguous."""
+
+    commune: str
+    commune_code: str
+    departement: str
+    departement_name: str
+    region: str
+    population: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.commune} ({self.departement_name}, {self.departement})"
+
+
+class DiagnosticState(BaseModel):
+    """Slots of the diagnostic. `None` means not known yet; `unknown` lists slots the user
+    said they do not know, so they are not asked again."""
+
+    stage: Stage | None = None
+    profile: Profile | None = None
+    needs: list[Need] = Field(default_factory=list)
+    departement: str | None = None
+    region: str | None = None
+    commune: str | None = None
+    commune_code: str | None = None
+    sector: str | None = None
+    context: list[Context] = Field(default_factory=list)
+    summary: str | None = None
+    employees: int | None = None
+    speaking_for_client: bool = False  # an adviser describing someone else's project
+    unknown: list[str] = Field(default_factory=list)
+    territory_candidates: list[TerritoryCandidate] = Field(default_factory=list)
+    asked: list[str] = Field(default_factory=list)  # slots already asked, in order
+    last_question: str | None = None  # slot of the question awaiting an answer
+
+    def is_known(self, slot: str) -> bool:
+        value = getattr(self, slot, None)
+        return bool(value) or slot in self.unknown
