@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +23,7 @@ from assistant.errors import AiguillageError
 from assistant.index import IndexBuilder, current_generation
 from assistant.index import Progress as ProgressSeam
 from assistant.runtime import Runtime
+from assistant.scenarios import run_all
 from assistant.settings import REPO_ROOT, Settings
 from assistant.validation import validate_knowledge
 
@@ -151,6 +153,76 @@ def knowledge_validate(
     )
     err.print(f"[{'red' if failed else 'green'}]{summary}[/]")
     raise typer.Exit(code=1 if failed else 0)
+
+
+scenarios_app = typer.Typer(help="Rejouer des scénarios de diagnostic (fichiers YAML).")
+app.add_typer(scenarios_app, name="scenarios")
+
+
+@scenarios_app.command("run")
+def scenarios_run(
+    paths: Annotated[list[Path], typer.Argument(help="Fichiers .yaml ou dossiers.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Résultat JSON sur stdout.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Montrer les échanges.")] = False,
+) -> None:
+    """Rejouer des scénarios ; code de sortie 0 seulement si tous passent."""
+    runtime = Runtime()
+    try:
+        ensure_index(runtime)
+        report = run_all(runtime.engine, paths)
+    except AiguillageError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        payload = report.model_dump(mode="json")
+        for scenario in payload["scenarios"]:
+            scenario.pop("transcript", None)
+            scenario.pop("path", None)
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        out = Console()
+        for result in report.scenarios:
+            mark = "[green]OK[/green]  " if result.passed else "[red]ÉCHEC[/red]"
+            out.print(f"{mark} {result.name}  [dim]{result.path}[/dim]", highlight=False)
+            for failure in result.failures:
+                out.print(f"       - {failure}", highlight=False)
+            if verbose:
+                for said, reply in result.transcript:
+                    out.print(f"       > {said}\n       {reply[:400]}", highlight=False)
+        out.print(f"{report.passed} passed, {report.failed} failed")
+    raise typer.Exit(code=0 if report.failed == 0 else 1)
+
+
+@app.command()
+def chat() -> None:
+    """Tenir la conversation de diagnostic dans le terminal."""
+    runtime = Runtime()
+    try:
+        ensure_index(runtime)
+        conversation = runtime.conversation
+        session_id, turn = conversation.start()
+    except AiguillageError as exc:
+        raise _fail(exc) from exc
+    out = Console(highlight=False)
+    out.print(
+        "[dim]Tapez votre message ; un numéro choisit une réponse proposée ; "
+        "« fiche », « recommencer », « oubli » ; Ctrl-D pour quitter.[/dim]"
+    )
+    while True:
+        out.print(f"\n[bold]Aiguillage[/bold] : {turn.reply}")
+        for number, label in enumerate(turn.quick_replies, start=1):
+            out.print(f"  [cyan]{number}[/cyan]. {label}")
+        if turn.action == "forget":
+            return
+        if turn.action == "fiche":
+            out.print(conversation.fiche(session_id).markdown)
+        try:
+            text = input("\nVous : ")
+        except (EOFError, KeyboardInterrupt):
+            out.print("\nÀ bientôt !")
+            return
+        if text.strip().isdigit() and 1 <= int(text) <= len(turn.quick_replies):
+            text = turn.quick_replies[int(text) - 1]
+        turn = conversation.send(session_id, text)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -20,6 +20,15 @@ class Composer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        self._html_env = Environment(
+            loader=FileSystemLoader(str(prompts_dir)),
+            undefined=StrictUndefined,
+            autoescape=True,
+        )
+
+    def render_html(self, template: str, **context: Any) -> str:
+        """Render an HTML template with autoescaping: user and knowledge text is escaped."""
+        return self._html_env.get_template(template).render(**context)
 
     def render(self, template: str, **context: Any) -> str:
         text = self._env.get_template(template).render(**context)

@@ -10,9 +10,16 @@ from functools import cached_property
 from assistant.answering import Answerer, RelevancePolicy
 from assistant.cards import Card, load_cards
 from assistant.composer import Composer
+from assistant.conversation import Conversation
 from assistant.directory import Structure, load_directory
 from assistant.embeddings import E5Embedder, Embedder
+from assistant.engine import Engine
+from assistant.extraction import Extractor
+from assistant.fiche import FicheBuilder
+from assistant.orientation import NextSteps, Orientation
 from assistant.retrieval import Retriever
+from assistant.script import DiagnosticScript, load_script
+from assistant.sessions import SessionStore, open_store
 from assistant.settings import Settings
 from assistant.territory import TerritoryIndex, load_territories
 
@@ -57,4 +64,42 @@ class Runtime:
     def answerer(self) -> Answerer:
         return Answerer(
             self.retriever, self.cards, self.composer, RelevancePolicy.from_settings(self.settings)
+        )
+
+    @cached_property
+    def script(self) -> DiagnosticScript:
+        return load_script(self.settings.knowledge_dir / "diagnostic" / "script.yaml")
+
+    @cached_property
+    def orientation(self) -> Orientation:
+        next_steps = NextSteps.from_file(
+            self.settings.knowledge_dir / "next_steps.yaml", card_ids=self.cards.keys()
+        )
+        return Orientation(
+            list(self.structures.values()), self.cards, self.territories, self.composer, next_steps
+        )
+
+    @cached_property
+    def engine(self) -> Engine:
+        return Engine(
+            script=self.script,
+            extractor=Extractor(self.script, self.territories),
+            orientation=self.orientation,
+            answerer=lambda: self.answerer,
+            composer=self.composer,
+            territories=self.territories,
+        )
+
+    @cached_property
+    def store(self) -> SessionStore:
+        return open_store(self.settings)
+
+    @cached_property
+    def fiche_builder(self) -> FicheBuilder:
+        return FicheBuilder(self.composer, self.territories)
+
+    @cached_property
+    def conversation(self) -> Conversation:
+        return Conversation(
+            self.engine, self.store, self.fiche_builder, self.settings.session_retention_days
         )

@@ -6,24 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.territory import Candidate
 from assistant.vocabulary import Need, Profile, Stage
 
 Context = Literal["rural", "qpv", "urbain", "outre-mer", "montagne"]
-
-
-class TerritoryCandidate(BaseModel):
-    """A commune the user may have meant, offered back when a name is ambiguous."""
-
-    commune: str
-    commune_code: str
-    departement: str
-    departement_name: str
-    region: str
-    population: int | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.commune} ({self.departement_name}, {self.departement})"
 
 
 class DiagnosticState(BaseModel):
@@ -43,9 +29,10 @@ class DiagnosticState(BaseModel):
     employees: int | None = None
     speaking_for_client: bool = False  # an adviser describing someone else's project
     unknown: list[str] = Field(default_factory=list)
-    territory_candidates: list[TerritoryCandidate] = Field(default_factory=list)
+    territory_candidates: list[Candidate] = Field(default_factory=list)
     asked: list[str] = Field(default_factory=list)  # slots already asked, in order
     last_question: str | None = None  # slot of the question awaiting an answer
+    oriented: bool = False  # contacts were proposed at least once
 
     def is_known(self, slot: str) -> bool:
         value = getattr(self, slot, None)

@@ -1,0 +1,429 @@
+"""The conversation engine: one message in, one reply out, over a `DiagnosticState`.
+
+The engine is pure with respect to storage: it takes the current state and returns the new
+one; `conversation.py` loads and saves around it. Every channel goes through here once:
+connector -> engine -> (extraction, retrieval, orientation) -> composer -> connector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from assistant.answering import Answer, Answerer, SourceRef
+from assistant.composer import Composer
+from assistant.errors import AiguillageError
+from assistant.extraction import Extraction, Extractor, normalise
+from assistant.orientation import Orientation, OrientationResult, Recommendation, Step
+from assistant.retrieval import SearchFilter
+from assistant.script import Condition, DiagnosticScript
+from assistant.state import DiagnosticState
+from assistant.territory import Candidate, Resolution, TerritoryIndex
+from assistant.vocabulary import NEED_LABELS, PROFILE_LABELS, STAGE_LABELS
+
+Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
+MAX_ASKS = 2  # a question ignored twice is not asked a third time
+SUMMARY_MIN_WORDS = 6
+SUMMARY_MAX_CHARS = 200
+# A more precise profile may replace a vaguer one without a correction marker.
+REFINEMENTS: dict[str, set[str]] = {
+    "association": {"association-employeuse", "siae"},
+    "individuel": {"collectif", "association", "entreprise", "scop-scic"},
+    "collectif": {"association", "scop-scic", "entreprise"},
+}
+SEE_CONTACTS = "Voir mes contacts"
+SEE_FICHE = "Voir ma fiche"
+RESTART = "Recommencer"
+
+
+class TurnResult(BaseModel):
+    """What a channel shows after one user message."""
+
+    reply: str
+    quick_replies: list[str] = Field(default_factory=list)
+    state: DiagnosticState
+    contacts: list[Recommendation] = Field(default_factory=list)
+    next_steps: list[Step] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+    action: Action = "reply"
+
+
+def holds(condition: Condition, state: DiagnosticState) -> bool:
+    if condition.profile is not None and state.profile not in condition.profile:
+        return False
+    if condition.stage is not None and state.stage not in condition.stage:
+        return False
+    if condition.needs_any is not None and not set(condition.needs_any) & set(state.needs):
+        return False
+    if condition.employees_at_least is not None and (
+        state.employees is None or state.employees < condition.employees_at_least
+    ):
+        return False
+    return condition.stage_unknown is None or (state.stage is None) == condition.stage_unknown
+
+
+class Engine:
+    """Runs the diagnostic script over a conversation state."""
+
+    def __init__(
+        self,
+        script: DiagnosticScript,
+        extractor: Extractor,
+        orientation: Orientation,
+        answerer: Callable[[], Answerer],
+        composer: Composer,
+        territories: TerritoryIndex,
+    ) -> None:
+        self.script = script
+        self.extractor = extractor
+        self.orientation = orientation
+        self._answerer = answerer  # a factory: the index may be rebuilt while we run
+        self.composer = composer
+        self.territories = territories
+
+    # -- entry points ------------------------------------------------------------------
+    def greeting(self, state: DiagnosticState | None = None) -> TurnResult:
+        state = state or DiagnosticState()
+        if state.last_question or state.stage or state.territory_candidates:
+            question, replies = self._question_for(state, state.last_question)
+            text = f"{self.script.messages.resume}\n\n{question}" if question else ""
+            return TurnResult(reply=text.strip(), quick_replies=replies, state=state)
+        return TurnResult(reply=self.script.messages.greeting, state=state, action="start")
+
+    def handle(self, state: DiagnosticState, message: str) -> TurnResult:
+        text = normalise(message)
+        if not text:
+            return self._not_understood(state)
+        command = self._command(text)
+        if command == "restart":
+            fresh = DiagnosticState()
+            return TurnResult(reply=self.script.messages.restarted, state=fresh, action="restart")
+        if command == "forget":
+            return TurnResult(
+                reply=self.script.messages.forgotten, state=DiagnosticState(), action="forget"
+            )
+        if command == "start":
+            return self.greeting(state)
+        if command == "contacts":
+            return self._orientation_turn(state, action="contacts", understood=[])
+        if command == "fiche":
+            return TurnResult(
+                reply="Voici votre fiche de synthèse, à transmettre à un·e accompagnateur·rice.",
+                quick_replies=[SEE_CONTACTS, RESTART],
+                state=state,
+                action="fiche",
+            )
+        return self._diagnostic_turn(state, message, text)
+
+    def orientation_for(self, state: DiagnosticState) -> OrientationResult:
+        return self.orientation.recommend(state)
+
+    # -- the diagnostic turn -------------------------------------------------------------
+    def _diagnostic_turn(self, state: DiagnosticState, message: str, text: str) -> TurnResult:
+        new = state.model_copy(deep=True)
+        pending = new.last_question
+        understood: list[str] = []  # facts taken from this message, echoed back
+        notes: list[str] = []  # remarks on the turn itself
+
+        if self._apply_quick_reply(new, pending, text, understood):
+            extraction = Extraction()
+        else:
+            if new.territory_candidates and self._pick_candidate(new, text, understood):
+                pending = None
+            extraction = self.extractor.extract(message, pending)
+            self._merge(new, extraction, pending, understood)
+            if extraction.dont_know and pending and not new.is_known(pending):
+                new.unknown.append(pending)
+                notes.append(self.script.messages.dont_know_ack)
+            if (
+                pending == "summary"
+                and not extraction.dont_know
+                and not extraction.question
+                and len(text.split()) >= 3
+            ):
+                new.summary = message.strip()[:SUMMARY_MAX_CHARS]
+        self._infer(new)
+        if (
+            new.summary is None
+            and not extraction.question
+            and len(text.split()) >= SUMMARY_MIN_WORDS
+            and (new.stage or new.profile)
+        ):
+            new.summary = message.strip()[:SUMMARY_MAX_CHARS]
+
+        answer: Answer | None = None
+        if extraction.question:
+            answer = self._answer(message, new)
+
+        changed = new.model_dump(exclude={"asked", "last_question"}) != state.model_dump(
+            exclude={"asked", "last_question"}
+        )
+        next_slot = self._next_slot(new)
+        if (
+            next_slot is None
+            and (changed or not new.oriented)
+            and not (answer and not answer.declined and not changed)
+        ):
+            return self._orientation_turn(new, action="reply", understood=understood, answer=answer)
+
+        if answer is None and not changed and pending == next_slot and next_slot is not None:
+            # Nothing understood: say so once, then re-ask (it counts as an ask).
+            notes.append(self.script.messages.not_understood)
+
+        question, replies = self._question_for(new, next_slot)
+        if next_slot is not None:
+            new.asked.append(next_slot)
+            new.last_question = next_slot
+        else:
+            new.last_question = None
+            replies = [SEE_CONTACTS, SEE_FICHE, RESTART]
+        reply = self.composer.render(
+            "turn.md.j2",
+            understood=understood,
+            notes=notes,
+            answer=answer.answer if answer else None,
+            question=question,
+        )
+        return TurnResult(
+            reply=reply,
+            quick_replies=replies,
+            state=new,
+            sources=answer.sources if answer else [],
+        )
+
+    def _orientation_turn(
+        self,
+        state: DiagnosticState,
+        action: Action,
+        understood: list[str],
+        answer: Answer | None = None,
+    ) -> TurnResult:
+        new = state.model_copy(deep=True)
+        result = self.orientation.recommend(new)
+        new.oriented = True
+        new.last_question = None
+        reply = self.composer.render(
+            "orientation.md.j2",
+            understood=understood,
+            answer=answer.answer if answer else None,
+            ready=self.script.messages.ready if not result.missing else None,
+            result=result,
+            missing=[self._slot_label(m) for m in result.missing],
+        )
+        sources = list(result.guides)
+        if answer:
+            sources = [
+                *answer.sources,
+                *(s for s in sources if s.id not in {a.id for a in answer.sources}),
+            ]
+        return TurnResult(
+            reply=reply,
+            quick_replies=[SEE_FICHE, RESTART],
+            state=new,
+            contacts=result.contacts,
+            next_steps=result.next_steps,
+            sources=sources,
+            action=action,
+        )
+
+    # -- helpers -----------------------------------------------------------------------
+    def _command(self, text: str) -> str | None:
+        commands = self.script.commands
+        stripped = text.strip(" .!?")
+        for name in ("restart", "contacts", "fiche", "forget", "start"):
+            if stripped in {normalise(c) for c in getattr(commands, name)}:
+                return name
+        if stripped in {normalise(SEE_CONTACTS)}:
+            return "contacts"
+        if stripped in {normalise(SEE_FICHE)}:
+            return "fiche"
+        return None
+
+    def _apply_quick_reply(
+        self, state: DiagnosticState, pending: str | None, text: str, understood: list[str]
+    ) -> bool:
+        if pending is None or pending not in self.script.slots:
+            return False
+        for reply in self.script.slots[pending].quick_replies:
+            if normalise(reply.label) == text.strip(" .!"):
+                self._set_slot(state, pending, reply.value, understood)
+                return True
+        return False
+
+    def _set_slot(
+        self, state: DiagnosticState, slot: str, value: str, understood: list[str]
+    ) -> None:
+        if slot == "needs":
+            if value not in state.needs:
+                state.needs.append(value)  # type: ignore[arg-type]
+                understood.append(f"besoin : {NEED_LABELS[value].lower()}")
+        elif slot == "employees":
+            state.employees = int(value)
+        elif slot == "stage":
+            state.stage = value  # type: ignore[assignment]
+            understood.append(f"étape : {STAGE_LABELS[value].split(' (')[0].lower()}")
+        elif slot == "profile":
+            state.profile = value  # type: ignore[assignment]
+            understood.append(PROFILE_LABELS[value].lower())
+        if slot in state.unknown:
+            state.unknown.remove(slot)
+
+    def _merge(
+        self,
+        state: DiagnosticState,
+        extraction: Extraction,
+        pending: str | None,
+        understood: list[str],
+    ) -> None:
+        if extraction.for_client:
+            state.speaking_for_client = True
+        for slot in ("profile", "stage"):
+            value = getattr(extraction, slot)
+            current = getattr(state, slot)
+            if value is None or value == current:
+                continue
+            refines = current in REFINEMENTS and value in REFINEMENTS[current]
+            if current is None or extraction.correction or pending == slot or refines:
+                self._set_slot(state, slot, value, understood)
+        if extraction.needs:
+            if extraction.correction and pending == "needs":
+                state.needs = []
+            for need in extraction.needs:
+                self._set_slot(state, "needs", need, understood)
+        if extraction.employees is not None and (
+            state.employees is None or extraction.correction or pending == "employees"
+        ):
+            state.employees = extraction.employees
+        if extraction.sector and state.sector is None:
+            state.sector = extraction.sector
+        for context in extraction.context:
+            if context not in state.context:
+                state.context.append(context)  # type: ignore[arg-type]
+        if extraction.territory is not None:
+            replace = (
+                state.departement is None
+                or extraction.correction
+                or pending == "territory"
+                or bool(state.territory_candidates)
+            )
+            if replace:
+                self._set_territory(state, extraction.territory, understood)
+
+    def _set_territory(
+        self, state: DiagnosticState, resolution: Resolution, understood: list[str]
+    ) -> None:
+        if resolution.status == "found" and resolution.departement:
+            state.departement = resolution.departement
+            state.region = resolution.region or self.territories.region_of(resolution.departement)
+            state.commune = resolution.commune
+            state.commune_code = resolution.commune_code
+            state.territory_candidates = []
+            if "territory" in state.unknown:
+                state.unknown.remove("territory")
+            if resolution.departement.startswith("97") and "outre-mer" not in state.context:
+                state.context.append("outre-mer")
+            place = resolution.commune or resolution.departement_name or resolution.region_name
+            dep_name = self.territories.departement_name(resolution.departement)
+            label = f"{place} ({dep_name})" if resolution.commune else f"{place}"
+            understood.append(f"territoire : {label}")
+        elif resolution.status == "found" and resolution.region:
+            # A region alone: keep it, and still ask for the département to be precise.
+            state.region = resolution.region
+            understood.append(f"région : {resolution.region_name}")
+        elif resolution.status == "ambiguous" and resolution.candidates:
+            state.territory_candidates = list(resolution.candidates[:6])
+
+    def _pick_candidate(self, state: DiagnosticState, text: str, understood: list[str]) -> bool:
+        candidates = state.territory_candidates
+        stripped = text.strip(" .!")
+        for index, candidate in enumerate(candidates, start=1):
+            labels = {normalise(candidate_label(candidate)), str(index)}
+            dep = normalise(candidate.departement_name)
+            if (
+                stripped in labels
+                or candidate.departement.lower() in stripped.split()
+                or dep in stripped
+            ):
+                resolution = Resolution(
+                    status="found",
+                    query=text,
+                    kind=candidate.kind,
+                    commune=candidate.commune,
+                    commune_code=candidate.commune_code,
+                    departement=candidate.departement,
+                    departement_name=candidate.departement_name,
+                    region=candidate.region,
+                    region_name=candidate.region_name,
+                )
+                self._set_territory(state, resolution, understood)
+                return True
+        return False
+
+    def _infer(self, state: DiagnosticState) -> None:
+        for inference in self.script.inferences:
+            if holds(inference.when, state):
+                for key, value in inference.set.items():
+                    setattr(state, key, value)
+
+    def _slots_to_ask(self, state: DiagnosticState) -> list[str]:
+        slots = list(self.script.order)
+        for branch in self.script.branches:
+            if holds(branch.when, state):
+                slots.extend(s for s in branch.ask if s not in slots)
+        return slots
+
+    def _next_slot(self, state: DiagnosticState) -> str | None:
+        for slot in self._slots_to_ask(state):
+            known = (
+                state.departement is not None
+                if slot == "territory"
+                else state.employees is not None
+                if slot == "employees"
+                else state.is_known(slot)
+            )
+            if slot == "territory" and state.territory_candidates:
+                return slot
+            if not known and slot not in state.unknown and state.asked.count(slot) < MAX_ASKS:
+                return slot
+        return None
+
+    def _question_for(
+        self, state: DiagnosticState, slot: str | None
+    ) -> tuple[str | None, list[str]]:
+        if slot is None:
+            return None, []
+        if slot == "territory" and state.territory_candidates:
+            labels = [candidate_label(c) for c in state.territory_candidates]
+            return "Plusieurs communes portent ce nom : laquelle est la vôtre ?", labels
+        definition = self.script.slots[slot]
+        return definition.question, [q.label for q in definition.quick_replies]
+
+    def _answer(self, message: str, state: DiagnosticState) -> Answer | None:
+        search_filter = SearchFilter(departement=state.departement, region=state.region)
+        try:
+            return self._answerer().answer(message, search_filter)
+        except AiguillageError:
+            return None
+
+    def _slot_label(self, slot: str) -> str:
+        return {
+            "territory": "votre commune ou votre département",
+            "territoire": "votre commune ou votre département",
+            "stage": "l'étape de votre projet",
+            "profile": "qui porte le projet",
+            "needs": "vos besoins",
+        }.get(slot, slot)
+
+    def _not_understood(self, state: DiagnosticState) -> TurnResult:
+        question, replies = self._question_for(state, state.last_question)
+        reply = self.script.messages.not_understood
+        if question:
+            reply += f"\n\n{question}"
+        return TurnResult(reply=reply, quick_replies=replies, state=state)
+
+
+def candidate_label(candidate: Candidate) -> str:
+    place = candidate.commune or candidate.name
+    return f"{place} ({candidate.departement_name}, {candidate.departement})"

@@ -1,0 +1,227 @@
+"""Reading slots out of messy French, driven by the diagnostic script's keyword lists.
+
+Matching happens on folded text (no accents, lower case, hyphens as spaces); single-word
+keywords of six letters or more also match a typo (rapidfuzz ratio), so "tresorie" still
+reads as "trésorerie".
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from pydantic import BaseModel, Field
+from rapidfuzz import fuzz
+
+from assistant.script import DiagnosticScript, Matcher, Slot
+from assistant.territory import Resolution, TerritoryIndex
+from assistant.text import fold
+
+FUZZY_MIN_LENGTH = 6
+FUZZY_RATIO = 87.0
+_NEGATION = re.compile(
+    r"\b(pas|plus|aucun|aucune|sans|ni)( vraiment)?( besoin)?( de| d'| du| des)?\s*$"
+)
+_CORRECTION = re.compile(
+    r"^(ah |oh |euh |mais )*(non|en fait|pardon|plutot|je me suis trompe|erreur|correction|"
+    r"je voulais dire|c'est pas ca|pas du tout)\b"
+)
+_FOR_CLIENT = re.compile(
+    r"\b(mon client|ma cliente|mes clients|un client|une cliente|j'accompagne|je suis conseill|"
+    r"je suis charge|je suis chargee|pour un porteur|pour une porteuse|un porteur de projet que|"
+    r"une porteuse de projet que|je conseille|je recois une|je recois un|personne que j'accompagne)"
+)
+_ADVISER_WORDS = re.compile(
+    r"\b(conseiller|conseillere|conseillers|mon client|ma cliente|mes clients|un client|"
+    r"une cliente|j'accompagne|je conseille|charge d'accompagnement|chargee d'accompagnement)\b"
+)
+_QUESTION_START = re.compile(
+    r"^(c'est quoi|c est quoi|qu'est ce|quest ce|qu est ce|comment|pourquoi|combien|quel|quelle|"
+    r"quels|quelles|est ce que|est ce qu|ou trouver|ou puis je|qui peut|qui est|qui sont|"
+    r"existe t il|y a t il|a quoi sert|a quoi servent|peut on|puis je|dois je|faut il|"
+    r"ca sert a quoi|c'est qui|que fait|que font|on peut|je peux|explique|expliquez|"
+    r"dites moi|dis moi|parle moi|parlez moi|definition)\b"
+)
+_NUMBER_WORDS = {
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+    "onze": 11,
+    "douze": 12,
+    "quinze": 15,
+    "vingt": 20,
+    "trente": 30,
+    "quarante": 40,
+    "cinquante": 50,
+    "cent": 100,
+}
+_EMPLOYEES = re.compile(
+    r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+(salarie|salariee|salaries|salariees|"
+    r"employe|employes|employee|employees|etp|permanents|permanent|personnes salariees)\b"
+)
+_NO_EMPLOYEES = re.compile(
+    r"\b(aucun|pas de|zero|0|sans) (salarie|salaries|employe|employes)\b|\bque des benevoles\b"
+    r"|\bpas encore de salarie|\buniquement (des )?benevoles\b"
+)
+
+
+def normalise(text: str) -> str:
+    """Fold and tidy a message for matching: 'Ça coûte—combien ?' -> "ca coute combien ?"."""
+    text = fold(text.replace("’", "'").replace("‘", "'"))
+    text = re.sub(r"[-_/]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Extraction(BaseModel):
+    """Everything one message says, before it is merged into the state."""
+
+    stage: str | None = None
+    profile: str | None = None
+    needs: list[str] = Field(default_factory=list)
+    territory: Resolution | None = None
+    employees: int | None = None
+    sector: str | None = None
+    context: list[str] = Field(default_factory=list)
+    dont_know: bool = False
+    correction: bool = False
+    question: bool = False
+    for_client: bool = False
+
+    @property
+    def slots_found(self) -> list[str]:
+        found = [s for s in ("stage", "profile", "employees", "sector") if getattr(self, s)]
+        if self.needs:
+            found.append("needs")
+        if self.territory is not None and self.territory.status != "not_found":
+            found.append("territory")
+        return found
+
+
+class _CompiledMatcher:
+    def __init__(self, matcher: Matcher) -> None:
+        self.keywords = [normalise(k) for k in matcher.keywords]
+        self.alone_excluded = {normalise(k) for k in matcher.exclude_keywords_alone}
+        self.patterns = [re.compile(p) for p in matcher.patterns]
+        self.excluded = [normalise(p) for p in matcher.exclude_phrases]
+        self._regex = {
+            k: re.compile(rf"(?<![a-z0-9']){re.escape(k)}(?![a-z0-9])") for k in self.keywords
+        }
+        self.fuzzy_words = [
+            k for k in self.keywords if " " not in k and "'" not in k and len(k) >= FUZZY_MIN_LENGTH
+        ]
+
+    def find(self, text: str, tokens: list[str], check_negation: bool) -> int | None:
+        """Position of the first match in `text`, or None."""
+        cleaned = text
+        for phrase in self.excluded:
+            cleaned = cleaned.replace(phrase, " " * len(phrase))
+        positions: list[tuple[int, str]] = []
+        for keyword, regex in self._regex.items():
+            for match in regex.finditer(cleaned):
+                if check_negation and _NEGATION.search(cleaned[: match.start()]):
+                    continue
+                positions.append((match.start(), keyword))
+                break
+        for pattern in self.patterns:
+            match = pattern.search(cleaned)
+            if match:
+                positions.append((match.start(), "<pattern>"))
+        if positions and all(k in self.alone_excluded for _, k in positions):
+            positions = []
+        if not positions:
+            for token in tokens:
+                if len(token) < FUZZY_MIN_LENGTH:
+                    continue
+                for keyword in self.fuzzy_words:
+                    if token != keyword and fuzz.ratio(token, keyword) >= FUZZY_RATIO:
+                        index = cleaned.find(token)
+                        if check_negation and _NEGATION.search(cleaned[:index]):
+                            continue
+                        positions.append((index, keyword))
+                        break
+        return min(p for p, _ in positions) if positions else None
+
+
+class Extractor:
+    """Turns one message into an `Extraction`, using the script and the territory index."""
+
+    def __init__(self, script: DiagnosticScript, territories: TerritoryIndex) -> None:
+        self.script = script
+        self.territories = territories
+
+    @cached_property
+    def _compiled(self) -> dict[str, dict[str, _CompiledMatcher]]:
+        return {
+            name: {value: _CompiledMatcher(m) for value, m in slot.values.items()}
+            for name, slot in self.script.slots.items()
+        }
+
+    @cached_property
+    def _dont_know(self) -> list[re.Pattern[str]]:
+        return [
+            re.compile(rf"(?<![a-z0-9']){re.escape(normalise(p))}(?![a-z0-9])")
+            for p in self.script.dont_know
+        ]
+
+    def values_in(self, slot_name: str, text: str) -> list[str]:
+        """Values of a slot the text shows, ordered by the slot's priority."""
+        slot: Slot = self.script.slots[slot_name]
+        tokens = re.findall(r"[a-z0-9']+", text)
+        compiled = self._compiled[slot_name]
+        hits: list[tuple[int, str]] = []
+        for rank, value in enumerate(slot.ordered_values()):
+            position = compiled[value].find(text, tokens, check_negation=slot_name == "needs")
+            if position is not None:
+                hits.append((rank if not slot.multiple else position, value))
+        return [value for _, value in sorted(hits)]
+
+    def extract(self, message: str, pending: str | None = None) -> Extraction:
+        text = normalise(message)
+        result = Extraction()
+        result.correction = bool(_CORRECTION.search(text))
+        result.for_client = bool(_FOR_CLIENT.search(text))
+        if result.for_client:
+            # The adviser's own words ("conseiller", "mon client") say nothing of the project.
+            text = _ADVISER_WORDS.sub(" ", text)
+        result.question = message.strip().endswith("?") or bool(_QUESTION_START.search(text))
+        words = text.split()
+        result.dont_know = len(words) <= 8 and any(p.search(text) for p in self._dont_know)
+
+        for slot_name in ("stage", "profile"):
+            values = self.values_in(slot_name, text)
+            if values:
+                setattr(result, slot_name, values[0])
+        result.needs = self.values_in("needs", text)
+        if "sector" in self.script.slots:
+            sectors = self.values_in("sector", text)
+            result.sector = sectors[0] if sectors else None
+        if "context" in self.script.slots:
+            result.context = self.values_in("context", text)
+        result.employees = self._employees(text)
+
+        territory = self.territories.find_in_text(message)
+        if territory is None and pending == "territory" and not result.dont_know:
+            resolved = self.territories.resolve(message)
+            territory = resolved if resolved.status != "not_found" else None
+        result.territory = territory
+        if result.dont_know and result.slots_found:
+            result.dont_know = False  # "je sais pas trop, on est à Guéret" answers something
+        return result
+
+    @staticmethod
+    def _employees(text: str) -> int | None:
+        if _NO_EMPLOYEES.search(text):
+            return 0
+        match = _EMPLOYEES.search(text)
+        if not match:
+            return None
+        raw = match.group(1)
+        return int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
