@@ -25,14 +25,11 @@ from assistant.vocabulary import NEED_LABELS, PROFILE_LABELS, STAGE_LABELS
 
 Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
 MAX_ASKS = 2  # a question ignored twice is not asked a third time
+ANSWER_WEIGHT = 2.0
+CORRECTION_WEIGHT = 3.0
+EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
 SUMMARY_MIN_WORDS = 6
 SUMMARY_MAX_CHARS = 200
-# A more precise profile may replace a vaguer one without a correction marker.
-REFINEMENTS: dict[str, set[str]] = {
-    "association": {"association-employeuse", "siae"},
-    "individuel": {"collectif", "association", "entreprise", "scop-scic"},
-    "collectif": {"association", "scop-scic", "entreprise"},
-}
 SEE_CONTACTS = "Voir mes contacts"
 SEE_FICHE = "Voir ma fiche"
 RESTART = "Recommencer"
@@ -144,7 +141,9 @@ class Engine:
                 and len(text.split()) >= 3
             ):
                 new.summary = message.strip()[:SUMMARY_MAX_CHARS]
+        self._decide(new, understood)
         self._infer(new)
+        self._decide(new, understood)
         if (
             new.summary is None
             and not extraction.question
@@ -252,9 +251,32 @@ class Engine:
                 return True
         return False
 
+    def _decide(self, state: DiagnosticState, understood: list[str]) -> None:
+        """Set stage and profile to the value with most evidence, priors included."""
+        for slot in ("profile", "stage"):
+            scores = dict(state.evidence.get(slot, {}))
+            for prior in self.script.priors:
+                if prior.slot == slot and holds(prior.when, state):
+                    scores[prior.value] = scores.get(prior.value, 0.0) + prior.weight
+            if not scores:
+                continue
+            order = self.script.slots[slot].ordered_values()
+            rank = {value: i for i, value in enumerate(order)}
+            best = min(scores, key=lambda v: (-scores[v], rank.get(v, len(order))))
+            if best != getattr(state, slot):
+                self._set_slot(state, slot, best, understood, record=False)
+
     def _set_slot(
-        self, state: DiagnosticState, slot: str, value: str, understood: list[str]
+        self,
+        state: DiagnosticState,
+        slot: str,
+        value: str,
+        understood: list[str],
+        record: bool = True,
     ) -> None:
+        """Set a slot; `record` makes it decisive (a quick reply, an inference)."""
+        if record and slot in ("stage", "profile"):
+            state.evidence[slot] = {value: EXPLICIT_WEIGHT}
         if slot == "needs":
             if value not in state.needs:
                 state.needs.append(value)  # type: ignore[arg-type]
@@ -280,13 +302,21 @@ class Engine:
         if extraction.for_client:
             state.speaking_for_client = True
         for slot in ("profile", "stage"):
-            value = getattr(extraction, slot)
-            current = getattr(state, slot)
-            if value is None or value == current:
+            evidence = state.evidence.setdefault(slot, {})
+            for value in evidence:
+                if evidence[value] < EXPLICIT_WEIGHT:
+                    evidence[value] *= self.script.evidence_decay
+            scores = extraction.evidence.get(slot, {})
+            if not scores:
                 continue
-            refines = current in REFINEMENTS and value in REFINEMENTS[current]
-            if current is None or extraction.correction or pending == slot or refines:
-                self._set_slot(state, slot, value, understood)
+            factor = 1.0
+            if extraction.correction:
+                evidence.clear()  # "ah non, en fait…": earlier clues no longer count
+                factor = CORRECTION_WEIGHT
+            elif pending == slot:
+                factor = ANSWER_WEIGHT  # words given in answer to the question weigh more
+            for value, score in scores.items():
+                evidence[value] = evidence.get(value, 0.0) + score * factor
         if extraction.needs:
             if extraction.correction and pending == "needs":
                 state.needs = []
@@ -366,6 +396,7 @@ class Engine:
             if holds(inference.when, state):
                 for key, value in inference.set.items():
                     setattr(state, key, value)
+                    state.evidence.setdefault(key, {})[value] = EXPLICIT_WEIGHT
 
     def _slots_to_ask(self, state: DiagnosticState) -> list[str]:
         slots = list(self.script.order)

@@ -23,7 +23,8 @@ _NEGATION = re.compile(
     r"\b(pas|plus|aucun|aucune|sans|ni)( vraiment)?( besoin)?( de| d'| du| des)?\s*$"
 )
 _CORRECTION = re.compile(
-    r"^(ah |oh |euh |mais )*(non|en fait|pardon|plutot|je me suis trompe|erreur|correction|"
+    r"^(ah |oh |euh |mais |si |bon |alors |heu )*(non|en fait|pardon|plutot|je me suis trompe|"
+    r"erreur|correction|"
     r"je voulais dire|c'est pas ca|pas du tout)\b"
 )
 _FOR_CLIENT = re.compile(
@@ -87,6 +88,7 @@ class Extraction(BaseModel):
     profile: str | None = None
     needs: list[str] = Field(default_factory=list)
     territory: Resolution | None = None
+    evidence: dict[str, dict[str, float]] = Field(default_factory=dict)  # slot -> value -> score
     employees: int | None = None
     sector: str | None = None
     context: list[str] = Field(default_factory=list)
@@ -105,49 +107,83 @@ class Extraction(BaseModel):
         return found
 
 
+WEIGHTS = {"strong": 2.0, "normal": 1.0, "weak": 0.5}
+FUTURE_FORM_FACTOR = 0.5  # "on veut créer une asso": a plan, weaker than "on est une asso"
+# The object of a creation verb names the structure to come, not the one that speaks.
+_FUTURE_OBJECT = re.compile(
+    r"\b(creer|cree|monter|monte|lancer|fonder|constituer|transformer en|passer en|"
+    r"sous forme d'?|sous forme de|devenir)( une| un| 1| notre| mon| ma| en| l')?"
+    r"(( [a-z0-9']+){1,3})"
+)
+FUZZY_FACTOR = 0.8  # a typo'd keyword counts a little less than an exact one
+
+
 class _CompiledMatcher:
     def __init__(self, matcher: Matcher) -> None:
-        self.keywords = [normalise(k) for k in matcher.keywords]
+        self.weights: dict[str, float] = {}
+        for weight, words in (
+            ("weak", matcher.weak_keywords),
+            ("normal", matcher.keywords),
+            ("strong", matcher.strong_keywords),
+        ):
+            for word in words:
+                self.weights[normalise(word)] = WEIGHTS[weight]
         self.alone_excluded = {normalise(k) for k in matcher.exclude_keywords_alone}
         self.patterns = [re.compile(p) for p in matcher.patterns]
+        self.pattern_weight = matcher.pattern_weight
         self.excluded = [normalise(p) for p in matcher.exclude_phrases]
         self._regex = {
-            k: re.compile(rf"(?<![a-z0-9']){re.escape(k)}(?![a-z0-9])") for k in self.keywords
+            k: re.compile(rf"(?<![a-z0-9']){re.escape(k)}(?![a-z0-9])") for k in self.weights
         }
         self.fuzzy_words = [
-            k for k in self.keywords if " " not in k and "'" not in k and len(k) >= FUZZY_MIN_LENGTH
+            k for k in self.weights if " " not in k and "'" not in k and len(k) >= FUZZY_MIN_LENGTH
         ]
 
-    def find(self, text: str, tokens: list[str], check_negation: bool) -> int | None:
-        """Position of the first match in `text`, or None."""
+    def score(self, text: str, tokens: list[str]) -> tuple[float, int]:
+        """(evidence, position of the first match) for this value; (0, -1) if absent.
+
+        A keyword right after a negation ("pas de", "sans", "aucun") does not count, unless
+        the keyword carries the negation itself ("pas de siret").
+        """
         cleaned = text
         for phrase in self.excluded:
             cleaned = cleaned.replace(phrase, " " * len(phrase))
-        positions: list[tuple[int, str]] = []
+        hits: list[tuple[int, str, float]] = []
         for keyword, regex in self._regex.items():
             for match in regex.finditer(cleaned):
-                if check_negation and _NEGATION.search(cleaned[: match.start()]):
+                if _NEGATION.search(cleaned[: match.start()]):
                     continue
-                positions.append((match.start(), keyword))
+                hits.append((match.start(), keyword, self.weights[keyword]))
                 break
         for pattern in self.patterns:
-            match = pattern.search(cleaned)
-            if match:
-                positions.append((match.start(), "<pattern>"))
-        if positions and all(k in self.alone_excluded for _, k in positions):
-            positions = []
-        if not positions:
+            found = pattern.search(cleaned)
+            if found:
+                hits.append((found.start(), "<pattern>", self.pattern_weight))
+        if hits and all(k in self.alone_excluded for _, k, _ in hits):
+            hits = []
+        if not hits:
             for token in tokens:
                 if len(token) < FUZZY_MIN_LENGTH:
                     continue
                 for keyword in self.fuzzy_words:
                     if token != keyword and fuzz.ratio(token, keyword) >= FUZZY_RATIO:
                         index = cleaned.find(token)
-                        if check_negation and _NEGATION.search(cleaned[:index]):
+                        if index < 0 or _NEGATION.search(cleaned[:index]):
                             continue
-                        positions.append((index, keyword))
+                        hits.append((index, keyword, self.weights[keyword] * FUZZY_FACTOR))
                         break
-        return min(p for p, _ in positions) if positions else None
+        if not hits:
+            return 0.0, -1
+        # Overlapping keywords ("tresorerie" inside "probleme de tresorerie") count once.
+        total = 0.0
+        seen_spans: list[tuple[int, int]] = []
+        for position, keyword, weight in sorted(hits, key=lambda h: -len(h[1])):
+            span = (position, position + len(keyword))
+            if any(a <= span[0] < b for a, b in seen_spans):
+                continue
+            seen_spans.append(span)
+            total += weight
+        return total, min(p for p, _, _ in hits)
 
 
 class Extractor:
@@ -171,17 +207,33 @@ class Extractor:
             for p in self.script.dont_know
         ]
 
+    def scores(self, slot_name: str, text: str) -> dict[str, float]:
+        """Evidence for each value of a slot in the text (values with none are left out).
+
+        For the profile, words that name a structure still to be created count less.
+        """
+        plain = _FUTURE_OBJECT.sub(lambda m: " " * len(m.group(0)), text)
+        result: dict[str, float] = {}
+        for value, matcher in self._compiled[slot_name].items():
+            full, _ = matcher.score(text, re.findall(r"[a-z0-9']+", text))
+            if slot_name == "profile" and full > 0:
+                present, _ = matcher.score(plain, re.findall(r"[a-z0-9']+", plain))
+                full = present + FUTURE_FORM_FACTOR * max(full - present, 0.0)
+            if full > 0:
+                result[value] = full
+        return result
+
     def values_in(self, slot_name: str, text: str) -> list[str]:
-        """Values of a slot the text shows, ordered by the slot's priority."""
+        """Values of a slot the text shows: for a multiple slot in order of appearance,
+        otherwise best evidence first (ties broken by the slot's priority)."""
         slot: Slot = self.script.slots[slot_name]
         tokens = re.findall(r"[a-z0-9']+", text)
-        compiled = self._compiled[slot_name]
-        hits: list[tuple[int, str]] = []
+        found: list[tuple[float, int, str]] = []
         for rank, value in enumerate(slot.ordered_values()):
-            position = compiled[value].find(text, tokens, check_negation=slot_name == "needs")
-            if position is not None:
-                hits.append((rank if not slot.multiple else position, value))
-        return [value for _, value in sorted(hits)]
+            score, position = self._compiled[slot_name][value].score(text, tokens)
+            if score > 0:
+                found.append((position, rank, value) if slot.multiple else (-score, rank, value))
+        return [value for _, _, value in sorted(found)]
 
     def extract(self, message: str, pending: str | None = None) -> Extraction:
         text = normalise(message)
@@ -195,10 +247,12 @@ class Extractor:
         words = text.split()
         result.dont_know = len(words) <= 8 and any(p.search(text) for p in self._dont_know)
 
-        for slot_name in ("stage", "profile"):
-            values = self.values_in(slot_name, text)
-            if values:
-                setattr(result, slot_name, values[0])
+        # A question ("asso ou scop ?") names options, not the project: no stage/profile clue.
+        if not result.question:
+            result.evidence = {slot: self.scores(slot, text) for slot in ("stage", "profile")}
+        for slot_name, evidence in result.evidence.items():
+            if evidence:
+                setattr(result, slot_name, max(evidence, key=lambda v: evidence[v]))
         result.needs = self.values_in("needs", text)
         if "sector" in self.script.slots:
             sectors = self.values_in("sector", text)

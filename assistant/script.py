@@ -27,8 +27,11 @@ class Matcher(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    keywords: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)  # weight 1
+    strong_keywords: list[str] = Field(default_factory=list)  # weight 2: nearly decisive
+    weak_keywords: list[str] = Field(default_factory=list)  # weight 0.5: a hint
     patterns: list[str] = Field(default_factory=list)
+    pattern_weight: float = 1.5
     exclude_phrases: list[str] = Field(default_factory=list)
     # Keywords that count only when another keyword of the same value is also present.
     exclude_keywords_alone: list[str] = Field(default_factory=list)
@@ -85,6 +88,18 @@ class Inference(BaseModel):
     set: dict[str, str]
 
 
+class Prior(BaseModel):
+    """Evidence the state itself gives a value when the words are silent or weak
+    (e.g. a structure with several employees exists already: consolidation)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    when: Condition
+    slot: str
+    value: str
+    weight: float = 1.0
+
+
 class Messages(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -117,6 +132,9 @@ class DiagnosticScript(BaseModel):
     order: list[str]
     branches: list[Branch] = Field(default_factory=list)
     inferences: list[Inference] = Field(default_factory=list)
+    priors: list[Prior] = Field(default_factory=list)
+    # Per message, earlier evidence is multiplied by this: what was said last weighs most.
+    evidence_decay: float = Field(default=0.75, gt=0, le=1)
     slots: dict[str, Slot]
 
     @model_validator(mode="after")
@@ -141,6 +159,9 @@ class DiagnosticScript(BaseModel):
                 for value in getattr(cond, key) or []:
                     if value not in allowed:
                         problems.append(f"condition {key}: '{value}' is not in the vocabulary")
+        for prior in self.priors:
+            if prior.slot not in VOCABULARY or prior.value not in VOCABULARY[prior.slot]:
+                problems.append(f"prior {prior.slot}={prior.value}: not a vocabulary value")
         for inference in self.inferences:
             for key, value in inference.set.items():
                 if key not in VOCABULARY or value not in VOCABULARY[key]:

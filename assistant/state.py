@@ -28,6 +28,9 @@ class DiagnosticState(BaseModel):
     summary: str | None = None
     employees: int | None = None
     speaking_for_client: bool = False  # an adviser describing someone else's project
+    # Evidence gathered over the conversation for single-valued slots (slot -> value ->
+    # weight): the value with most evidence wins, so one stray word cannot flip a slot.
+    evidence: dict[str, dict[str, float]] = Field(default_factory=dict)
     unknown: list[str] = Field(default_factory=list)
     territory_candidates: list[Candidate] = Field(default_factory=list)
     asked: list[str] = Field(default_factory=list)  # slots already asked, in order

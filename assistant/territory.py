@@ -82,6 +82,7 @@ MatchKind = Literal[
 DOMINANCE_RATIO = 20
 UNKNOWN_POPULATION = 1000  # a former commune's population, for the dominance test only
 BIG_TOWN = 10_000  # "à Vienne" is the town, not the département, from this population on
+BIG_CITY = 50_000  # "a tours", "a nice": lowercase after "à" even when the name is a common word
 
 
 class Candidate(BaseModel):
@@ -207,6 +208,77 @@ _LINK_WORDS = frozenset(
         "au",
         "aux",
         "lez",
+    }
+)
+# What people type after "à" that is not a place, even when a commune bears the name.
+_AFTER_A_STOP: frozenset[str] = frozenset(
+    {
+        "vie",
+        "fond",
+        "peu",
+        "peu pres",
+        "tout",
+        "tous",
+        "toutes",
+        "moi",
+        "toi",
+        "nous",
+        "vous",
+        "eux",
+        "plusieurs",
+        "temps",
+        "temps plein",
+        "temps partiel",
+        "domicile",
+        "cote",
+        "la maison",
+        "maison",
+        "deux",
+        "trois",
+        "quatre",
+        "cinq",
+        "distance",
+        "terme",
+        "long terme",
+        "court terme",
+        "venir",
+        "partir",
+        "priori",
+        "part",
+        "jour",
+        "mi temps",
+        "plein temps",
+    }
+)
+# After a lowercase common-word name ("dans la creuse", "a la reunion"), these words make it an
+# ordinary noun: "à la réunion de demain", "dans la somme de 500 euros", "dans le lot de…".
+_COMPLEMENT_AFTER = frozenset(
+    {
+        "de",
+        "du",
+        "des",
+        "d",
+        "avec",
+        "pour",
+        "sur",
+        "a",
+        "au",
+        "aux",
+        "ce",
+        "cet",
+        "cette",
+        "demain",
+        "hier",
+        "aujourd",
+        "mensuelle",
+        "hebdomadaire",
+        "annuelle",
+        "publique",
+        "qui",
+        "que",
+        "dont",
+        "entre",
+        "sans",
     }
 )
 _UNITS = re.compile(
@@ -632,11 +704,13 @@ class TerritoryIndex:
             return self._entries_resolution(query, entries)
         return None
 
-    def _fuzzy_keys(self, key: str) -> list[str]:
+    def _fuzzy_keys(self, key: str, limit: int | None = None) -> list[str]:
         n = len(key.replace(" ", ""))
         if n < 5:
             return []
         max_d = 1 if n <= 7 else 2 if n <= 11 else 3
+        if limit is not None:
+            max_d = min(max_d, limit)
         choices: list[str] = []
         for length in range(len(key) - max_d, len(key) + max_d + 1):
             choices.extend(self._keys_by_len.get(length, []))
@@ -646,10 +720,12 @@ class TerritoryIndex:
         best = min(d for _k, d, _i in found)
         return sorted(k for k, d, _i in found if d == best)
 
-    def _fuzzy_resolution(self, query: str, key: str) -> Resolution | None:
+    def _fuzzy_resolution(
+        self, query: str, key: str, limit: int | None = None
+    ) -> Resolution | None:
         if key in COMMON_WORDS or all(t in COMMON_WORDS for t in key.split()):
             return None
-        keys = self._fuzzy_keys(key)
+        keys = self._fuzzy_keys(key, limit)
         if not keys:
             return None
         for k in keys:  # a département or region name wins
@@ -697,7 +773,9 @@ class TerritoryIndex:
         found = self.find_in_text(text, lenient=True)
         if found and found.status == "found":
             return found.model_copy(update={"query": text})
-        fuzzy = self._fuzzy_resolution(text, key)
+        # typos in the name only: "au marche" is not "La Marche"
+        rest = next((key[len(p) :] for p, _ in _RESOLVE_PREFIXES if key.startswith(p)), key)
+        fuzzy = self._fuzzy_resolution(text, rest or key)
         if fuzzy and (fuzzy.status == "found" or not found):
             return fuzzy
         if found:
@@ -864,6 +942,9 @@ class TerritoryIndex:
                 for j in range(min(n, i + self._max_tokens), i, -1):
                     found = self._try_span(message, tokens, i, j, prep, strength, lenient, whole)
                     if found:
+                        longer = self._longer_fuzzy(message, tokens, i, j, found)
+                        if longer is not None:
+                            found, j = longer
                         out.append(found)
                         i = j
                         break
@@ -873,6 +954,21 @@ class TerritoryIndex:
                     out.append(fz)
                 i += 1
         return out
+
+    def _longer_fuzzy(
+        self, message: str, tokens: list[_Token], i: int, j: int, exact: _Mention
+    ) -> tuple[_Mention, int] | None:
+        """ "a clermont ferand": one typo in a longer name beats an ambiguous exact prefix."""
+        if exact.resolution.status != "ambiguous":
+            return None
+        for k in range(j + 1, min(len(tokens), i + 4) + 1):
+            if not _extension_ok(tokens[j:k]):
+                break
+            key = " ".join(t.norm for t in tokens[i:k])
+            res = self._fuzzy_resolution(message, key, limit=1)
+            if res is not None and res.status == "found":
+                return _Mention(res, exact.score + 0.2 * (k - j), exact.start), k
+        return None
 
     def _try_span(
         self,
@@ -896,8 +992,9 @@ class TerritoryIndex:
             klass = self._class_of(k)
             if klass is None:
                 continue
+            after = [t.norm for t in tokens[j : j + 2] if not t.initial]
             if not self._accept(
-                span, k, klass, prep, strength, lenient, whole and j - i == len(tokens)
+                span, k, klass, prep, strength, lenient, whole and j - i == len(tokens), after
             ):
                 continue
             res = self._name_resolution(message, k, prep)
@@ -927,6 +1024,7 @@ class TerritoryIndex:
         strength: int,
         lenient: bool,
         alone: bool,
+        after: list[str],
     ) -> bool:
         significant = [t for t in key.split() if t not in _LINK_WORDS]
         sig_tokens = [t for t in span if t.norm not in _LINK_WORDS] or span
@@ -937,15 +1035,11 @@ class TerritoryIndex:
             or all(t in COMMON_WORDS or len(t) <= 2 for t in significant)
             or key in COMMON_WORDS
         )
-        if common and lenient:
-            return capital or strength > 0 or alone
+        if common and capital and (not sig_tokens[0].initial or alone or lenient):
+            # a capital not explained by the start of a sentence, and some context
+            return strength > 0 or len(significant) > 1 or alone or lenient
         if common:
-            # needs a capital not explained by the start of a sentence, and some context
-            return (
-                capital
-                and (not sig_tokens[0].initial or alone)
-                and (strength > 0 or len(significant) > 1 or alone)
-            )
+            return self._lowercase_common_ok(key, klass, prep, strength, alone, after, lenient)
         if alone or lenient:
             return True
         if strength >= 2:
@@ -959,6 +1053,53 @@ class TerritoryIndex:
             return False
         return not sig_tokens[0].initial or len(significant) > 1 or klass != "commune"
 
+    def _lowercase_common_ok(
+        self,
+        key: str,
+        klass: MentionClass,
+        prep: str | None,
+        strength: int,
+        alone: bool,
+        after: list[str],
+        lenient: bool,
+    ) -> bool:
+        """A lowercase name that is also a common word: "a tours", "dans la creuse"."""
+        if alone and lenient:
+            return True
+        if strength < 2:
+            return False
+        bare = key[3:] if key.startswith(("le ", "la ", "les ")) else key
+        bare = bare[2:] if bare.startswith("l ") else bare
+        if prep == "a" and (key in _AFTER_A_STOP or bare in _AFTER_A_STOP):
+            return False
+        if klass == "commune":
+            # a big town after "à" ("a tours", "a nice"), not "à tours de bras"
+            if prep not in ("a", "au", "aux") or after[:2] == ["de", "bras"]:
+                return False
+            if lenient and self._biggest(key) >= BIG_TOWN:
+                return True
+            return self._biggest(key) >= BIG_CITY
+        # "dans la creuse", "a la reunion", not "à la réunion de demain", "dans la somme de…"
+        if after and after[0] in _COMPLEMENT_AFTER:
+            return False
+        return lenient or prep in ("dans", "a")
+
+    def _lowercase_fuzzy_ok(self, res: Resolution, key: str) -> bool:
+        """A lowercase typo must lead somewhere definite; a short one ("a la banque" is not
+        Benque, "a limoge" is Limoges) only to a département, a region or a town."""
+        if res.status != "found":
+            return False
+        if " " in key or len(key) >= 8 or res.commune_code is None:
+            return True
+        c = self._communes.get(res.commune_code)
+        return c is not None and c.population >= BIG_TOWN
+
+    def _biggest(self, key: str) -> int:
+        return max(
+            (self._communes[e.commune_code].population for e in self._names.get(key, [])),
+            default=0,
+        )
+
     def _try_fuzzy(
         self, message: str, tokens: list[_Token], i: int, prep: str | None, strength: int
     ) -> _Mention | None:
@@ -967,21 +1108,38 @@ class TerritoryIndex:
             return None
         if prep in ("en", "dans") and not tok.capital:
             return None
+        if tok.norm in COMMON_WORDS and tok.norm not in _LINK_WORDS:
+            return None
+        if prep == "a" and not tok.capital and tok.norm in _AFTER_A_STOP:
+            return None
         best: _Mention | None = None
         for j in range(i + 1, min(len(tokens), i + 4) + 1):
             span = tokens[i:j]
-            if any(t.norm in COMMON_WORDS and t.norm not in _LINK_WORDS for t in span[:1]):
-                return None
+            limit: int | None = None
             if j - i > 1 and not span[-1].capital and not span[0].capital:
-                break
+                # lowercase after "à", "près de"…: "a carhaix plougeur", one typo at most
+                if strength < 2 or not _extension_ok(span[1:]):
+                    break
+                limit = 1
             key = " ".join(t.norm for t in span)
             if len(key) < 6:
                 continue
-            res = self._fuzzy_resolution(message, key)
+            res = self._fuzzy_resolution(message, key, limit)
+            if res is not None and not tok.capital and not self._lowercase_fuzzy_ok(res, key):
+                continue
             if res is not None and res.status != "not_found":
                 score = 0.5 + strength + (1.0 if tok.capital else 0.0)
                 best = _Mention(res, score, tok.start)
         return best
+
+
+def _extension_ok(extra: list[_Token]) -> bool:
+    """Words that may continue a name: same sentence, no common word, no trailing "de"."""
+    if not extra or extra[-1].norm in _LINK_WORDS:
+        return False
+    return all(
+        not t.initial and (t.norm in _LINK_WORDS or t.norm not in COMMON_WORDS) for t in extra
+    )
 
 
 _RESOLVE_PREFIXES: tuple[tuple[str, str], ...] = tuple(
