@@ -25,7 +25,7 @@ from assistant.vocabulary import NEED_LABELS, PROFILE_LABELS, STAGE_LABELS
 
 Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
 MAX_ASKS = 2  # a question ignored twice is not asked a third time
-ANSWER_WEIGHT = 2.0
+ANSWER_WEIGHT = 1.5
 CORRECTION_WEIGHT = 3.0
 EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
 SUMMARY_MIN_WORDS = 6

@@ -108,6 +108,8 @@ class Extraction(BaseModel):
 
 
 WEIGHTS = {"strong": 2.0, "normal": 1.0, "weak": 0.5}
+OPTIONS_FACTOR = 0.3
+LEGAL_FORMS = {"association", "association-employeuse", "scop-scic", "entreprise", "siae"}
 FUTURE_FORM_FACTOR = 0.5  # "on veut créer une asso": a plan, weaker than "on est une asso"
 # The object of a creation verb names the structure to come, not the one that speaks.
 _FUTURE_OBJECT = re.compile(
@@ -166,7 +168,12 @@ class _CompiledMatcher:
                 if len(token) < FUZZY_MIN_LENGTH:
                     continue
                 for keyword in self.fuzzy_words:
-                    if token != keyword and fuzz.ratio(token, keyword) >= FUZZY_RATIO:
+                    # Same first letter: "acheter" is not a typo of "racheter".
+                    if (
+                        token != keyword
+                        and token[0] == keyword[0]
+                        and fuzz.ratio(token, keyword) >= FUZZY_RATIO
+                    ):
                         index = cleaned.find(token)
                         if index < 0 or _NEGATION.search(cleaned[:index]):
                             continue
@@ -250,6 +257,12 @@ class Extractor:
         # A question ("asso ou scop ?") names options, not the project: no stage/profile clue.
         if not result.question:
             result.evidence = {slot: self.scores(slot, text) for slot in ("stage", "profile")}
+            structures = set(result.evidence["profile"]) & LEGAL_FORMS
+            if len(structures) >= 2:
+                # "scop, scic, asso…": a list of options the user hesitates between.
+                result.evidence["profile"] = {
+                    v: w * OPTIONS_FACTOR for v, w in result.evidence["profile"].items()
+                }
         for slot_name, evidence in result.evidence.items():
             if evidence:
                 setattr(result, slot_name, max(evidence, key=lambda v: evidence[v]))

@@ -34,7 +34,16 @@ a mention counts when it follows a preposition (``à``, ``au``, ``en``, ``sur``,
 ``dans le``, ``près de``, ``à côté de``, ``du côté de``…) or is capitalised; a name that is also
 a common French word (or has 1–2 letters) must be capitalised, not at the start of a sentence,
 and follow a preposition or be part of a longer name; after ``en`` or ``dans`` a lowercase word
-only matches départements and regions. A 5-digit number is read as a postal code unless a unit
+only matches départements and regions. Lowercase exceptions, for people typing on a phone:
+after ``à`` a commune of at least 50 000 inhabitants counts even when its name is a common word
+(``"a tours"``, ``"a nice"``), and after ``dans``/``à`` a département or region whose name is a
+common word counts unless a complement follows (``"dans la creuse"``, ``"a la reunion"``, but not
+``"à la réunion de demain"``); a short list of what people write after ``à`` (``à fond``,
+``à deux``, ``à domicile``…) never counts. Typos: a lowercase name after a preposition may have
+one typo when it has several words (``"a carhaix plougeur"``); a lowercase one-word typo must
+lead to a single département, region or town of 10 000+ inhabitants unless it has 8+ letters
+(``"a la banque"`` is not Benque); a longer name with one typo beats an ambiguous exact prefix
+(``"a clermont ferand"`` is Clermont-Ferrand, not one of the Clermont). A 5-digit number is read as a postal code unless a unit
 follows it (``€``, ``euros``, ``habitants``…). A département number needs a cue (``dans le 23``,
 ``département 23``, ``(23)``).
 """
@@ -492,8 +501,13 @@ class TerritoryIndex:
 
         keys = set(self._names) | set(self._dep_names) | set(self._region_names)
         self._keys_by_len: dict[int, list[str]] = {}
+        # one edit cannot touch both the first two and the last two letters of a name of 5+
+        # letters: for distance 1 only names sharing either end need comparing (much faster)
+        self._keys_by_edge: dict[tuple[str, int], list[str]] = {}
         for key in keys:
             self._keys_by_len.setdefault(len(key), []).append(key)
+            self._keys_by_edge.setdefault(("<" + key[:2], len(key)), []).append(key)
+            self._keys_by_edge.setdefault((key[-2:] + ">", len(key)), []).append(key)
         self._max_tokens = max(len(k.split()) for k in keys)
         self._first_tokens = frozenset(k.split()[0] for k in keys)
 
@@ -713,12 +727,16 @@ class TerritoryIndex:
             max_d = min(max_d, limit)
         choices: list[str] = []
         for length in range(len(key) - max_d, len(key) + max_d + 1):
-            choices.extend(self._keys_by_len.get(length, []))
+            if max_d == 1:
+                choices.extend(self._keys_by_edge.get(("<" + key[:2], length), []))
+                choices.extend(self._keys_by_edge.get((key[-2:] + ">", length), []))
+            else:
+                choices.extend(self._keys_by_len.get(length, []))
         found = process.extract(key, choices, scorer=OSA.distance, score_cutoff=max_d, limit=50)
         if not found:
             return []
         best = min(d for _k, d, _i in found)
-        return sorted(k for k, d, _i in found if d == best)
+        return sorted({k for k, d, _i in found if d == best})
 
     def _fuzzy_resolution(
         self, query: str, key: str, limit: int | None = None

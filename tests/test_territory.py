@@ -66,6 +66,7 @@ def test_typo(ix: TerritoryIndex) -> None:
     res = ix.resolve("Limoge")
     assert (res.status, res.departement, res.commune, res.fuzzy) == ("found", "87", "Limoges", True)
     assert ix.resolve("Clermont-Ferand").commune == "Clermont-Ferrand"
+    assert ix.resolve("dans la creuze").departement == "23"
 
 
 def test_commune_deleguee(ix: TerritoryIndex) -> None:
@@ -169,7 +170,19 @@ def test_resolve_region(ix: TerritoryIndex, text: str, region: str, dep: str | N
     assert (res.region, res.departement) == (region, dep)
 
 
-@pytest.mark.parametrize("text", ["bonjour", "xyzzy", "ver de terre", "je ne sais pas", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bonjour",
+        "xyzzy",
+        "ver de terre",
+        "je ne sais pas",
+        "",
+        "au marché",
+        "on fait de la vente en ligne",
+        "à domicile",
+    ],
+)
 def test_resolve_not_found(ix: TerritoryIndex, text: str) -> None:
     assert ix.resolve(text).status == "not_found"
 
@@ -217,6 +230,45 @@ def test_find_in_text(ix: TerritoryIndex, sentence: str, dep: str, commune: str 
     assert res.commune == commune
 
 
+@pytest.mark.parametrize(
+    ("sentence", "dep", "commune"),
+    [
+        # lowercase, no accents, typos: what people type on a phone
+        (
+            "on veut creer une entreprise d'insertion a clermont ferand",
+            "63",
+            "Clermont-Ferrand",
+        ),
+        ("on est a carhaix plougeur", "29", "Carhaix-Plouguer"),
+        ("on est a Carhaix Plougeur", "29", "Carhaix-Plouguer"),
+        ("a vilerbanne", "69", "Villeurbanne"),
+        ("pres de millau", "12", "Millau"),
+        ("on habite a st flour", "15", "Saint-Flour"),
+        ("a la reunion", "974", None),
+        ("on est basés a la reunion depuis 2010", "974", None),
+        ("a tours", "37", "Tours"),
+        ("je vais a nice", "06", "Nice"),
+        ("on est a paris", "75", "Paris"),
+        ("je suis a cote de limoges", "87", "Limoges"),
+        ("je suis a limoge", "87", "Limoges"),
+        ("dans la creuse", "23", None),
+        ("on est dans le var depuis 10 ans", "83", None),
+        ("en haute vienne", "87", None),
+        ("en seine saint denis", "93", None),
+        ("a pointe a pitre", "971", "Pointe-à-Pitre"),
+        ("a st pierre a la reunion", "974", "Saint-Pierre"),
+    ],
+)
+def test_find_in_text_lowercase(
+    ix: TerritoryIndex, sentence: str, dep: str, commune: str | None
+) -> None:
+    res = ix.find_in_text(sentence)
+    assert res is not None, sentence
+    assert res.status == "found", res
+    assert (res.departement, res.commune) == (dep, commune)
+    assert ix.resolve(sentence).departement == dep
+
+
 def test_find_in_text_region(ix: TerritoryIndex) -> None:
     res = ix.find_in_text("on est une petite asso en Bretagne")
     assert res is not None
@@ -256,6 +308,37 @@ def test_find_in_text_ambiguous(ix: TerritoryIndex) -> None:
         "Nous sommes 12 bénévoles",
         "on cherche des fonds pour le projet",
         "il faut passer par le maire",
+        # lowercase after a preposition, but not a place
+        "on est à deux",
+        "à domicile",
+        "je suis à fond",
+        "on vend au bord de la route",
+        "au marché",
+        "à la maison",
+        "en fait on est une asso",
+        "on fait de la vente en ligne",
+        "à plusieurs",
+        "je veux créer un tiers-lieu",
+        "on cherche un local",
+        "dans le nettoyage de vehicules",
+        "pas de salarié non, que des bénévoles",
+        "on a besoin d'aide pour le modèle économique",
+        "à vie",
+        "c'est à peu près 3000 euros",
+        "à tout à l'heure",
+        "c'est à moi de voir",
+        "à nous de jouer",
+        "on travaille à temps partiel",
+        "à côté",
+        "on est à trois sur le projet",
+        "je suis a la reunion des partenaires",
+        "je regarde dans la somme de 500 euros",
+        "on est a tours de bras sur le projet",
+        "on va a la banque demain",
+        "on est a la mairie ce matin",
+        "on fait de la restauration a la cantine",
+        "on pense a monter une structure d'insertion",
+        "je suis a la retraite depuis peu",
     ],
 )
 def test_find_in_text_no_place(ix: TerritoryIndex, sentence: str) -> None:
