@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 
 from assistant.engine import Engine, TurnResult
+from assistant.errors import SessionNotFoundError
 from assistant.fiche import Fiche, FicheBuilder
 from assistant.orientation import OrientationResult
 from assistant.sessions import SessionRecord, SessionStore
@@ -33,6 +34,14 @@ class Conversation:
         record = self.store.create()
         log.info("session created", extra={"session": record.id[:6]})
         return record.id, self.engine.greeting(record.state)
+
+    def open(self, session_id: str) -> tuple[TurnResult, bool]:
+        """Get or create a session under a channel-derived id; (greeting, created)."""
+        try:
+            return self.resume(session_id), False
+        except SessionNotFoundError:
+            record = self.store.create(session_id=session_id)
+            return self.engine.greeting(record.state), True
 
     def resume(self, session_id: str) -> TurnResult:
         """What to show when a user comes back to an existing session."""

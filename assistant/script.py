@@ -141,20 +141,21 @@ class DiagnosticScript(BaseModel):
     def _consistent(self) -> DiagnosticScript:
         problems: list[str] = []
         asked = [*self.order, *(s for b in self.branches for s in b.ask)]
-        for slot in asked:
-            if slot not in ASKABLE_SLOTS:
-                problems.append(f"'{slot}' cannot be asked (known slots: {ASKABLE_SLOTS})")
-            elif slot not in self.slots or not self.slots[slot].question:
-                problems.append(f"slot '{slot}' is asked but has no question")
+        for asked_slot in asked:
+            if asked_slot not in ASKABLE_SLOTS:
+                problems.append(f"'{asked_slot}' cannot be asked (known: {ASKABLE_SLOTS})")
+            elif asked_slot not in self.slots or not self.slots[asked_slot].question:
+                problems.append(f"slot '{asked_slot}' is asked but has no question")
         for name, allowed in VOCABULARY.items():
-            slot = self.slots.get(name)
-            if slot is None:
+            definition = self.slots.get(name)
+            if definition is None:
                 continue
-            for value in [*slot.values, *(q.value for q in slot.quick_replies)]:
+            for value in [*definition.values, *(q.value for q in definition.quick_replies)]:
                 if value not in allowed:
                     problems.append(f"slot '{name}': '{value}' is not in the vocabulary")
-        for rule in (*self.branches, *self.inferences):
-            cond = rule.when
+        conditions = [b.when for b in self.branches] + [i.when for i in self.inferences]
+        conditions += [p.when for p in self.priors]
+        for cond in conditions:
             for key, allowed in (("profile", PROFILES), ("stage", STAGES), ("needs_any", NEEDS)):
                 for value in getattr(cond, key) or []:
                     if value not in allowed:

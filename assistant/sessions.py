@@ -61,7 +61,9 @@ class SessionRecord(BaseModel):
 
 
 class SessionStore(Protocol):
-    def create(self, now: datetime | None = None) -> SessionRecord: ...
+    def create(
+        self, now: datetime | None = None, session_id: str | None = None
+    ) -> SessionRecord: ...
 
     def get(self, session_id: str) -> SessionRecord: ...
 
@@ -237,9 +239,13 @@ class SqlSessionStore:
     def close(self) -> None:
         self._engine.dispose()
 
-    def create(self, now: datetime | None = None) -> SessionRecord:
+    def create(self, now: datetime | None = None, session_id: str | None = None) -> SessionRecord:
+        """A new session; `session_id` lets a channel derive its own unguessable id
+        (Telegram: a keyed hash of the chat id), otherwise a random one is drawn."""
         moment = _utc(now)
-        record = SessionRecord(id=new_session_id(), created_at=moment, updated_at=moment)
+        record = SessionRecord(
+            id=session_id or new_session_id(), created_at=moment, updated_at=moment
+        )
         with self._writing() as db:
             db.add(
                 _SessionRow(
@@ -351,9 +357,13 @@ class MemorySessionStore:
     def close(self) -> None:
         pass
 
-    def create(self, now: datetime | None = None) -> SessionRecord:
+    def create(self, now: datetime | None = None, session_id: str | None = None) -> SessionRecord:
+        """A new session; `session_id` lets a channel derive its own unguessable id
+        (Telegram: a keyed hash of the chat id), otherwise a random one is drawn."""
         moment = _utc(now)
-        record = SessionRecord(id=new_session_id(), created_at=moment, updated_at=moment)
+        record = SessionRecord(
+            id=session_id or new_session_id(), created_at=moment, updated_at=moment
+        )
         with self._lock:
             self._sessions[record.id] = record.model_copy(deep=True)
         return record

@@ -43,9 +43,11 @@ common word counts unless a complement follows (``"dans la creuse"``, ``"a la re
 one typo when it has several words (``"a carhaix plougeur"``); a lowercase one-word typo must
 lead to a single département, region or town of 10 000+ inhabitants unless it has 8+ letters
 (``"a la banque"`` is not Benque); a longer name with one typo beats an ambiguous exact prefix
-(``"a clermont ferand"`` is Clermont-Ferrand, not one of the Clermont). A 5-digit number is read as a postal code unless a unit
-follows it (``€``, ``euros``, ``habitants``…). A département number needs a cue (``dans le 23``,
-``département 23``, ``(23)``).
+(``"a clermont ferand"`` is Clermont-Ferrand, not one of the Clermont).
+
+A 5-digit number is read as a postal code unless a unit follows it (``€``, ``euros``,
+``habitants``…). A département number needs a cue (``dans le 23``, ``département 23``,
+``(23)``).
 """
 
 from __future__ import annotations
