@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
@@ -10,11 +11,19 @@ from assistant.cards import Card
 from assistant.composer import Composer
 from assistant.retrieval import Hit, Retriever, SearchFilter
 from assistant.settings import Settings
-from assistant.text import sentences, terms
+from assistant.text import fold, sentences, terms
 
 MAX_SENTENCES = 3
 MAX_SOURCE_CARDS = 3
-SECOND_CARD_RATIO = 0.85  # a second card is quoted only if it is nearly as good as the first
+SECOND_CARD_RATIO = 0.85
+_FIGURE_QUESTION = re.compile(
+    r"\b(combien|chiffre|chiffres|nombre|taux|pourcentage|montant|duree|combien de temps|"
+    r"quelle part|quel budget|how many|how much)\b|%"
+)
+_DIGIT = re.compile(
+    r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|"
+    r"mille|million|millions|milliard|milliards|moitie|tiers|quart)\b"
+)  # a second card is quoted only if it is nearly as good as the first
 
 
 class SourceRef(BaseModel):
@@ -117,7 +126,9 @@ class Answerer:
                 declined=True,
                 confidence=0.0,
             )
-        chosen = self.pick_sentences(question, [self.cards[h.card_id] for h in hits])
+        chosen = self.pick_sentences(
+            question, [self.cards[h.card_id] for h in hits], self.retriever.term_weight
+        )
         used_cards = sorted({card_rank for card_rank, _, _ in chosen})
         numbering = {rank: n for n, rank in enumerate(used_cards, start=1)}
         refs = [source_ref(self.cards[hits[rank].card_id]) for rank in used_cards]
@@ -134,21 +145,28 @@ class Answerer:
         )
 
     @staticmethod
-    def pick_sentences(question: str, cards: list[Card]) -> list[tuple[int, int, str]]:
+    def pick_sentences(
+        question: str, cards: list[Card], weight: Callable[[str], float] = lambda _: 1.0
+    ) -> list[tuple[int, int, str]]:
         """The sentences that answer best, as (card rank, position, text), in reading order.
 
         Cards are written to lead with the answer, so a card's first sentence gets a bonus;
-        the rest is plain overlap of stemmed terms with the question.
+        otherwise a sentence scores by the (IDF-weighted) question terms it contains, and a
+        question about a figure ("combien", "quel taux") favours sentences with numbers.
         """
         wanted = set(terms(question))
+        asks_figure = bool(_FIGURE_QUESTION.search(fold(question)))
+        scale = max((weight(t) for t in wanted), default=1.0)
         scored: list[tuple[float, int, int, str]] = []
         for rank, card in enumerate(cards):
             for position, sentence in enumerate(sentences(card.body)):
                 text = _clean(sentence)
                 if len(text.split()) < 4:
                     continue
-                overlap = len(wanted & set(terms(text)))
+                overlap = sum(weight(t) for t in wanted & set(terms(text))) / scale
                 score = overlap + (0.8 if position == 0 else 0.0) - 0.6 * rank
+                if asks_figure and _DIGIT.search(fold(text)):
+                    score += 1.2
                 if overlap or position == 0:
                     scored.append((score, rank, position, text))
         scored.sort(key=lambda item: (-item[0], item[1], item[2]))

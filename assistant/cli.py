@@ -60,7 +60,7 @@ def _fail(exc: AiguillageError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def build_index(runtime: Runtime, force: bool = False) -> None:
+def build_index(runtime: Runtime, force: bool = False, quiet: bool = False) -> None:
     settings = runtime.settings
     cards = load_cards(settings.cards_dir)
     columns = (
@@ -74,7 +74,8 @@ def build_index(runtime: Runtime, force: bool = False) -> None:
             cards, RichProgress(bar), force=force
         )
     if not report.changed:
-        err.print(f"Index à jour ({report.chunks_total} passages, {len(cards)} fiches).")
+        if not quiet:
+            err.print(f"Index à jour ({report.chunks_total} passages, {len(cards)} fiches).")
         return
     err.print(
         f"Index reconstruit : {len(report.added)} fiche(s) ajoutée(s), "
@@ -85,9 +86,11 @@ def build_index(runtime: Runtime, force: bool = False) -> None:
 
 
 def ensure_index(runtime: Runtime) -> None:
+    """Bring the index up to date with the cards (incremental: cheap when nothing changed),
+    so an edited card is never answered from a stale index."""
     if current_generation(runtime.settings.index_dir) is None:
         err.print("Première utilisation : construction de l'index de recherche…")
-        build_index(runtime)
+    build_index(runtime, quiet=True)
 
 
 @app.command()
@@ -192,6 +195,29 @@ def scenarios_run(
     raise typer.Exit(code=0 if report.failed == 0 else 1)
 
 
+def conseiller(
+    description: Annotated[str, typer.Argument(help="La description du projet du client.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Le rapport JSON sur stdout.")] = False,
+) -> None:
+    """Mode conseiller : le projet relève-t-il de l'ESS, et vers qui l'orienter ?"""
+    if not description.strip():
+        err.print("[red]Erreur :[/red] la description est vide.")
+        raise typer.Exit(code=2)
+    try:
+        report = Runtime().adviser.analyse(description)
+    except AiguillageError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(report.model_dump(mode="json"), ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(report.text + "\n")
+
+
+# French name first; "adviser" is the same command for English-speaking integrators.
+app.command("conseiller")(conseiller)
+app.command("adviser", hidden=True)(conseiller)
+
+
 @app.command()
 def chat() -> None:
     """Tenir la conversation de diagnostic dans le terminal."""
@@ -223,6 +249,58 @@ def chat() -> None:
         if text.strip().isdigit() and 1 <= int(text) <= len(turn.quick_replies):
             text = turn.quick_replies[int(text) - 1]
         turn = conversation.send(session_id, text)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute (défaut 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (défaut 8000).")] = None,
+) -> None:
+    """Lancer le chat web et l'API HTTP."""
+    import logging
+
+    import uvicorn
+
+    # Imported here: the web connector (FastAPI) is only needed by this command.
+    from connectors.web import RedactingAccessFilter, create_app
+
+    runtime = Runtime()
+    try:
+        ensure_index(runtime)
+        web = create_app(runtime)
+    except AiguillageError as exc:
+        raise _fail(exc) from exc
+    logging.getLogger("uvicorn.access").addFilter(RedactingAccessFilter())
+    settings = runtime.settings
+    uvicorn.run(web, host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def telegram() -> None:
+    """Faire tourner le bot Telegram (long polling) ; jeton dans AIGUILLAGE_TELEGRAM_TOKEN."""
+    # Imported here: other commands need not load python-telegram-bot.
+    from connectors.telegram import TelegramStartError, run_polling
+
+    settings = Settings()
+    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
+    if not token:
+        err.print(
+            "[red]Erreur :[/red] AIGUILLAGE_TELEGRAM_TOKEN n'est pas défini "
+            "(le jeton donné par @BotFather)."
+        )
+        raise typer.Exit(code=2)
+    runtime = Runtime(settings)
+    try:
+        ensure_index(runtime)
+        _ = runtime.conversation  # load the core now: a broken corpus fails here, not per chat
+    except AiguillageError as exc:
+        raise _fail(exc) from exc
+    err.print("Bot Telegram démarré (long polling) ; Ctrl-C pour arrêter.")
+    try:
+        run_polling(runtime, token, settings.telegram_base_url)
+    except TelegramStartError as exc:
+        err.print(f"[red]Erreur :[/red] {exc}")
+        raise typer.Exit(code=2 if exc.invalid_token else 1) from exc
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -7,6 +7,7 @@ whose allowed ids are handed to bm25s as a weight mask and to ChromaDB as an `id
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -57,7 +58,7 @@ class Hit(BaseModel):
     lexical_rank: int | None = None
     dense_rank: int | None = None
     dense_similarity: float | None = None  # cosine, query vs. best passage
-    term_coverage: float = 0.0  # share of the query's terms present in the card
+    term_coverage: float = 0.0  # IDF-weighted share of the query's terms present in the card
 
 
 class Retriever:
@@ -86,6 +87,27 @@ class Retriever:
         for chunk in self.chunks:
             card_terms.setdefault(chunk.card_id, set()).update(terms(chunk.search_text))
         self._card_terms = card_terms
+        # Inverse document frequency over cards: a query term found in many cards ("temps",
+        # "projet") says less about relevance than a rare one ("esus"); an unknown term
+        # (absent from every card) weighs most, since failing to match it matters most.
+        document_frequency: dict[str, int] = {}
+        for card_set in card_terms.values():
+            for term in card_set:
+                document_frequency[term] = document_frequency.get(term, 0) + 1
+        n_cards = max(len(card_terms), 1)
+        self._idf = {t: math.log(1 + n_cards / df) for t, df in document_frequency.items()}
+        self._unknown_idf = math.log(1 + n_cards)
+
+    def term_weight(self, term: str) -> float:
+        return self._idf.get(term, self._unknown_idf)
+
+    def coverage(self, query_terms: set[str], card_id: str) -> float:
+        """IDF-weighted share of the query's terms present in the card."""
+        if not query_terms:
+            return 0.0
+        total = sum(self.term_weight(t) for t in query_terms)
+        found = sum(self.term_weight(t) for t in query_terms & self._card_terms[card_id])
+        return found / total
 
     @classmethod
     def open(cls, index_dir: Path, embedder: Embedder, rrf_k: int = 60) -> Retriever:
@@ -175,11 +197,7 @@ class Retriever:
             chunk = self.chunks[position]
             if chunk.card_id in hits:
                 continue
-            coverage = (
-                len(query_terms & self._card_terms[chunk.card_id]) / len(query_terms)
-                if query_terms
-                else 0.0
-            )
+            coverage = self.coverage(query_terms, chunk.card_id)
             hits[chunk.card_id] = Hit(
                 card_id=chunk.card_id,
                 chunk=chunk,

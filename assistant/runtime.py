@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from assistant.adviser import Adviser
 from assistant.answering import Answerer, RelevancePolicy
 from assistant.cards import Card, load_cards
 from assistant.composer import Composer
@@ -88,6 +89,13 @@ class Runtime:
             answerer=lambda: self.answerer,
             composer=self.composer,
             territories=self.territories,
+        )
+
+    @cached_property
+    def adviser(self) -> Adviser:
+        """Adviser mode: ESS traits, verdict and orientation for one description."""
+        return Adviser(
+            self.engine, self.cards, self.settings.knowledge_dir / "diagnostic" / "ess_traits.yaml"
         )
 
     @cached_property

@@ -28,9 +28,9 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1)
     # When to answer rather than decline (see RelevancePolicy; calibrated by evaluate.py):
     # a very similar passage is enough, a fairly similar one must also share the question's terms.
-    strong_dense_similarity: float = 0.87
-    min_dense_similarity: float = 0.80
-    min_term_coverage: float = 0.5
+    strong_dense_similarity: float = 0.88
+    min_dense_similarity: float = 0.85
+    min_term_coverage: float = 0.40
     stale_after_days: int = Field(default=730, ge=1)
 
     # Sessions (SQLAlchemy URL; default: SQLite file in data_dir).
