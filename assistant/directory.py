@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -82,6 +83,8 @@ class Structure(BaseModel):
     cards: list[str] = Field(default_factory=list)  # knowledge cards that back this entry
     verified: bool = False
     verified_on: dt.date | None = None
+    # "closed": kept for the record (and the coverage report) but never proposed to a user.
+    status: Literal["active", "closed"] = "active"
     file: str = ""  # relative path of the YAML file, filled by the loader
 
     @model_validator(mode="after")

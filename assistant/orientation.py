@@ -356,6 +356,8 @@ class Orientation:
     def _candidate(
         self, entry: Structure, state: DiagnosticState, place: _Place
     ) -> _Candidate | None:
+        if entry.status == "closed":
+            return None
         level = self._level(entry, place)
         if level is None:
             return None

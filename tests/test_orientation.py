@@ -438,3 +438,20 @@ def test_engine_refuses_steps_citing_unknown_cards(engine: Orientation) -> None:
     steps = NextSteps([StepRule.model_validate({**VALID, "cards": ["absente"]})])
     with pytest.raises(KnowledgeError, match="absente"):
         Orientation(engine.structures, engine.cards, engine.territories, engine.composer, steps)
+
+
+def test_closed_structures_are_never_proposed(
+    engine: Orientation, structures: list[Structure]
+) -> None:
+    closed = [s for s in structures if s.status == "closed"]
+    assert closed, "the directory should mark the liquidated CRESS Normandie as closed"
+    for entry in closed:
+        for departement in entry.coverage.departements or ["14", "76"]:
+            for stage in ("emergence", "consolidation"):
+                state = DiagnosticState(
+                    departement=departement,
+                    region=entry.coverage.regions[0] if entry.coverage.regions else None,
+                    stage=stage,
+                    profile="association-employeuse",
+                )
+                assert entry.id not in ids(engine.recommend(state))
