@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from assistant.adviser import AdviserReport
 from assistant.answering import SourceRef, source_ref
 from assistant.engine import RESTART, SEE_FICHE, TurnResult
 from assistant.errors import IndexNotBuiltError, ScenarioError, SessionNotFoundError
@@ -41,6 +42,7 @@ from assistant.runtime import Runtime
 from assistant.scenarios import ScenarioResult, load_scenario, run_scenario
 from assistant.sessions import TranscriptEntry
 from assistant.state import DiagnosticState
+from connectors.telegram import webhook_router
 
 __all__ = ["RedactingAccessFilter", "create_app"]
 
@@ -370,6 +372,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Telegram's webhook mode (PRODUCT.md: via `serve`); answers 403 without the secret.
+    app.include_router(webhook_router(runtime))
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))  # autoescape is on
 
     # -- error handlers: clear 4xx in French, never a 5xx for bad input ------------------
@@ -438,6 +442,19 @@ def create_app(runtime: Runtime) -> FastAPI:
         if reason:
             raise HTTPException(422, reason)
         return MessageOut.from_turn(conversation.send(session_id, message.text))
+
+    @app.post(
+        "/api/adviser",
+        tags=["api"],
+        responses={413: {"model": Problem}, 422: {"model": Problem}},
+    )
+    def adviser(message: MessageIn) -> AdviserReport:
+        """Adviser mode: a client's project description in; ESS traits, verdict, stage,
+        territory and the ESS structures to orient to, with sources, out. Nothing stored."""
+        reason = check_text(message.text)
+        if reason:
+            raise HTTPException(422, reason)
+        return runtime.adviser.analyse(message.text)
 
     @app.get("/api/sessions/{session_id}", tags=["api"], responses={404: {"model": Problem}})
     def get_session(session_id: str) -> SessionOut:

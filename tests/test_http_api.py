@@ -304,3 +304,23 @@ def test_healthz_is_503_without_an_index(tmp_path: Path) -> None:
             assert_french_problem(httpx.get(f"{url}/healthz"), 503)
     finally:
         bare.store.close()
+
+
+def test_adviser_endpoint_reports_ess_traits(client: httpx.Client) -> None:
+    description = (
+        "Mon client monte une SAS à Lyon qui emploie des personnes handicapées ; "
+        "une personne une voix à l'assemblée générale et les bénéfices sont réinvestis."
+    )
+    response = client.post("/api/adviser", json={"text": description})
+    assert response.status_code == 200
+    report = response.json()
+    assert report["ess_verdict"] == "ess-compatible"
+    assert report["departement"] == "69"
+    assert report["sources"] and all("id" in s and "title" in s for s in report["sources"])
+    assert client.post("/api/adviser", json={"text": ""}).status_code == 422
+
+
+def test_telegram_webhook_is_mounted_and_refuses_without_secret(client: httpx.Client) -> None:
+    # No secret is configured in tests: the route exists and refuses everyone.
+    response = client.post("/telegram/webhook", json={"update_id": 1})
+    assert response.status_code == 403
