@@ -55,7 +55,7 @@ class RichProgress(ProgressSeam):
             self._progress.advance(self._task, steps)
 
 
-def _fail(exc: AiguillageError) -> typer.Exit:
+def fail(exc: AiguillageError) -> typer.Exit:
     err.print(f"[red]Erreur :[/red] {exc}")
     return typer.Exit(code=2)
 
@@ -101,7 +101,7 @@ def index(
     try:
         build_index(Runtime(), force=force)
     except AiguillageError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 @app.command()
@@ -118,7 +118,7 @@ def ask(
         ensure_index(runtime)
         answer = runtime.answerer.answer(question)
     except AiguillageError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         payload = answer.model_dump(mode="json")
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
@@ -174,7 +174,7 @@ def scenarios_run(
         ensure_index(runtime)
         report = run_all(runtime.engine, paths)
     except AiguillageError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         payload = report.model_dump(mode="json")
         for scenario in payload["scenarios"]:
@@ -206,7 +206,7 @@ def conseiller(
     try:
         report = Runtime().adviser.analyse(description)
     except AiguillageError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         sys.stdout.write(json.dumps(report.model_dump(mode="json"), ensure_ascii=False) + "\n")
     else:
@@ -216,91 +216,6 @@ def conseiller(
 # French name first; "adviser" is the same command for English-speaking integrators.
 app.command("conseiller")(conseiller)
 app.command("adviser", hidden=True)(conseiller)
-
-
-@app.command()
-def chat() -> None:
-    """Tenir la conversation de diagnostic dans le terminal."""
-    runtime = Runtime()
-    try:
-        ensure_index(runtime)
-        conversation = runtime.conversation
-        session_id, turn = conversation.start()
-    except AiguillageError as exc:
-        raise _fail(exc) from exc
-    out = Console(highlight=False)
-    out.print(
-        "[dim]Tapez votre message ; un numéro choisit une réponse proposée ; "
-        "« fiche », « recommencer », « oubli » ; Ctrl-D pour quitter.[/dim]"
-    )
-    while True:
-        out.print(f"\n[bold]Aiguillage[/bold] : {turn.reply}")
-        for number, label in enumerate(turn.quick_replies, start=1):
-            out.print(f"  [cyan]{number}[/cyan]. {label}")
-        if turn.action == "forget":
-            return
-        if turn.action == "fiche":
-            out.print(conversation.fiche(session_id).markdown)
-        try:
-            text = input("\nVous : ")
-        except (EOFError, KeyboardInterrupt):
-            out.print("\nÀ bientôt !")
-            return
-        if text.strip().isdigit() and 1 <= int(text) <= len(turn.quick_replies):
-            text = turn.quick_replies[int(text) - 1]
-        turn = conversation.send(session_id, text)
-
-
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Adresse d'écoute (défaut 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (défaut 8000).")] = None,
-) -> None:
-    """Lancer le chat web et l'API HTTP."""
-    import logging
-
-    import uvicorn
-
-    # Imported here: the web connector (FastAPI) is only needed by this command.
-    from connectors.web import RedactingAccessFilter, create_app
-
-    runtime = Runtime()
-    try:
-        ensure_index(runtime)
-        web = create_app(runtime)
-    except AiguillageError as exc:
-        raise _fail(exc) from exc
-    logging.getLogger("uvicorn.access").addFilter(RedactingAccessFilter())
-    settings = runtime.settings
-    uvicorn.run(web, host=host or settings.host, port=port or settings.port)
-
-
-@app.command()
-def telegram() -> None:
-    """Faire tourner le bot Telegram (long polling) ; jeton dans AIGUILLAGE_TELEGRAM_TOKEN."""
-    # Imported here: other commands need not load python-telegram-bot.
-    from connectors.telegram import TelegramStartError, run_polling
-
-    settings = Settings()
-    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
-    if not token:
-        err.print(
-            "[red]Erreur :[/red] AIGUILLAGE_TELEGRAM_TOKEN n'est pas défini "
-            "(le jeton donné par @BotFather)."
-        )
-        raise typer.Exit(code=2)
-    runtime = Runtime(settings)
-    try:
-        ensure_index(runtime)
-        _ = runtime.conversation  # load the core now: a broken corpus fails here, not per chat
-    except AiguillageError as exc:
-        raise _fail(exc) from exc
-    err.print("Bot Telegram démarré (long polling) ; Ctrl-C pour arrêter.")
-    try:
-        run_polling(runtime, token, settings.telegram_base_url)
-    except TelegramStartError as exc:
-        err.print(f"[red]Erreur :[/red] {exc}")
-        raise typer.Exit(code=2 if exc.invalid_token else 1) from exc
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.adviser import AdviserReport, TraitFinding, load_lexicon
-from assistant.cli import app
+from connectors.cli import app
 from assistant.errors import KnowledgeError
 from assistant.runtime import Runtime
 

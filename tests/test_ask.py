@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.answering import Answer, Answerer, RelevancePolicy, source_ref
-from assistant.cli import app
+from connectors.cli import app
 from assistant.retrieval import Hit, SearchFilter
 from assistant.runtime import Runtime
 from assistant.settings import Settings

@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from assistant.cards import iter_card_files, load_cards, parse_card
-from assistant.cli import app
+from connectors.cli import app
 from assistant.directory import Structure, load_directory
 from assistant.errors import KnowledgeError
 from assistant.settings import REPO_ROOT, Settings
