@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.adviser import AdviserReport, TraitFinding, load_lexicon
-from connectors.cli import app
 from assistant.errors import KnowledgeError
 from assistant.runtime import Runtime
+from connectors.cli import app
 
 INSERTION_GUERET = (
     "Mon client préside une association d'insertion à Guéret, créée en 2012, avec 8 salariés "

@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.answering import Answer, Answerer, RelevancePolicy, source_ref
-from connectors.cli import app
 from assistant.retrieval import Hit, SearchFilter
 from assistant.runtime import Runtime
 from assistant.settings import Settings
 from assistant.text import sentences
+from connectors.cli import app
 
 IN_SCOPE = [
     (

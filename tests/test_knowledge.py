@@ -13,12 +13,12 @@ import yaml
 from typer.testing import CliRunner
 
 from assistant.cards import iter_card_files, load_cards, parse_card
-from connectors.cli import app
 from assistant.directory import Structure, load_directory
 from assistant.errors import KnowledgeError
 from assistant.settings import REPO_ROOT, Settings
 from assistant.territory import TerritoryIndex, load_territories
 from assistant.validation import ValidationReport, validate_knowledge
+from connectors.cli import app
 
 SOURCES_DIR = REPO_ROOT.parent / "shared" / "sources"
 TODAY = dt.date(2026, 11, 25)

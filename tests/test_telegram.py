@@ -36,11 +36,11 @@ from starlette.routing import Route
 from telegram import Bot
 from typer.testing import CliRunner
 
-from connectors.cli import app as cli_app
 from assistant.errors import SessionNotFoundError
 from assistant.runtime import Runtime
 from assistant.settings import REPO_ROOT, Settings
 from connectors.base import Reply
+from connectors.cli import app as cli_app
 from connectors.telegram import (
     APOLOGY,
     NOT_TEXT,
