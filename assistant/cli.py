@@ -60,6 +60,32 @@ def fail(exc: AiguillageError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+LLMOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--llm/--no-llm",
+        help="Pour cette commande : utiliser le modèle de langage configuré, ou s'en passer "
+        "(par défaut : selon AIGUILLAGE_LLM_PROVIDER).",
+    ),
+]
+
+
+def _settings_for(llm: bool | None) -> Settings:
+    """Settings from the environment, with the LLM mode forced on or off for one run."""
+    settings = Settings()
+    if llm is None:
+        return settings
+    if llm and settings.llm_provider == "none":
+        err.print(
+            "[red]Erreur :[/red] --llm demandé, mais aucun modèle de langage n'est configuré. "
+            "Définissez AIGUILLAGE_LLM_PROVIDER (openai-compatible ou ollama), "
+            "AIGUILLAGE_LLM_MODEL et AIGUILLAGE_LLM_BASE_URL, puis vérifiez avec "
+            "`aiguillage doctor`."
+        )
+        raise typer.Exit(code=2)
+    return settings if llm else settings.model_copy(update={"llm_provider": "none"})
+
+
 def build_index(runtime: Runtime, force: bool = False, quiet: bool = False) -> None:
     settings = runtime.settings
     cards = load_cards(settings.cards_dir)
@@ -108,12 +134,13 @@ def index(
 def ask(
     question: Annotated[str, typer.Argument(help="La question, en français.")],
     as_json: Annotated[bool, typer.Option("--json", help="Une réponse JSON sur stdout.")] = False,
+    llm: LLMOption = None,
 ) -> None:
     """Poser une question et obtenir une réponse sourcée."""
     if not question.strip():
         err.print("[red]Erreur :[/red] la question est vide.")
         raise typer.Exit(code=2)
-    runtime = Runtime()
+    runtime = Runtime(_settings_for(llm))
     try:
         ensure_index(runtime)
         answer = runtime.answerer.answer(question)
@@ -167,9 +194,10 @@ def scenarios_run(
     paths: Annotated[list[Path], typer.Argument(help="Fichiers .yaml ou dossiers.")],
     as_json: Annotated[bool, typer.Option("--json", help="Résultat JSON sur stdout.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Montrer les échanges.")] = False,
+    llm: LLMOption = None,
 ) -> None:
     """Rejouer des scénarios ; code de sortie 0 seulement si tous passent."""
-    runtime = Runtime()
+    runtime = Runtime(_settings_for(llm))
     try:
         ensure_index(runtime)
         report = run_all(runtime.engine, paths)
@@ -216,6 +244,30 @@ def conseiller(
 # French name first; "adviser" is the same command for English-speaking integrators.
 app.command("conseiller")(conseiller)
 app.command("adviser", hidden=True)(conseiller)
+
+
+@app.command()
+def doctor() -> None:
+    """Dire quel mode est actif (déterministe ou modèle de langage) et vérifier le modèle."""
+    from assistant.llm import check_endpoint
+
+    status = check_endpoint(Settings())
+    out = Console(highlight=False)
+    if status.mode == "deterministic":
+        out.print("Mode : déterministe, hors ligne (AIGUILLAGE_LLM_PROVIDER=none).")
+        return
+    out.print(
+        f"Mode : modèle de langage ({status.provider}, modèle {status.model or '?'}, "
+        f"point d'accès {status.base_url or 'par défaut'})."
+    )
+    if status.ok:
+        out.print(f"[green]OK[/green] le modèle répond ({status.latency_ms} ms).")
+        return
+    out.print(
+        f"[red]ÉCHEC[/red] le modèle ne répond pas : {status.problem}. "
+        "Les réponses utiliseront le mode déterministe."
+    )
+    raise typer.Exit(code=1)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -6,7 +6,9 @@ AiguillageError
 ├── TerritoryDataError      the shipped territory file is missing or corrupt
 ├── DiagnosticScriptError   the diagnostic YAML is invalid
 ├── ScenarioError           a scenario file is invalid
-└── SessionNotFoundError    no session with that id (or it was erased / purged)
+├── SessionNotFoundError    no session with that id (or it was erased / purged)
+├── LLMConfigError          an LLM provider is set but incomplete, or the `llm` extra is missing
+└── LLMUnavailableError     the chat model failed, timed out or answered unusably (has .reason)
 """
 
 from __future__ import annotations
@@ -38,3 +40,19 @@ class ScenarioError(AiguillageError):
 
 class SessionNotFoundError(AiguillageError):
     """No session has this id (never created, erased or purged)."""
+
+
+class LLMConfigError(AiguillageError):
+    """AIGUILLAGE_LLM_* names a provider but not enough to build it, or `[llm]` is not installed."""
+
+
+class LLMUnavailableError(AiguillageError):
+    """The chat model could not be used for this turn; the caller falls back to the rules.
+
+    `reason` is a short code for logs and counters (never message text): timeout, rate_limited,
+    http_error, connection, malformed, empty, error.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason

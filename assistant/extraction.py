@@ -8,6 +8,7 @@ reads as "trésorerie".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cached_property
 
 from pydantic import BaseModel, Field
@@ -196,9 +197,16 @@ class _CompiledMatcher:
 class Extractor:
     """Turns one message into an `Extraction`, using the script and the territory index."""
 
-    def __init__(self, script: DiagnosticScript, territories: TerritoryIndex) -> None:
+    def __init__(
+        self,
+        script: DiagnosticScript,
+        territories: TerritoryIndex,
+        refine: Callable[[str, Extraction], Extraction] | None = None,
+    ) -> None:
         self.script = script
         self.territories = territories
+        # Optional second reading (the LLM's, llm_extraction.py) merged into the rules' result.
+        self.refine = refine
 
     @cached_property
     def _compiled(self) -> dict[str, dict[str, _CompiledMatcher]]:
@@ -279,6 +287,8 @@ class Extractor:
             resolved = self.territories.resolve(message)
             territory = resolved if resolved.status != "not_found" else None
         result.territory = territory
+        if self.refine is not None:
+            result = self.refine(message, result)
         if result.dont_know and result.slots_found:
             result.dont_know = False  # "je sais pas trop, on est à Guéret" answers something
         return result

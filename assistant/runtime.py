@@ -6,6 +6,7 @@ Connectors and the CLI ask a `Runtime` for what they need; nothing is created at
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from assistant.adviser import Adviser
 from assistant.answering import Answerer, RelevancePolicy
@@ -24,13 +25,26 @@ from assistant.sessions import SessionStore, open_store
 from assistant.settings import Settings
 from assistant.territory import TerritoryIndex, load_territories
 
+if TYPE_CHECKING:  # the LLM modules load only in LLM mode
+    from langchain_core.language_models import BaseChatModel
+
+    from assistant.guards import Grounding
+    from assistant.llm import ChatLLM
+    from assistant.llm_extraction import LLMExtractor
+
 
 class Runtime:
     """The assembled assistant for one settings object."""
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        chat_model: BaseChatModel | None = None,
+    ) -> None:
         self.settings = settings or Settings()
         self._embedder = embedder
+        self._chat_model = chat_model  # replaces the configured one (tests); LLM mode only
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -63,9 +77,40 @@ class Runtime:
 
     @property
     def answerer(self) -> Answerer:
-        return Answerer(
-            self.retriever, self.cards, self.composer, RelevancePolicy.from_settings(self.settings)
-        )
+        policy = RelevancePolicy.from_settings(self.settings)
+        if self.llm is not None:
+            from assistant.llm_answering import LLMAnswerer
+
+            return LLMAnswerer(
+                self.retriever, self.cards, self.composer, policy, self.llm, self.grounding
+            )
+        return Answerer(self.retriever, self.cards, self.composer, policy)
+
+    # -- optional LLM (AIGUILLAGE_LLM_PROVIDER != "none") --------------------------------
+    @cached_property
+    def llm(self) -> ChatLLM | None:
+        """The chat model with its deadline, or None in the default deterministic mode."""
+        if self.settings.llm_provider == "none":
+            return None
+        from assistant.llm import ChatLLM, build_chat_model
+
+        model = self._chat_model or build_chat_model(self.settings)
+        return ChatLLM(model, self.settings.llm_timeout_seconds)
+
+    @cached_property
+    def grounding(self) -> Grounding:
+        """What LLM output may mention besides the passages: the structure directory."""
+        from assistant.guards import Grounding
+
+        return Grounding.from_directory(self.structures.values())
+
+    @property
+    def llm_extractor(self) -> LLMExtractor | None:
+        if self.llm is None:
+            return None
+        from assistant.llm_extraction import LLMExtractor
+
+        return LLMExtractor(self.llm, self.composer, self.script, self.territories)
 
     @cached_property
     def script(self) -> DiagnosticScript:
@@ -84,7 +129,7 @@ class Runtime:
     def engine(self) -> Engine:
         return Engine(
             script=self.script,
-            extractor=Extractor(self.script, self.territories),
+            extractor=Extractor(self.script, self.territories, refine=self.llm_extractor),
             orientation=self.orientation,
             answerer=lambda: self.answerer,
             composer=self.composer,

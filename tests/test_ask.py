@@ -138,8 +138,6 @@ def test_filter_keeps_answers_to_the_users_territory(answerer: Answerer) -> None
 
 
 def _hit(similarity: float | None, coverage: float) -> Hit:
-    from assistant.chunks import Chunk
-
     chunk = Chunk(
         id="c#0",
         card_id="c",

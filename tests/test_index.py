@@ -24,6 +24,7 @@ from assistant.index import (
     KEEP_GENERATIONS,
     BuildReport,
     IndexBuilder,
+    Progress,
     current_generation,
     read_manifest,
 )
@@ -224,6 +225,43 @@ def test_open_retriever_keeps_reading_its_generation_after_a_swap(
     new = Retriever.open(tmp_path, embedder)
     assert new.is_current(tmp_path)
     assert "agrement-esus" not in [h.card_id for h in new.search(query, k=5)]
+
+
+class _ReadDuringBuild(Progress):
+    """At each phase of a build, checks what a reader of the live index sees."""
+
+    def __init__(self, index_dir: Path, reader: Retriever, query: str) -> None:
+        self.index_dir = index_dir
+        self.reader = reader
+        self.query = query
+        self.seen: list[tuple[str, str, list[str]]] = []
+
+    def start(self, total: int, description: str) -> None:
+        current = (self.index_dir / CURRENT_FILE).read_text(encoding="utf-8")
+        hits = [h.card_id for h in self.reader.search(self.query, k=3)]
+        self.seen.append((description, current, hits))
+
+
+def test_readers_are_undisturbed_while_a_generation_is_built(
+    tmp_path: Path, sample: list[Card]
+) -> None:
+    embedder = HashEmbedder()
+    first = IndexBuilder(tmp_path, embedder).build(sample)
+    reader = Retriever.open(tmp_path, embedder)
+    query = "franchise sociale Messidor"
+    before = [h.card_id for h in reader.search(query, k=3)]
+    assert before[0] == "essaimage-franchise-sociale-messidor"
+
+    probe = _ReadDuringBuild(tmp_path, reader, query)
+    changed = [c for c in sample if c.id != "essaimage-franchise-sociale-messidor"]
+    changed.append(_edited(sample[0], "Un ajout pour forcer de nouveaux vecteurs."))
+    second = IndexBuilder(tmp_path, embedder).build(changed, progress=probe)
+
+    assert len(probe.seen) >= 2  # the vector phase and the lexical phase
+    for _, current, hits in probe.seen:
+        assert current == first.generation  # not swapped before the new one is complete
+        assert hits == before
+    assert (tmp_path / CURRENT_FILE).read_text(encoding="utf-8") == second.generation
 
 
 def test_current_always_names_a_complete_generation(tmp_path: Path, sample: list[Card]) -> None:

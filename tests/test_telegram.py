@@ -608,7 +608,7 @@ def test_cli_requires_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(150)
 def test_cli_runs_long_polling(fake_api: FakeBotApi, tmp_path: Path) -> None:
     env = {
         **os.environ,
@@ -625,9 +625,10 @@ def test_cli_runs_long_polling(fake_api: FakeBotApi, tmp_path: Path) -> None:
         fake_api.push(text_update(555, "/start"))
 
         async def greeted() -> None:
-            await fake_api.wait_for("sendMessage", timeout=40)
+            # Generous: a cold start loads the models and checks the index on a busy machine.
+            await fake_api.wait_for("sendMessage", timeout=110)
 
-        run(greeted(), timeout=45)
+        run(greeted(), timeout=115)
     finally:
         process.send_signal(signal.SIGINT)
         try:

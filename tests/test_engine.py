@@ -1,0 +1,447 @@
+"""The conversation engine (Engine.handle) over the real script, knowledge and index."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.engine import MAX_ASKS, RESTART, SEE_CONTACTS, SEE_FICHE, Engine, TurnResult
+from assistant.runtime import Runtime
+from assistant.state import DiagnosticState
+from assistant.text import sentences
+
+
+@pytest.fixture(scope="module")
+def engine(runtime: Runtime) -> Engine:
+    return runtime.engine
+
+
+def talk(engine: Engine, *turns: str, state: DiagnosticState | None = None) -> list[TurnResult]:
+    state = state or DiagnosticState()
+    results = []
+    for turn in turns:
+        result = engine.handle(state, turn)
+        results.append(result)
+        state = result.state
+    return results
+
+
+def question(engine: Engine, slot: str) -> str:
+    text = engine.script.slots[slot].question
+    assert text
+    return text
+
+
+def labels(engine: Engine, slot: str) -> list[str]:
+    return [q.label for q in engine.script.slots[slot].quick_replies]
+
+
+# -- the diagnostic flow --------------------------------------------------------------------
+
+
+def test_greeting(engine: Engine) -> None:
+    result = engine.greeting()
+    assert result.action == "start"
+    assert result.reply == engine.script.messages.greeting
+
+
+def test_hello_asks_the_first_question(engine: Engine) -> None:
+    (result,) = talk(engine, "Bonjour")
+    assert result.reply.endswith(question(engine, "territory"))
+    assert result.state.last_question == "territory"
+    assert result.contacts == []
+
+
+def test_everything_in_one_message_gives_the_orientation(engine: Engine) -> None:
+    (result,) = talk(
+        engine,
+        "Bonjour, je préside une asso à Guéret, on a 4 salariés. On galère avec la "
+        "trésorerie, on voudrait pérenniser les postes",
+    )
+    state = result.state
+    assert (state.departement, state.region, state.commune) == ("23", "75", "Guéret")
+    assert state.profile == "association-employeuse"  # an association with staff: inferred
+    assert state.stage == "consolidation"
+    assert {"financement", "emploi-rh"} <= set(state.needs)
+    assert state.employees == 4
+    assert state.oriented and state.last_question is None
+    assert 2 <= len(result.contacts) <= 5
+    assert "dla-23" in [c.id for c in result.contacts]
+    assert result.quick_replies == [SEE_FICHE, RESTART]
+    assert engine.script.messages.ready in result.reply
+    for contact in result.contacts:
+        assert contact.name in result.reply
+    assert result.sources  # guides backing the contacts
+    assert result.next_steps
+
+
+def test_orientation_comes_once_every_slot_is_known(engine: Engine) -> None:
+    results = talk(
+        engine,
+        "Bonjour",
+        "à Limoges",
+        "Moi seul·e",
+        "Modèle économique",
+        "une ressourcerie dans mon quartier pour réemployer les objets",
+    )
+    for result in results[:-1]:
+        assert result.contacts == [], result.reply
+    # A person alone is most often at the emergence stage, which asks for a summary.
+    assert results[2].state.stage == "emergence"
+    assert results[3].state.last_question == "summary"
+    assert results[3].reply.endswith(question(engine, "summary"))
+    last = results[-1]
+    state = last.state
+    assert (state.departement, state.profile, state.stage) == ("87", "individuel", "emergence")
+    assert state.needs == ["modele-economique"]
+    assert state.summary == "une ressourcerie dans mon quartier pour réemployer les objets"
+    assert last.contacts and state.oriented
+    kinds = {c.kind for c in last.contacts}
+    assert "dla" not in kinds  # a single person with an idea is not a DLA case
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: engine.py Engine._diagnostic_turn auto-summary (summary is None, >= 6 words, "
+    "stage or profile known) stores the answer to the needs question as the project summary, "
+    "so the summary question is never asked and the fiche shows it as the project",
+)
+def test_an_answer_to_the_needs_question_is_not_the_project_summary(engine: Engine) -> None:
+    results = talk(
+        engine, "je suis à Tulle", "Moi seul·e", "pas besoin de financement, surtout de mentorat"
+    )
+    state = results[-1].state
+    assert state.needs == ["mentorat"]
+    assert state.summary is None
+    assert state.last_question == "summary"
+
+
+def test_quick_replies_set_slots(engine: Engine) -> None:
+    results = talk(
+        engine,
+        "je suis à Tulle",
+        "Une association avec salariés",
+        "La structure existe, on veut la consolider",
+        "Emploi, recrutement",
+        "4 à 10",
+    )
+    assert results[0].quick_replies == labels(engine, "profile")
+    assert results[1].state.profile == "association-employeuse"
+    assert results[2].state.stage == "consolidation"
+    assert results[3].state.needs == ["emploi-rh"]
+    assert results[3].quick_replies == labels(engine, "employees")
+    assert results[4].state.employees == 5
+    assert results[4].contacts
+
+
+def test_quick_reply_settles_the_slot_against_later_hints(engine: Engine) -> None:
+    results = talk(engine, "je suis à Tulle", "Moi seul·e", "on a un projet avec des amis")
+    assert results[1].state.profile == "individuel"
+    assert results[2].state.profile == "individuel"
+
+
+def test_known_slots_are_never_asked_again(engine: Engine) -> None:
+    results = talk(
+        engine,
+        "on est un collectif de voisins à Guéret, c'est juste une idée de café associatif",
+        "je ne sais pas",
+        "on cherche un local",
+        "un café associatif pour recréer du lien dans le bourg",
+    )
+    first = results[0].state
+    assert (first.departement, first.profile, first.stage) == ("23", "collectif", "emergence")
+    for result in results:
+        for slot in ("territory", "profile", "stage"):
+            assert question(engine, slot) not in result.reply
+        assert not {"territory", "profile", "stage"} & set(result.state.asked)
+    assert results[-1].contacts
+
+
+def test_an_unanswered_question_is_asked_at_most_twice(engine: Engine) -> None:
+    results = talk(engine, "Bonjour", "blabla", "blabla", "blabla", "blabla")
+    asked = results[-1].state.asked
+    assert asked.count("territory") == MAX_ASKS
+    assert asked.count("profile") == MAX_ASKS
+    assert results[2].state.last_question == "profile"
+    assert engine.script.messages.not_understood in results[1].reply
+
+
+def test_dont_know_marks_the_pending_slot_and_moves_on(engine: Engine) -> None:
+    results = talk(engine, "je suis à Guéret", "Une association", "je ne sais pas", "Financement")
+    after = results[2]
+    assert after.state.unknown == ["stage"]
+    assert after.state.stage is None
+    assert engine.script.messages.dont_know_ack in after.reply
+    assert after.state.last_question == "needs"
+    assert after.reply.endswith(question(engine, "needs"))
+    final = results[3]
+    assert question(engine, "stage") not in final.reply
+    assert final.contacts  # orientation without the stage
+
+
+def test_dont_know_for_the_territory(engine: Engine) -> None:
+    results = talk(engine, "Bonjour", "je sais pas")
+    assert results[1].state.unknown == ["territory"]
+    assert results[1].state.last_question == "profile"
+
+
+# -- corrections ----------------------------------------------------------------------------
+
+
+def test_correction_moves_the_territory(engine: Engine) -> None:
+    results = talk(
+        engine,
+        "j'ai une idée de ressourcerie, je suis à Guéret",
+        "ah non, c'est à Limoges",
+    )
+    assert results[0].state.departement == "23"
+    state = results[1].state
+    assert (state.departement, state.region, state.commune) == ("87", "75", "Limoges")
+    assert "Limoges" in results[1].reply
+
+
+def test_a_place_mentioned_in_passing_does_not_move_the_territory(engine: Engine) -> None:
+    results = talk(
+        engine,
+        "j'ai une idée de ressourcerie, je suis à Guéret",
+        "j'ai travaillé à Limoges avant, j'aimerais trouver des financements",
+    )
+    assert results[1].state.departement == "23"
+    assert "financement" in results[1].state.needs
+
+
+def test_correction_changes_the_profile(engine: Engine) -> None:
+    results = talk(
+        engine,
+        "on veut créer une asso de quartier avec des voisins à Tulle",
+        "en fait on est déjà une asso",
+    )
+    assert results[0].state.profile == "collectif"
+    assert results[1].state.profile == "association"
+    assert results[1].state.departement == "19"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: engine.py Engine._merge clears the needs on a correction only when "
+    "pending == 'needs', but once the needs question is answered the pending slot is the next "
+    "one: 'non, plutôt du financement' adds financement next to local instead of replacing it",
+)
+def test_correction_of_needs(engine: Engine) -> None:
+    results = talk(
+        engine, "je suis à Tulle", "Moi seul·e", "Trouver un local", "non, plutôt du financement"
+    )
+    assert results[2].state.needs == ["local"]
+    assert results[3].state.needs == ["financement"]
+
+
+# -- negations ------------------------------------------------------------------------------
+
+
+def test_negated_need_is_not_recorded(engine: Engine) -> None:
+    (result,) = talk(engine, "je suis à Guéret, pas besoin de financement, on cherche un local")
+    assert result.state.needs == ["local"]
+
+
+def test_negated_need_answering_the_needs_question(engine: Engine) -> None:
+    results = talk(
+        engine,
+        "je suis à Tulle",
+        "Moi seul·e",
+        "C'est une envie ou une idée",
+        "pas besoin de financement, surtout de mentorat",
+    )
+    assert results[-1].state.needs == ["mentorat"]
+
+
+# -- free questions during the diagnostic ---------------------------------------------------
+
+
+def test_free_question_gets_a_grounded_answer_then_the_question(
+    engine: Engine, runtime: Runtime
+) -> None:
+    results = talk(engine, "je suis à Guéret", "C'est quoi le DLA ?")
+    result = results[1]
+    assert result.sources and result.sources[0].id == "dla-dispositif-local-accompagnement"
+    dla = runtime.cards["dla-dispositif-local-accompagnement"]
+    first_sentence = sentences(dla.body)[0]
+    assert first_sentence in result.reply
+    assert "Sources" in result.reply and dla.title in result.reply
+    # The diagnostic goes on: the pending question follows the answer.
+    assert result.state.last_question == "profile"
+    assert result.reply.endswith(question(engine, "profile"))
+    assert result.reply.index(first_sentence) < result.reply.index(question(engine, "profile"))
+    assert result.quick_replies == labels(engine, "profile")
+    assert result.state.departement == "23"
+    assert result.contacts == []
+
+
+def test_out_of_scope_question_mid_diagnostic_is_declined(engine: Engine) -> None:
+    results = talk(engine, "je suis à Guéret", "Quel temps fera-t-il demain à Lyon ?")
+    result = results[1]
+    assert "Je n'ai pas trouvé de réponse fiable" in result.reply
+    assert result.sources == []
+    assert result.reply.endswith(question(engine, "profile"))
+    assert result.state.departement == "23"  # "Lyon" in a question does not move the project
+
+
+def test_question_after_the_orientation_is_answered(engine: Engine) -> None:
+    first = talk(
+        engine,
+        "je préside une asso à Guéret, on a 4 salariés, on galère avec la trésorerie",
+    )[0]
+    assert first.state.oriented
+    (answer,) = talk(engine, "Comment obtenir l'agrément ESUS ?", state=first.state)
+    assert answer.sources and answer.sources[0].id == "agrement-esus"
+    assert "L'agrément ESUS" in answer.reply
+    assert answer.state.departement == "23"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: engine.py Engine._diagnostic_turn computes `changed` on the whole state "
+    "including `evidence`, which _merge decays on every message: after the orientation a "
+    "question that teaches nothing still counts as a change and repeats every contact",
+)
+def test_question_after_the_orientation_does_not_repeat_the_contacts(engine: Engine) -> None:
+    first = talk(
+        engine,
+        "je préside une asso à Guéret, on a 4 salariés, on galère avec la trésorerie",
+    )[0]
+    (answer,) = talk(engine, "C'est quoi la Fabrique à initiatives ?", state=first.state)
+    assert answer.state.needs == first.state.needs  # nothing new was learned
+    assert answer.sources[0].id == "fabrique-a-initiatives"
+    assert answer.contacts == []
+
+
+# -- territory ----------------------------------------------------------------------------------
+
+
+def test_ambiguous_commune_offers_candidates(engine: Engine) -> None:
+    (result,) = talk(engine, "j'ai une idée de ressourcerie à Saint-Denis")
+    state = result.state
+    assert state.departement is None
+    assert state.last_question == "territory"
+    assert {"93", "974"} <= {c.departement for c in state.territory_candidates}
+    assert "Saint-Denis (Seine-Saint-Denis, 93)" in result.quick_replies
+    assert "Saint-Denis (La Réunion, 974)" in result.quick_replies
+
+
+@pytest.mark.parametrize(
+    ("choice", "departement", "region"),
+    [
+        ("Saint-Denis (Seine-Saint-Denis, 93)", "93", "11"),
+        ("Saint-Denis (La Réunion, 974)", "974", "04"),
+        ("celle de la Seine-Saint-Denis", "93", "11"),
+    ],
+)
+def test_choosing_a_candidate_sets_the_departement(
+    engine: Engine, choice: str, departement: str, region: str
+) -> None:
+    results = talk(engine, "j'ai une idée de ressourcerie à Saint-Denis", choice)
+    state = results[1].state
+    assert (state.departement, state.region, state.commune) == (departement, region, "Saint-Denis")
+    assert state.territory_candidates == []
+    assert state.last_question != "territory"
+
+
+def test_choosing_a_candidate_by_number(engine: Engine) -> None:
+    first = talk(engine, "j'ai une idée de ressourcerie à Saint-Denis")[0]
+    (second,) = talk(engine, "2", state=first.state)
+    chosen = first.state.territory_candidates[1]
+    assert second.state.departement == chosen.departement
+    assert second.state.commune == "Saint-Denis"
+
+
+def test_overseas_territory_sets_the_context(engine: Engine) -> None:
+    (result,) = talk(engine, "on monte une asso à Mamoudzou")
+    assert (result.state.departement, result.state.region) == ("976", "06")
+    assert "outre-mer" in result.state.context
+
+
+def test_postal_code_and_commune_deleguee(engine: Engine) -> None:
+    (a,) = talk(engine, "on est en 23200")
+    assert (a.state.departement, a.state.region) == ("23", "75")
+    (b,) = talk(engine, "j'habite à Blaudeix")
+    assert (b.state.departement, b.state.commune) == ("23", "Parsac")
+    (c,) = talk(engine, "on est près de Millau")
+    assert c.state.departement == "12"
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def _oriented_state(engine: Engine) -> DiagnosticState:
+    return talk(engine, "je préside une asso à Guéret, on a 4 salariés, on galère")[0].state
+
+
+@pytest.mark.parametrize("command", ["recommencer", "Recommencer !", "/recommencer"])
+def test_restart(engine: Engine, command: str) -> None:
+    (result,) = talk(engine, command, state=_oriented_state(engine))
+    assert result.action == "restart"
+    assert result.state == DiagnosticState()
+    assert result.reply == engine.script.messages.restarted
+
+
+@pytest.mark.parametrize("command", ["voir mes contacts", SEE_CONTACTS, "/contacts"])
+def test_see_contacts(engine: Engine, command: str) -> None:
+    state = talk(engine, "je suis à Guéret")[0].state
+    (result,) = talk(engine, command, state=state)
+    assert result.action == "contacts"
+    assert result.contacts
+    assert all(c.name in result.reply for c in result.contacts)
+    assert result.state.departement == "23"
+    assert result.state.oriented
+
+
+@pytest.mark.parametrize("command", ["fiche", SEE_FICHE, "/fiche"])
+def test_fiche_command(engine: Engine, command: str) -> None:
+    state = _oriented_state(engine)
+    (result,) = talk(engine, command, state=state)
+    assert result.action == "fiche"
+    assert result.state == state
+
+
+@pytest.mark.parametrize("command", ["oubli", "/oubli", "effacer mes données"])
+def test_forget_command(engine: Engine, command: str) -> None:
+    (result,) = talk(engine, command, state=_oriented_state(engine))
+    assert result.action == "forget"
+    assert result.state == DiagnosticState()
+    assert result.reply == engine.script.messages.forgotten
+
+
+def test_a_command_word_inside_a_sentence_is_not_a_command(engine: Engine) -> None:
+    (result,) = talk(engine, "je voudrais recommencer ma vie dans une ferme à Tulle")
+    assert result.action == "reply"
+    assert result.state.departement == "19"
+
+
+def test_empty_message_changes_nothing(engine: Engine) -> None:
+    state = talk(engine, "je suis à Guéret")[0].state
+    (result,) = talk(engine, "   ", state=state)
+    assert result.state == state
+    assert engine.script.messages.not_understood in result.reply
+
+
+def test_resume_repeats_the_pending_question(engine: Engine) -> None:
+    state = talk(engine, "je suis à Guéret")[0].state
+    result = engine.greeting(state)
+    assert result.reply.startswith(engine.script.messages.resume)
+    assert result.reply.endswith(question(engine, "profile"))
+    assert result.quick_replies == labels(engine, "profile")
+
+
+def test_adviser_for_a_client(engine: Engine) -> None:
+    (result,) = talk(
+        engine,
+        "Je suis conseillère BGE, ma cliente veut ouvrir une épicerie solidaire à Tulle",
+    )
+    assert result.state.speaking_for_client
+    assert result.state.departement == "19"
+    assert "mentorat" not in result.state.needs
+
+
+def test_engine_is_pure(engine: Engine) -> None:
+    state = talk(engine, "je suis à Guéret")[0].state
+    snapshot = state.model_copy(deep=True)
+    talk(engine, "Une association", "ah non, c'est à Limoges", state=state)
+    assert state == snapshot
