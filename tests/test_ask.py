@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.answering import Answer, Answerer, RelevancePolicy, source_ref
+from assistant.chunks import Chunk
 from assistant.retrieval import Hit, SearchFilter
 from assistant.runtime import Runtime
 from assistant.settings import Settings

@@ -13,7 +13,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.conversation import Conversation
 from assistant.errors import ScenarioError, SessionNotFoundError
 from assistant.runtime import Runtime
@@ -21,6 +20,7 @@ from assistant.scenarios import Expectation, check, load_scenario, run_all, run_
 from assistant.sessions import SqlSessionStore
 from assistant.settings import REPO_ROOT, Settings
 from assistant.state import DiagnosticState
+from connectors.cli import app
 
 SCENARIOS = REPO_ROOT / "tests" / "scenarios"
 GUERET = "Bonjour, je préside une asso à Guéret, on a 4 salariés"
