@@ -24,4 +24,4 @@ export AIGUILLAGE_TEST_POSTGRES_URL
 .venv/bin/ruff format --check .
 .venv/bin/mypy assistant connectors scripts
 .venv/bin/aiguillage knowledge validate
-.venv/bin/pytest -p no:cacheprovider "$@"
+.venv/bin/pytest -q -p no:cacheprovider "$@"
