@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 
 from pydantic import BaseModel
 
 from assistant.cards import Card
 from assistant.composer import Composer
+from assistant.directory import Structure
 from assistant.retrieval import Hit, Retriever, SearchFilter
 from assistant.settings import Settings
 from assistant.text import fold, sentences, terms
@@ -89,6 +90,38 @@ def _clean(sentence: str) -> str:
     return re.sub(r"\*\*|__", "", sentence).strip()
 
 
+class HumanContact(BaseModel):
+    """Where a person can take a question the cards cannot answer."""
+
+    name: str
+    how_to_reach: str
+
+
+EntryPoints = Callable[[SearchFilter | None], list[HumanContact]]
+
+
+def directory_entry_points(
+    structures: Iterable[Structure], national_ids: Sequence[str], regional_kinds: Sequence[str]
+) -> EntryPoints:
+    """Human entry points from the directory: the region's CRESS or orientation collective
+    when the region is known, the national entries named in the diagnostic script otherwise."""
+    active = [s for s in structures if s.status == "active"]
+
+    def find(search_filter: SearchFilter | None) -> list[HumanContact]:
+        region = search_filter.region if search_filter else None
+        chosen = [
+            s
+            for s in active
+            if region and s.kind in regional_kinds and region in s.coverage.regions
+        ]
+        if not chosen:
+            by_id = {s.id: s for s in active}
+            chosen = [by_id[i] for i in national_ids if i in by_id]
+        return [HumanContact(name=s.name, how_to_reach=s.how_to_reach) for s in chosen[:2]]
+
+    return find
+
+
 class Answerer:
     """Answers a question from the cards only; declines when nothing is relevant enough."""
 
@@ -98,11 +131,13 @@ class Answerer:
         cards: dict[str, Card],
         composer: Composer,
         policy: RelevancePolicy,
+        entry_points: EntryPoints | None = None,
     ) -> None:
         self.retriever = retriever
         self.cards = cards
         self.composer = composer
         self.policy = policy
+        self.entry_points = entry_points
 
     def relevant_hits(
         self, question: str, search_filter: SearchFilter | None = None, k: int = 5
@@ -121,7 +156,11 @@ class Answerer:
         hits = self.relevant_hits(question, search_filter)
         if not hits:
             return Answer(
-                answer=self.composer.render("decline.md.j2", question=question, contacts=[]),
+                answer=self.composer.render(
+                    "decline.md.j2",
+                    question=question,
+                    contacts=self.entry_points(search_filter) if self.entry_points else [],
+                ),
                 sources=[],
                 declined=True,
                 confidence=0.0,

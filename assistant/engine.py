@@ -146,6 +146,7 @@ class Engine:
         self._decide(new, understood)
         if (
             new.summary is None
+            and pending is None  # a spontaneous description, not an answer to a question
             and not extraction.question
             and len(text.split()) >= SUMMARY_MIN_WORDS
             and (new.stage or new.profile)
@@ -156,9 +157,9 @@ class Engine:
         if extraction.question:
             answer = self._answer(message, new)
 
-        changed = new.model_dump(exclude={"asked", "last_question"}) != state.model_dump(
-            exclude={"asked", "last_question"}
-        )
+        # Evidence decays on every message: only what the user-visible slots say counts.
+        bookkeeping = {"asked", "last_question", "evidence"}
+        changed = new.model_dump(exclude=bookkeeping) != state.model_dump(exclude=bookkeeping)
         next_slot = self._next_slot(new)
         if (
             next_slot is None
@@ -318,7 +319,9 @@ class Engine:
             for value, score in scores.items():
                 evidence[value] = evidence.get(value, 0.0) + score * factor
         if extraction.needs:
-            if extraction.correction and pending == "needs":
+            only_needs = extraction.territory is None and not extraction.evidence.get("profile")
+            if extraction.correction and (pending == "needs" or only_needs):
+                # "non, plutôt du financement": the corrected needs replace the previous ones.
                 state.needs = []
             for need in extraction.needs:
                 self._set_slot(state, "needs", need, understood)

@@ -212,7 +212,9 @@ class IndexBuilder:
     def _write_lexical(self, staging: Path, chunks: list[Chunk], progress: Progress) -> None:
         progress.start(1, "Index lexical")
         retriever = bm25s.BM25()
-        corpus = [terms(c.search_text) or ["_"] for c in chunks]
+        # bm25s cannot index nothing: an empty corpus gets one inert placeholder document,
+        # which the retriever never returns (it has no chunk).
+        corpus = [terms(c.search_text) or ["_"] for c in chunks] or [["_"]]
         retriever.index(corpus, show_progress=False)
         retriever.save(str(staging / "bm25"))
         progress.advance(1)
@@ -230,5 +232,9 @@ class IndexBuilder:
         for old in generations[:-KEEP_GENERATIONS]:
             if old != live:
                 shutil.rmtree(old, ignore_errors=True)
+        # A staging folder is left behind only by a build that crashed; one younger than an
+        # hour may belong to a build running right now in another process.
+        stale = time.time() - 3600
         for leftover in self.index_dir.glob("gen-*.tmp"):
-            shutil.rmtree(leftover, ignore_errors=True)
+            if leftover.stat().st_mtime < stale:
+                shutil.rmtree(leftover, ignore_errors=True)

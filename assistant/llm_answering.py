@@ -26,7 +26,7 @@ from typing import Literal
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from assistant.answering import Answer, Answerer, RelevancePolicy, source_ref
+from assistant.answering import Answer, Answerer, EntryPoints, RelevancePolicy, source_ref
 from assistant.cards import Card
 from assistant.composer import Composer
 from assistant.errors import LLMUnavailableError
@@ -81,8 +81,9 @@ class LLMAnswerer(Answerer):
         llm: ChatLLM,
         grounding: Grounding,
         rewrite_queries: bool = True,
+        entry_points: EntryPoints | None = None,
     ) -> None:
-        super().__init__(retriever, cards, composer, policy)
+        super().__init__(retriever, cards, composer, policy, entry_points)
         self.llm = llm
         self.grounding = grounding  # the directory part; passages are added per answer
         self.rewrite_queries = rewrite_queries

@@ -155,7 +155,7 @@ class Retriever:
         self, query: str, limit: int, search_filter: SearchFilter | None = None
     ) -> list[tuple[int, float]]:
         allowed = self._allowed(search_filter)
-        if allowed is not None and not allowed:
+        if not self.chunks or (allowed is not None and not allowed):
             return []
         vector = self.embedder.embed_query(query)
         result = self._collection.query(

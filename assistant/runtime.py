@@ -9,7 +9,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from assistant.adviser import Adviser
-from assistant.answering import Answerer, RelevancePolicy
+from assistant.answering import (
+    Answerer,
+    EntryPoints,
+    RelevancePolicy,
+    directory_entry_points,
+)
 from assistant.cards import Card, load_cards
 from assistant.composer import Composer
 from assistant.conversation import Conversation
@@ -82,9 +87,22 @@ class Runtime:
             from assistant.llm_answering import LLMAnswerer
 
             return LLMAnswerer(
-                self.retriever, self.cards, self.composer, policy, self.llm, self.grounding
+                self.retriever,
+                self.cards,
+                self.composer,
+                policy,
+                self.llm,
+                self.grounding,
+                entry_points=self.entry_points,
             )
-        return Answerer(self.retriever, self.cards, self.composer, policy)
+        return Answerer(self.retriever, self.cards, self.composer, policy, self.entry_points)
+
+    @cached_property
+    def entry_points(self) -> EntryPoints:
+        config = self.script.human_entry_points
+        return directory_entry_points(
+            self.structures.values(), config.national, config.regional_kinds
+        )
 
     # -- optional LLM (AIGUILLAGE_LLM_PROVIDER != "none") --------------------------------
     @cached_property

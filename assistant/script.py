@@ -122,6 +122,15 @@ class Commands(BaseModel):
     start: list[str] = Field(default_factory=list)
 
 
+class HumanEntryPoints(BaseModel):
+    """Who a declined question is sent to (ids and kinds of the structure directory)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    national: list[str] = Field(default_factory=list)
+    regional_kinds: list[str] = Field(default_factory=list)
+
+
 class DiagnosticScript(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -129,6 +138,7 @@ class DiagnosticScript(BaseModel):
     messages: Messages
     commands: Commands
     dont_know: list[str]
+    human_entry_points: HumanEntryPoints = Field(default_factory=HumanEntryPoints)
     order: list[str]
     branches: list[Branch] = Field(default_factory=list)
     inferences: list[Inference] = Field(default_factory=list)

@@ -22,7 +22,8 @@ def run_terminal(
         "« fiche », « recommencer », « oubli » ; Ctrl-D pour quitter.[/dim]"
     )
     while True:
-        out.print(f"\n[bold]Aiguillage[/bold] : {turn.reply}", markup=False)
+        out.print("\n[bold]Aiguillage[/bold] : ", end="")
+        out.print(turn.reply, markup=False)
         for number, label in enumerate(turn.quick_replies, start=1):
             out.print(f"  {number}. {label}", markup=False)
         if turn.action == "forget":

@@ -115,11 +115,6 @@ def test_out_of_scope_question_is_declined(answerer: Answerer, question: str) ->
     assert "Sources" not in answer.answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: answering.py Answerer.answer renders decline.md.j2 with contacts=[] "
-    "(always), so a declined answer never points to a human contact as PRODUCT.md requires",
-)
 @pytest.mark.parametrize("question", OUT_OF_SCOPE[:2])
 def test_declined_answer_points_to_a_human_contact(
     answerer: Answerer, runtime: Runtime, question: str

@@ -99,12 +99,6 @@ def test_orientation_comes_once_every_slot_is_known(engine: Engine) -> None:
     assert "dla" not in kinds  # a single person with an idea is not a DLA case
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: engine.py Engine._diagnostic_turn auto-summary (summary is None, >= 6 words, "
-    "stage or profile known) stores the answer to the needs question as the project summary, "
-    "so the summary question is never asked and the fiche shows it as the project",
-)
 def test_an_answer_to_the_needs_question_is_not_the_project_summary(engine: Engine) -> None:
     results = talk(
         engine, "je suis à Tulle", "Moi seul·e", "pas besoin de financement, surtout de mentorat"
@@ -220,12 +214,6 @@ def test_correction_changes_the_profile(engine: Engine) -> None:
     assert results[1].state.departement == "19"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: engine.py Engine._merge clears the needs on a correction only when "
-    "pending == 'needs', but once the needs question is answered the pending slot is the next "
-    "one: 'non, plutôt du financement' adds financement next to local instead of replacing it",
-)
 def test_correction_of_needs(engine: Engine) -> None:
     results = talk(
         engine, "je suis à Tulle", "Moi seul·e", "Trouver un local", "non, plutôt du financement"
@@ -296,12 +284,6 @@ def test_question_after_the_orientation_is_answered(engine: Engine) -> None:
     assert answer.state.departement == "23"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: engine.py Engine._diagnostic_turn computes `changed` on the whole state "
-    "including `evidence`, which _merge decays on every message: after the orientation a "
-    "question that teaches nothing still counts as a change and repeats every contact",
-)
 def test_question_after_the_orientation_does_not_repeat_the_contacts(engine: Engine) -> None:
     first = talk(
         engine,

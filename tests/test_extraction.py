@@ -234,12 +234,6 @@ def test_english_message(extractor: Extractor) -> None:
     assert (e.profile, e.stage) == ("collectif", "emergence")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: knowledge/diagnostic/script.yaml collectif keywords 'a deux', 'a trois'… "
-    "match the verb 'a' ('Notre épicerie a deux salariés'), and the extractor does not "
-    "exclude a number of employees: a structure with staff is read as a collectif",
-)
 @pytest.mark.parametrize(
     "message",
     ["Notre épicerie solidaire a deux salariés", "notre associaton a trois salariés"],
