@@ -109,6 +109,7 @@ class Extraction(BaseModel):
 
 
 WEIGHTS = {"strong": 2.0, "normal": 1.0, "weak": 0.5}
+SHORT_ANSWER_WORDS = 5
 OPTIONS_FACTOR = 0.3
 LEGAL_FORMS = {"association", "association-employeuse", "scop-scic", "entreprise", "siae"}
 FUTURE_FORM_FACTOR = 0.5  # "on veut créer une asso": a plan, weaker than "on est une asso"
@@ -283,7 +284,10 @@ class Extractor:
         result.employees = self._employees(text)
 
         territory = self.territories.find_in_text(message)
-        if territory is None and pending == "territory" and not result.dont_know:
+        # The lenient resolver reads a whole message as a place name: only for a short
+        # direct answer to the territory question ("gueret", "23", "st flour").
+        short_answer = len(text.split()) <= SHORT_ANSWER_WORDS
+        if territory is None and pending == "territory" and short_answer and not result.dont_know:
             resolved = self.territories.resolve(message)
             territory = resolved if resolved.status != "not_found" else None
         result.territory = territory
