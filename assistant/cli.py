@@ -25,7 +25,7 @@ from assistant.index import Progress as ProgressSeam
 from assistant.runtime import Runtime
 from assistant.scenarios import run_all
 from assistant.settings import REPO_ROOT, Settings
-from assistant.validation import validate_knowledge
+from assistant.validation import validate_data_files, validate_knowledge
 
 app = typer.Typer(
     help="Aiguillage : l'assistant qui oriente les projets de l'ESS vers le bon accompagnement.",
@@ -170,6 +170,15 @@ def knowledge_validate(
         known_regions=set(territories.region_codes),
         stale_after_days=settings.stale_after_days,
     )
+    if not report.errors:  # the data files refer to cards and structures: check those first
+        report.problems.extend(
+            validate_data_files(
+                settings.knowledge_dir,
+                settings.prompts_dir,
+                set(runtime.cards),
+                set(runtime.structures),
+            )
+        )
     for problem in report.problems:
         colour = "red" if problem.level == "error" else "yellow"
         err.print(

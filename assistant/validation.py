@@ -199,3 +199,55 @@ def _check_territory(
         for code in regions:
             if code not in known_regions:
                 add("error", where, f"unknown region code '{code}'")
+
+
+def validate_data_files(
+    knowledge_dir: Path, prompts_dir: Path, card_ids: set[str], structure_ids: set[str]
+) -> list[Problem]:
+    """The other curated data: diagnostic script, next steps, ESS traits, reply templates."""
+    from jinja2 import Environment, FileSystemLoader, TemplateSyntaxError
+
+    from assistant.adviser import load_lexicon
+    from assistant.errors import AiguillageError
+    from assistant.orientation import NextSteps
+    from assistant.script import load_script
+
+    problems: list[Problem] = []
+    script_path = knowledge_dir / "diagnostic" / "script.yaml"
+    try:
+        script = load_script(script_path)
+        for ident in script.human_entry_points.national:
+            if ident not in structure_ids:
+                problems.append(
+                    Problem(
+                        level="error",
+                        where="diagnostic/script.yaml",
+                        message=f"human_entry_points: unknown structure '{ident}'",
+                    )
+                )
+    except AiguillageError as exc:
+        problems.append(Problem(level="error", where="diagnostic/script.yaml", message=str(exc)))
+    checks = (
+        (
+            "next_steps.yaml",
+            lambda: NextSteps.from_file(knowledge_dir / "next_steps.yaml", card_ids),
+        ),
+        (
+            "diagnostic/ess_traits.yaml",
+            lambda: load_lexicon(knowledge_dir / "diagnostic" / "ess_traits.yaml", card_ids),
+        ),
+    )
+    for where, check in checks:
+        try:
+            check()
+        except AiguillageError as exc:
+            problems.append(Problem(level="error", where=where, message=str(exc)))
+    env = Environment(loader=FileSystemLoader(str(prompts_dir)), autoescape=False)
+    for template in sorted(prompts_dir.glob("*.j2")):
+        try:
+            env.parse(template.read_text(encoding="utf-8"))
+        except TemplateSyntaxError as exc:
+            problems.append(
+                Problem(level="error", where=f"prompts/{template.name}", message=str(exc))
+            )
+    return problems
