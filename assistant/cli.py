@@ -19,6 +19,7 @@ from rich.progress import (
 )
 
 from assistant.cards import load_cards
+from assistant.coverage import coverage_report
 from assistant.errors import AiguillageError
 from assistant.index import IndexBuilder, current_generation
 from assistant.index import Progress as ProgressSeam
@@ -192,6 +193,48 @@ def knowledge_validate(
     )
     err.print(f"[{'red' if failed else 'green'}]{summary}[/]")
     raise typer.Exit(code=1 if failed else 0)
+
+
+@knowledge_app.command("coverage")
+def knowledge_coverage(
+    as_json: Annotated[bool, typer.Option("--json", help="Rapport JSON sur stdout.")] = False,
+    worst: Annotated[int, typer.Option(help="Nombre de départements listés.")] = 15,
+) -> None:
+    """Où manque-t-il un contact local ? Départements × étapes × besoins sans structure."""
+    runtime = Runtime()
+    report = coverage_report(runtime.structures.values(), runtime.territories)
+    if as_json:
+        payload = report.model_dump(mode="json") | {"share_covered": report.share_covered}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    out = Console(highlight=False)
+    out.print(
+        f"Couples étape × besoin couverts localement : {report.covered_pairs}/"
+        f"{report.total_pairs} ({report.share_covered:.0%}), sur "
+        f"{len(report.departements)} départements."
+    )
+    for row in sorted(report.departements, key=lambda r: (-r.holes, r.departement))[:worst]:
+        stages = ", ".join(row.missing_stages) or "—"
+        needs = ", ".join(row.missing_needs) or "—"
+        out.print(
+            f"{row.departement} {row.name} : {row.local_entries} structure(s) locale(s), "
+            f"{row.holes} trou(s) ; étapes sans contact : {stages} ; besoins sans contact : {needs}"
+        )
+
+
+@knowledge_app.command("unanswered")
+def knowledge_unanswered(
+    limit: Annotated[int, typer.Option(help="Nombre de questions listées.")] = 50,
+) -> None:
+    """Les questions restées sans réponse (sessions conservées), les plus récentes d'abord."""
+    runtime = Runtime()
+    entries = runtime.conversation.unanswered(limit)
+    out = Console(highlight=False)
+    if not entries:
+        out.print("Aucune question sans réponse dans les sessions conservées.")
+    for entry in entries:
+        out.print(f"{entry.at:%Y-%m-%d} — ", end="")
+        out.print(entry.text, markup=False)
 
 
 scenarios_app = typer.Typer(help="Rejouer des scénarios de diagnostic (fichiers YAML).")

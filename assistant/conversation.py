@@ -13,7 +13,7 @@ from assistant.engine import Engine, TurnResult
 from assistant.errors import SessionNotFoundError
 from assistant.fiche import Fiche, FicheBuilder
 from assistant.orientation import OrientationResult
-from assistant.sessions import SessionRecord, SessionStore
+from assistant.sessions import SessionRecord, SessionStore, TranscriptEntry
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class Conversation:
                 "sources": [s.id for s in result.sources],
                 "contacts": [c.id for c in result.contacts],
                 "action": result.action,
+                "declined": result.declined,
             }
             self.store.save_turn(session_id, text, result.reply, result.state, meta)
         log.info("turn", extra={"session": session_id[:6], "action": result.action})
@@ -73,6 +74,10 @@ class Conversation:
     def fiche(self, session_id: str) -> Fiche:
         state = self.store.get(session_id).state
         return self.fiche_builder.build(state, self.engine.orientation_for(state))
+
+    def unanswered(self, limit: int = 100) -> list[TranscriptEntry]:
+        """Questions users asked that the knowledge could not answer, newest first."""
+        return self.store.unanswered(limit)
 
     def forget(self, session_id: str) -> bool:
         """GDPR erasure: the session, its state and its transcript are deleted."""

@@ -45,6 +45,7 @@ class TurnResult(BaseModel):
     next_steps: list[Step] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     action: Action = "reply"
+    declined: bool = False  # a free question the knowledge could not answer
 
 
 def holds(condition: Condition, state: DiagnosticState) -> bool:
@@ -191,6 +192,7 @@ class Engine:
             quick_replies=replies,
             state=new,
             sources=answer.sources if answer else [],
+            declined=bool(answer and answer.declined),
         )
 
     def _orientation_turn(
@@ -226,6 +228,7 @@ class Engine:
             next_steps=result.next_steps,
             sources=sources,
             action=action,
+            declined=bool(answer and answer.declined),
         )
 
     # -- helpers -----------------------------------------------------------------------

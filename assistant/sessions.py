@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
@@ -85,6 +86,11 @@ class SessionStore(Protocol):
     def purge_older_than(self, cutoff: datetime) -> int: ...
 
     def count(self) -> int: ...
+
+    def unanswered(self, limit: int = 100) -> list[TranscriptEntry]:
+        """The latest user messages the assistant declined to answer (for curators); they go
+        with their session: erased by `delete`, purged by retention."""
+        ...
 
     def close(self) -> None: ...
 
@@ -330,6 +336,30 @@ class SqlSessionStore:
         with self._read() as db:
             return int(db.scalar(select(func.count()).select_from(_SessionRow)) or 0)
 
+    def unanswered(self, limit: int = 100) -> list[TranscriptEntry]:
+        with self._read() as db:
+            replies = db.scalars(
+                select(_MessageRow)
+                .where(_MessageRow.role == "assistant", _MessageRow.meta.like('%"declined":true%'))
+                .order_by(_MessageRow.id.desc())
+                .limit(limit)
+            ).all()
+            found: list[TranscriptEntry] = []
+            for reply in replies:
+                question = db.scalars(
+                    select(_MessageRow)
+                    .where(
+                        _MessageRow.session_id == reply.session_id,
+                        _MessageRow.role == "user",
+                        _MessageRow.id < reply.id,
+                    )
+                    .order_by(_MessageRow.id.desc())
+                    .limit(1)
+                ).first()
+                if question is not None:
+                    found.append(_entry(question))
+            return found
+
     @staticmethod
     def _touch(db: Session, session_id: str, state: DiagnosticState, moment: datetime) -> None:
         # Write first, check after: the update is also the existence test.
@@ -415,6 +445,17 @@ class MemorySessionStore:
             for key in stale:
                 del self._sessions[key]
         return len(stale)
+
+    def unanswered(self, limit: int = 100) -> list[TranscriptEntry]:
+        with self._lock:
+            found: list[TranscriptEntry] = []
+            for record in self._sessions.values():
+                entries = record.transcript
+                for before, after in pairwise(entries):
+                    if before.role == "user" and (after.meta or {}).get("declined") is True:
+                        found.append(before.model_copy())
+            found.sort(key=lambda e: e.at, reverse=True)
+            return found[:limit]
 
     def count(self) -> int:
         with self._lock:

@@ -11,6 +11,7 @@ cookie; it is a bearer token, so it is never logged (see `RedactingAccessFilter`
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -25,7 +26,13 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    StreamingResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
@@ -33,7 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from assistant.adviser import AdviserReport
-from assistant.answering import SourceRef, source_ref
+from assistant.answering import Answer, Answerer, SourceRef, source_ref
 from assistant.engine import RESTART, SEE_FICHE, TurnResult
 from assistant.errors import IndexNotBuiltError, ScenarioError, SessionNotFoundError
 from assistant.index import current_generation
@@ -122,6 +129,28 @@ class SessionOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class Echo(BaseModel):
+    text: str
+
+
+# --------------------------------------------------------------------------- server-sent events
+
+# Headers of /api/ask/stream: no caching, no proxy buffering (nginx honours X-Accel-Buffering).
+SSE_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
+STREAM_ERROR = "La réponse n'a pas pu être terminée ; réessayez."
+
+
+def sse(event: str, data: object) -> bytes:
+    """One server-sent event; data is JSON, so newlines in the text cannot end the event."""
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"event: {event}\ndata: {payload}\n\n".encode()
+
+
+def final_payload(answer: Answer, fallback: str | None = None) -> dict[str, Any]:
+    """The `final` event: the /api/ask object, plus why the deterministic path answered."""
+    return {**answer.model_dump(mode="json"), "fallback": fallback}
 
 
 # --------------------------------------------------------------------------- ASGI plumbing
@@ -455,6 +484,86 @@ def create_app(runtime: Runtime) -> FastAPI:
         if reason:
             raise HTTPException(422, reason)
         return runtime.adviser.analyse(message.text)
+
+    @app.post(
+        "/api/ask",
+        tags=["api"],
+        responses={413: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}},
+    )
+    def ask(message: MessageIn) -> Answer:
+        """A free question in, a sourced answer out (or a decline pointing to a human):
+        the object `aiguillage ask --json` prints. No session is created."""
+        reason = check_text(message.text)
+        if reason:
+            raise HTTPException(422, reason)
+        return runtime.answerer.answer(message.text)
+
+    @app.post(
+        "/api/ask/stream",
+        tags=["api"],
+        response_class=StreamingResponse,
+        responses={
+            200: {"content": {"text/event-stream": {}}},
+            413: {"model": Problem},
+            422: {"model": Problem},
+            503: {"model": Problem},
+        },
+    )
+    async def ask_stream(message: MessageIn) -> StreamingResponse:
+        """`/api/ask` as server-sent events. With a language model: one `delta` event per
+        line that passed the guards (`{"text"}`), then one `final` event: the /api/ask object
+        plus `fallback` (the reason, when the deterministic answer replaced the model's), to
+        show in place of the deltas. Without one: a single `final` event. An `error` event
+        (`{"detail"}`) ends a stream that failed midway."""
+        reason = check_text(message.text)
+        if reason:
+            raise HTTPException(422, reason)
+        # Built off the event loop (it may open the index); a missing index is a 503 here,
+        # before the stream has started.
+        answerer = await asyncio.to_thread(lambda: runtime.answerer)
+        if runtime.llm is None:
+            answer = await asyncio.to_thread(answerer.answer, message.text)
+            body: AsyncIterator[bytes] = _single(sse("final", final_payload(answer)))
+        else:
+            body = _events(answerer, message.text)
+        return StreamingResponse(body, media_type="text/event-stream", headers=SSE_HEADERS)
+
+    async def _single(event: bytes) -> AsyncIterator[bytes]:
+        yield event
+
+    async def _events(answerer: Answerer, text: str) -> AsyncIterator[bytes]:
+        from assistant.llm_answering import LLMAnswerer  # loaded only in LLM mode
+
+        assert isinstance(answerer, LLMAnswerer)  # runtime.llm is set: see Runtime.answerer
+        try:
+            async for event in answerer.astream(text):
+                if event.kind == "delta":
+                    yield sse("delta", {"text": event.text})
+                elif event.answer is not None:
+                    yield sse("final", final_payload(event.answer, event.fallback))
+        except Exception as exc:
+            # The status line is sent already: say so in the stream rather than cut it.
+            log.error("ask stream failed: %s", type(exc).__name__)
+            yield sse("error", {"detail": STREAM_ERROR})
+
+    @app.get("/api/echo", tags=["service"], responses={422: {"model": Problem}})
+    def echo_get(text: Annotated[str, Query(max_length=max_chars)] = "") -> Echo:
+        """Baseline of scripts/bench_http.py: the `text` parameter back, through the same
+        middlewares and threadpool hop as a turn, without touching the core."""
+        return Echo(text=text)
+
+    @app.post(
+        "/api/echo",
+        tags=["service"],
+        responses={413: {"model": Problem}, 422: {"model": Problem}},
+    )
+    def echo_post(message: MessageIn) -> Echo:
+        """Baseline of scripts/bench_http.py: a message body parsed and checked as a turn's
+        is, then sent back; same middlewares and threadpool hop, no core work."""
+        reason = check_text(message.text)
+        if reason:
+            raise HTTPException(422, reason)
+        return Echo(text=message.text)
 
     @app.get("/api/sessions/{session_id}", tags=["api"], responses={404: {"model": Problem}})
     def get_session(session_id: str) -> SessionOut:

@@ -369,3 +369,20 @@ def test_run_scenario_and_check(runtime: Runtime) -> None:
     assert len(failures) == 5
     assert "stage: expected 'emergence', got 'creation'" in failures
     assert check(Expectation(profile="collectif", needs_include=["local"]), state, []) == []
+
+
+def test_unanswered_questions_are_listed_for_curators_and_erased_with_the_session(
+    runtime: Runtime,
+) -> None:
+    conversation = runtime.conversation
+    session_id, _ = conversation.start()
+    question = "Quelle est la recette de la blanquette de veau ?"
+    turn = conversation.send(session_id, question)
+    assert turn.declined
+    answered = conversation.send(session_id, "C'est quoi le DLA ?")
+    assert not answered.declined
+    listed = [e.text for e in conversation.unanswered(limit=500)]
+    assert question in listed
+    assert "C'est quoi le DLA ?" not in listed
+    conversation.forget(session_id)
+    assert question not in [e.text for e in conversation.unanswered(limit=500)]
