@@ -111,7 +111,14 @@ class Extraction(BaseModel):
 WEIGHTS = {"strong": 2.0, "normal": 1.0, "weak": 0.5}
 SHORT_ANSWER_WORDS = 5
 OPTIONS_FACTOR = 0.3
-LEGAL_FORMS = {"association", "association-employeuse", "scop-scic", "entreprise", "siae"}
+# Profile values by legal family: "asso … 6 salariés" names one family, not two options.
+LEGAL_FORMS = {
+    "association": "association",
+    "association-employeuse": "association",
+    "scop-scic": "cooperative",
+    "entreprise": "entreprise",
+    "siae": "insertion",
+}
 FUTURE_FORM_FACTOR = 0.5  # "on veut créer une asso": a plan, weaker than "on est une asso"
 # The object of a creation verb names the structure to come, not the one that speaks.
 _FUTURE_OBJECT = re.compile(
@@ -120,6 +127,18 @@ _FUTURE_OBJECT = re.compile(
     r"(( [a-z0-9']+){1,3})"
 )
 FUZZY_FACTOR = 0.8  # a typo'd keyword counts a little less than an exact one
+
+
+def _blank_unless_done(match: re.Match[str]) -> str:
+    """Blank a planned structure ("on veut créer une asso"), keep a done one ("on vient de
+    créer une asso", "on a monté une association"): that one is what the user is now."""
+    before = match.string[max(0, match.start() - 20) : match.start()]
+    if _DONE.search(before):
+        return match.group(0)
+    return " " * len(match.group(0))
+
+
+_DONE = re.compile(r"(vient de|viens de|venons de|venez de|viennent de|\bon a|j'ai|avons|ont)\s*$")
 
 
 class _CompiledMatcher:
@@ -228,7 +247,7 @@ class Extractor:
 
         For the profile, words that name a structure still to be created count less.
         """
-        plain = _FUTURE_OBJECT.sub(lambda m: " " * len(m.group(0)), text)
+        plain = _FUTURE_OBJECT.sub(_blank_unless_done, text)
         result: dict[str, float] = {}
         for value, matcher in self._compiled[slot_name].items():
             full, _ = matcher.score(text, re.findall(r"[a-z0-9']+", text))
@@ -266,8 +285,8 @@ class Extractor:
         # A question ("asso ou scop ?") names options, not the project: no stage/profile clue.
         if not result.question:
             result.evidence = {slot: self.scores(slot, text) for slot in ("stage", "profile")}
-            structures = set(result.evidence["profile"]) & LEGAL_FORMS
-            if len(structures) >= 2:
+            families = {LEGAL_FORMS[v] for v in result.evidence["profile"] if v in LEGAL_FORMS}
+            if len(families) >= 2:
                 # "scop, scic, asso…": a list of options the user hesitates between.
                 result.evidence["profile"] = {
                     v: w * OPTIONS_FACTOR for v, w in result.evidence["profile"].items()

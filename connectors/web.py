@@ -547,9 +547,11 @@ def create_app(runtime: Runtime) -> FastAPI:
             yield sse("error", {"detail": STREAM_ERROR})
 
     @app.get("/api/echo", tags=["service"], responses={422: {"model": Problem}})
-    def echo_get(text: Annotated[str, Query(max_length=max_chars)] = "") -> Echo:
+    def echo_get(text: Annotated[str, Query()] = "") -> Echo:
         """Baseline of scripts/bench_http.py: the `text` parameter back, through the same
         middlewares and threadpool hop as a turn, without touching the core."""
+        if len(text) > max_chars:
+            raise HTTPException(422, f"Message trop long : {max_chars} caractères au plus.")
         return Echo(text=text)
 
     @app.post(

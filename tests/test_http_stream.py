@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import fake_openai as fake_module
 import httpx
 import pytest
 from fake_openai import FakeOpenAI, fake_openai
@@ -193,8 +194,21 @@ def fake(openai_server: FakeOpenAI) -> FakeOpenAI:
     return openai_server
 
 
+def multiline_reply(body: dict[str, Any]) -> str:
+    """The fake's reply, ended by a newline as real models' replies often are: the guard
+    releases complete lines only, and the fake writes a single line without one."""
+    reply = REPLY_FOR(body)
+    return reply + "\n" if "<passages>" in str(body.get("messages", "")) else reply
+
+
+REPLY_FOR = fake_module.reply_for
+
+
 @pytest.mark.e2e
-def test_llm_stream_deltas_then_a_cited_final(llm_client: httpx.Client, fake: FakeOpenAI) -> None:
+def test_llm_stream_deltas_then_a_cited_final(
+    llm_client: httpx.Client, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fake_module, "reply_for", multiline_reply)
     events = read_events(llm_client, LLM_QUESTION)
     names = [name for name, _ in events]
     assert names[-1] == "final" and names.count("final") == 1
