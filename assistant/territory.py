@@ -444,6 +444,9 @@ class _Mention:
     resolution: Resolution
     score: float
     start: int
+    # a capitalised commune name opening a sentence ("Valence dans la Drôme"): it only counts
+    # when a département, region or postal code mentioned elsewhere contains it
+    tentative: bool = False
 
 
 class TerritoryIndex:
@@ -711,6 +714,11 @@ class TerritoryIndex:
                 return self._entries_resolution(query, entries)
         if dep:
             inside = [e for e in entries if self._communes[e.commune_code].departement == dep]
+            if inside and prep in ("en", "dans"):
+                # "en Corrèze" is the département, "dans Paris" still the city
+                inside = [
+                    e for e in inside if self._communes[e.commune_code].population >= BIG_TOWN
+                ]
             if inside:  # "Paris", "Belfort": the commune is in the département of that name
                 return self._entries_resolution(query, inside)
             return self._dep_resolution(query, dep)
@@ -858,13 +866,15 @@ class TerritoryIndex:
         mentions.extend(self._postal_mentions(message))
         mentions.extend(self._number_mentions(message, lenient))
         mentions.extend(self._name_mentions(message, tokens, lenient))
+        tentative = [m for m in mentions if m.tentative]
+        mentions = [m for m in mentions if not m.tentative]
         if not mentions:
             return None
         mentions.sort(key=lambda m: (-m.score, m.start))
         best = mentions[0]
         if best.resolution.kind in ("departement", "region", "postal_code"):
             # "Valence dans la Drôme": a commune inside the named area is more precise
-            for other in mentions[1:]:
+            for other in mentions[1:] + tentative:
                 if other.resolution.kind in ("departement", "region", "postal_code"):
                     continue
                 narrowed = self._narrow(other.resolution, [best])
@@ -874,6 +884,16 @@ class TerritoryIndex:
                 if o.status == "found" and (
                     o.departement == best.resolution.departement
                     or (best.resolution.kind == "region" and o.region == best.resolution.region)
+                ):
+                    return o
+            for other in mentions[1:] + tentative:
+                # "Saint-Denis en Bretagne": no candidate there, the commune stays ambiguous
+                o = other.resolution
+                if (
+                    o.status == "ambiguous"
+                    and o.kind is None
+                    and other.start < best.start
+                    and not re.search(r"[.!?\n]", message[other.start : best.start])
                 ):
                     return o
         if best.resolution.status == "ambiguous" and best.resolution.candidates:
@@ -956,6 +976,13 @@ class TerritoryIndex:
         i = 0
         n = len(tokens)
         while i < n:
+            if i > 0 and tokens[i - 1].norm == "dans" and tokens[i].norm in _DANS_ARTICLES:
+                # "dans la Creuse" is the département, not the commune La Creuse (70)
+                area = self._area_after_article(message, tokens, i + 1, lenient, whole)
+                if area is not None:
+                    out.append(area[0])
+                    i = area[1]
+                    continue
             prep, strength = _preposition(tokens, i)
             found: _Mention | None = None
             if tokens[i].norm in self._first_tokens or prep in ("au", "du", "aux", "des"):
@@ -974,6 +1001,22 @@ class TerritoryIndex:
                     out.append(fz)
                 i += 1
         return out
+
+    def _area_after_article(
+        self, message: str, tokens: list[_Token], i: int, lenient: bool, whole: bool
+    ) -> tuple[_Mention, int] | None:
+        """A département or region name starting at token i (just after "dans le/la/les")."""
+        if i >= len(tokens) or tokens[i].norm not in self._first_tokens:
+            return None
+        prep, strength = _preposition(tokens, i)
+        for j in range(min(len(tokens), i + self._max_tokens), i, -1):
+            key = " ".join(t.norm for t in tokens[i:j])
+            if key not in self._dep_names and key not in self._region_names:
+                continue
+            found = self._try_span(message, tokens, i, j, prep, strength, lenient, whole)
+            if found is not None and found.resolution.kind in ("departement", "region"):
+                return found, j
+        return None
 
     def _longer_fuzzy(
         self, message: str, tokens: list[_Token], i: int, j: int, exact: _Mention
@@ -1013,13 +1056,18 @@ class TerritoryIndex:
             if klass is None:
                 continue
             after = [t.norm for t in tokens[j : j + 2] if not t.initial]
+            tentative = False
             if not self._accept(
                 span, k, klass, prep, strength, lenient, whole and j - i == len(tokens), after
             ):
-                continue
+                if not self._tentative_ok(span, k, klass, strength):
+                    continue
+                tentative = True
             res = self._name_resolution(message, k, prep)
             if res is None:
                 continue
+            if tentative:
+                return _Mention(res, 0.0, span[0].start, tentative=True)
             score = 1.0 + strength + (1.0 if span[0].capital else 0.0) + 0.2 * (j - i)
             if klass == "commune":
                 score += 0.5
@@ -1072,6 +1120,19 @@ class TerritoryIndex:
         if not capital:
             return False
         return not sig_tokens[0].initial or len(significant) > 1 or klass != "commune"
+
+    @staticmethod
+    def _tentative_ok(span: list[_Token], key: str, klass: MentionClass, strength: int) -> bool:
+        """A capitalised commune opening a sentence, to confirm by a wider area mentioned."""
+        return (
+            klass == "commune"
+            and strength == 0
+            and len(span) == 1
+            and span[0].capital
+            and span[0].initial
+            and key not in COMMON_WORDS
+            and len(key) > 2
+        )
 
     def _lowercase_common_ok(
         self,

@@ -343,3 +343,80 @@ def test_find_in_text_ambiguous(ix: TerritoryIndex) -> None:
 )
 def test_find_in_text_no_place(ix: TerritoryIndex, sentence: str) -> None:
     assert ix.find_in_text(sentence) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "dep"),
+    [
+        ("dans la Creuse", "23"),  # not the commune La Creuse (70)
+        ("dans la creuse", "23"),
+        ("dans le Nord", "59"),
+        ("dans la Manche", "50"),
+        ("dans l'Ain", "01"),
+        ("dans les Landes", "40"),
+        ("dans la Somme", "80"),
+        ("en Savoie", "73"),
+        ("dans le Var", "83"),
+        ("dans le Lot", "46"),
+        ("en Corrèze", "19"),  # not the commune Corrèze (19)
+        ("je suis dans la Creuse", "23"),
+    ],
+)
+def test_departement_beats_commune_after_dans_en(
+    ix: TerritoryIndex, sentence: str, dep: str
+) -> None:
+    for res in (ix.find_in_text(sentence), ix.resolve(sentence)):
+        assert res is not None, sentence
+        assert (res.status, res.kind, res.departement, res.commune) == (
+            "found",
+            "departement",
+            dep,
+            None,
+        )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "dep", "commune"),
+    [
+        ("j'habite un petit bourg a coté d'Aubusson dans la Creuse", "23", "Aubusson"),
+        ("Saint-Denis à la Réunion", "974", "Saint-Denis"),
+        ("Valence dans la Drôme", "26", "Valence"),
+        ("Valence (26)", "26", "Valence"),
+        ("à Saint-Pierre, 97410", "974", "Saint-Pierre"),
+        ("Ussel en Corrèze", "19", "Ussel"),
+        ("Montreuil en Seine-Saint-Denis", "93", "Montreuil"),
+        ("Saint-Omer dans le Pas-de-Calais", "62", "Saint-Omer"),
+    ],
+)
+def test_commune_disambiguated_by_area(
+    ix: TerritoryIndex, sentence: str, dep: str, commune: str
+) -> None:
+    for res in (ix.find_in_text(sentence), ix.resolve(sentence)):
+        assert res is not None, sentence
+        assert (res.status, res.departement, res.commune) == ("found", dep, commune), res
+
+
+@pytest.mark.parametrize(
+    ("sentence", "deps"),
+    [
+        ("à Aubusson dans le Finistère", {"23", "61"}),
+        ("Aubusson dans le Var", {"23", "61"}),
+        ("Valence dans le Finistère", {"26", "82"}),
+        ("Saint-Denis en Bretagne", {"93", "974"}),
+    ],
+)
+def test_commune_not_in_area_stays_ambiguous(
+    ix: TerritoryIndex, sentence: str, deps: set[str]
+) -> None:
+    for res in (ix.find_in_text(sentence), ix.resolve(sentence)):
+        assert res is not None, sentence
+        assert res.status == "ambiguous", res
+        assert deps <= {c.departement for c in res.candidates}
+
+
+def test_sentence_initial_name_needs_an_area(ix: TerritoryIndex) -> None:
+    # a capitalised word opening a sentence is only read as a commune when confirmed
+    assert ix.find_in_text("Valence est une belle ville") is None
+    res = ix.find_in_text("Valence. On est dans le Finistère")
+    assert res is not None
+    assert (res.kind, res.departement) == ("departement", "29")
