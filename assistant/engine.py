@@ -369,6 +369,11 @@ class Engine:
             state.region = resolution.region
             understood.append(f"région : {resolution.region_name}")
         elif resolution.status == "ambiguous" and resolution.candidates:
+            nearby = [c for c in resolution.candidates if c.departement == state.departement]
+            if len(nearby) == 1:
+                # "ah non, c'est à Murat" after Saint-Flour: the Murat of the same département.
+                self._set_territory(state, _found(nearby[0], resolution.query), understood)
+                return
             state.territory_candidates = list(resolution.candidates[:6])
 
     def _pick_candidate(self, state: DiagnosticState, text: str, understood: list[str]) -> bool:
@@ -382,18 +387,7 @@ class Engine:
                 or candidate.departement.lower() in stripped.split()
                 or dep in stripped
             ):
-                resolution = Resolution(
-                    status="found",
-                    query=text,
-                    kind=candidate.kind,
-                    commune=candidate.commune,
-                    commune_code=candidate.commune_code,
-                    departement=candidate.departement,
-                    departement_name=candidate.departement_name,
-                    region=candidate.region,
-                    region_name=candidate.region_name,
-                )
-                self._set_territory(state, resolution, understood)
+                self._set_territory(state, _found(candidate, text), understood)
                 return True
         return False
 
@@ -459,6 +453,20 @@ class Engine:
         if question:
             reply += f"\n\n{question}"
         return TurnResult(reply=reply, quick_replies=replies, state=state)
+
+
+def _found(candidate: Candidate, query: str) -> Resolution:
+    return Resolution(
+        status="found",
+        query=query,
+        kind=candidate.kind,
+        commune=candidate.commune,
+        commune_code=candidate.commune_code,
+        departement=candidate.departement,
+        departement_name=candidate.departement_name,
+        region=candidate.region,
+        region_name=candidate.region_name,
+    )
 
 
 def candidate_label(candidate: Candidate) -> str:

@@ -427,3 +427,16 @@ def test_engine_is_pure(engine: Engine) -> None:
     snapshot = state.model_copy(deep=True)
     talk(engine, "Une association", "ah non, c'est à Limoges", state=state)
     assert state == snapshot
+
+
+def test_an_ambiguous_correction_keeps_the_commune_of_the_same_departement(
+    runtime: Runtime,
+) -> None:
+    engine = runtime.engine
+    state = engine.handle(DiagnosticState(), "on est un collectif près de Saint-Flour").state
+    assert state.departement == "15"
+    corrected = engine.handle(state, "ah non pardon c'est à Murat").state
+    # Murat exists in the Cantal (15) and the Allier (03): the nearby one is meant.
+    assert corrected.commune == "Murat"
+    assert corrected.departement == "15"
+    assert corrected.territory_candidates == []
