@@ -48,6 +48,7 @@ from assistant.settings import REPO_ROOT, Settings
 from assistant.state import DiagnosticState
 
 SCENARIOS_DIR = REPO_ROOT / "tests" / "scenarios"
+HOLDOUT_DIR = REPO_ROOT / "tests" / "scenarios-holdout"
 # Embedding caches that may already hold the shipped passages' vectors; opened read-only.
 SOURCE_CACHES = (
     REPO_ROOT / "var" / "index" / "embeddings.sqlite3",
@@ -251,6 +252,22 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
                 out(f"  - {failing['path']}: {failing['name']}")
                 for failure in failing["failures"]:
                     out(f"      {failure}")
+            holdout = sorted(HOLDOUT_DIR.glob("*.yaml")) if not args.smoke else []
+            if holdout:
+                # Written apart from the script's tuning: the generalisation figure.
+                held = run_all(runtime.engine, holdout)
+                held_total = held.passed + held.failed
+                figures["holdout"] = {
+                    "passed": held.passed,
+                    "failed": held.failed,
+                    "pass_rate": held.passed / held_total,
+                    "failing": [Path(r.path).name for r in held.scenarios if not r.passed],
+                }
+                out(
+                    f"held-out scenarios (tests/scenarios-holdout): {held.passed}/{held_total} "
+                    f"({figures['holdout']['pass_rate']:.0%}); failing: "
+                    f"{', '.join(figures['holdout']['failing']) or 'none'}"
+                )
         finally:
             runtime.store.close()
     figures["total_s"] = time.perf_counter() - started
