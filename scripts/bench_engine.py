@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchlib import load, stats  # scripts/ is on sys.path when run
 
 from assistant.cards import Card
 from assistant.chunks import chunk_card
@@ -54,25 +54,6 @@ SOURCE_CACHES = (
     REPO_ROOT / "var" / "index" / "embeddings.sqlite3",
     REPO_ROOT / "var" / "test-data" / "index" / "embeddings.sqlite3",
 )
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load avg {one:.1f}/{five:.1f} on {os.cpu_count()} CPUs"
-
-
-def stats(samples: Sequence[float]) -> dict[str, float]:
-    """p50/p95/mean in milliseconds of durations in seconds."""
-    ms = np.asarray(samples, dtype=np.float64) * 1000.0
-    if ms.size == 0:
-        return {"n": 0, "p50_ms": 0.0, "p95_ms": 0.0, "mean_ms": 0.0}
-    p50, p95 = np.percentile(ms, [50, 95])
-    return {
-        "n": int(ms.size),
-        "p50_ms": float(p50),
-        "p95_ms": float(p95),
-        "mean_ms": float(ms.mean()),
-    }
 
 
 def read_vectors(paths: Sequence[Path]) -> dict[str, Vector]:

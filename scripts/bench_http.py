@@ -48,6 +48,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from benchlib import load  # scripts/ is on sys.path when run
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "var" / "test-data"
@@ -297,11 +298,6 @@ class Out:
 
     def __call__(self, text: str = "") -> None:
         print(text, file=sys.stderr if self.as_json else sys.stdout, flush=True)
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load avg {one:.1f}/{five:.1f} on {os.cpu_count()} CPUs"
 
 
 def ratio(a: float, b: float) -> float:

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 import yaml
+from benchlib import load, stats  # scripts/ is on sys.path when run
 
 from assistant.answering import Answerer, RelevancePolicy
 from assistant.cards import Card, load_cards
@@ -102,26 +103,6 @@ class Out:
     def section(self, title: str) -> None:
         elapsed = time.perf_counter() - self.started
         self(f"\n== {title} ==  [t+{elapsed:.0f} s, {load()}]")
-
-
-def load() -> str:
-    """The machine's load average: figures taken under load are not comparable across runs."""
-    one, five, _ = os.getloadavg()
-    return f"load avg {one:.1f}/{five:.1f} on {os.cpu_count()} CPUs"
-
-
-def stats(samples: Sequence[float]) -> dict[str, float]:
-    """p50/p95/mean in milliseconds of durations in seconds."""
-    ms = np.asarray(samples, dtype=np.float64) * 1000.0
-    if ms.size == 0:
-        return {"n": 0, "p50_ms": 0.0, "p95_ms": 0.0, "mean_ms": 0.0}
-    p50, p95 = np.percentile(ms, [50, 95])
-    return {
-        "n": int(ms.size),
-        "p50_ms": float(p50),
-        "p95_ms": float(p95),
-        "mean_ms": float(ms.mean()),
-    }
 
 
 def ratio(a: float, b: float) -> float:
