@@ -152,7 +152,14 @@ class Answerer:
         )
         return [h for h in kept if h.card_id in self.cards][:MAX_SOURCE_CARDS]
 
-    def answer(self, question: str, search_filter: SearchFilter | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        search_filter: SearchFilter | None = None,
+        history: Sequence[str] = (),
+    ) -> Answer:
+        """`history` (the user's earlier questions) serves only an answerer that rewrites
+        follow-ups (the LLM one); the deterministic composer answers the question as asked."""
         hits = self.relevant_hits(question, search_filter)
         if not hits:
             return Answer(

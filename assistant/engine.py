@@ -27,6 +27,7 @@ Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
 MAX_ASKS = 2  # a question ignored twice is not asked a third time
 ANSWER_WEIGHT = 1.5
 CORRECTION_WEIGHT = 3.0
+RECENT_QUESTIONS = 3
 EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
 SUMMARY_MIN_WORDS = 6
 SUMMARY_MAX_CHARS = 200
@@ -157,9 +158,10 @@ class Engine:
         answer: Answer | None = None
         if extraction.question:
             answer = self._answer(message, new)
+            new.recent_questions = [*new.recent_questions, message.strip()][-RECENT_QUESTIONS:]
 
         # Evidence decays on every message: only what the user-visible slots say counts.
-        bookkeeping = {"asked", "last_question", "evidence"}
+        bookkeeping = {"asked", "last_question", "evidence", "recent_questions"}
         changed = new.model_dump(exclude=bookkeeping) != state.model_dump(exclude=bookkeeping)
         next_slot = self._next_slot(new)
         if (
@@ -434,7 +436,7 @@ class Engine:
     def _answer(self, message: str, state: DiagnosticState) -> Answer | None:
         search_filter = SearchFilter(departement=state.departement, region=state.region)
         try:
-            return self._answerer().answer(message, search_filter)
+            return self._answerer().answer(message, search_filter, state.recent_questions)
         except AiguillageError:
             return None
 

@@ -34,6 +34,9 @@ class DiagnosticState(BaseModel):
     unknown: list[str] = Field(default_factory=list)
     territory_candidates: list[Candidate] = Field(default_factory=list)
     asked: list[str] = Field(default_factory=list)  # slots already asked, in order
+    # The last free questions, so a follow-up ("et pour une Scic ?") can be made
+    # self-contained by an LLM rewriter; part of the session, erased with it.
+    recent_questions: list[str] = Field(default_factory=list)
     last_question: str | None = None  # slot of the question awaiting an answer
     oriented: bool = False  # contacts were proposed at least once
 

@@ -440,3 +440,40 @@ def test_an_ambiguous_correction_keeps_the_commune_of_the_same_departement(
     assert corrected.commune == "Murat"
     assert corrected.departement == "15"
     assert corrected.territory_candidates == []
+
+
+def test_free_questions_pass_earlier_questions_as_history(runtime: Runtime) -> None:
+    """A rewriting answerer (the LLM one) gets the user's earlier questions."""
+    from collections.abc import Sequence
+
+    from assistant.answering import Answer, Answerer
+    from assistant.retrieval import SearchFilter
+
+    seen: list[tuple[str, tuple[str, ...]]] = []
+
+    class SpyAnswerer(Answerer):
+        def answer(
+            self,
+            question: str,
+            search_filter: SearchFilter | None = None,
+            history: Sequence[str] = (),
+        ) -> Answer:
+            seen.append((question, tuple(history)))
+            return super().answer(question, search_filter, history)
+
+    base = runtime.answerer
+    spy = SpyAnswerer(base.retriever, base.cards, base.composer, base.policy, base.entry_points)
+    engine = Engine(
+        script=runtime.script,
+        extractor=runtime.engine.extractor,
+        orientation=runtime.orientation,
+        answerer=lambda: spy,
+        composer=runtime.composer,
+        territories=runtime.territories,
+    )
+    state = engine.handle(DiagnosticState(), "C'est quoi une Scop ?").state
+    engine.handle(state, "et une Scic, c'est quoi ?")
+    assert seen == [
+        ("C'est quoi une Scop ?", ()),
+        ("et une Scic, c'est quoi ?", ("C'est quoi une Scop ?",)),
+    ]
