@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_message_chars: int = Field(default=2000, ge=10)
+    # The accompaniers' "mode test" page (/test); set AIGUILLAGE_TEST_MODE=false in production.
+    test_mode: bool = True
 
     # Telegram.
     telegram_token: SecretStr | None = None

@@ -803,12 +803,19 @@ def create_app(runtime: Runtime) -> FastAPI:
         )
 
     # -- test mode for accompaniers -----------------------------------------------------
+    def require_test_mode() -> None:
+        # The test page shows a session's whole state: switch it off on a public deployment.
+        if not settings.test_mode:
+            raise HTTPException(404, "Le mode test est désactivé sur ce serveur.")
+
     @app.get("/test", response_class=HTMLResponse, include_in_schema=False)
     def test_page(request: Request) -> HTMLResponse:
+        require_test_mode()
         return render_chat(request, "/test")
 
     @app.post("/test/scenario", response_class=HTMLResponse, include_in_schema=False)
     def test_scenario(request: Request, scenario: Annotated[UploadFile, File()]) -> HTMLResponse:
+        require_test_mode()
         """Run an uploaded scenario file against the engine (no session is touched)."""
         name = Path(scenario.filename or "scenario.yaml").name
         raw = scenario.file.read(MAX_SCENARIO_BYTES + 1)

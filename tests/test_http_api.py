@@ -324,3 +324,11 @@ def test_telegram_webhook_is_mounted_and_refuses_without_secret(client: httpx.Cl
     # No secret is configured in tests: the route exists and refuses everyone.
     response = client.post("/telegram/webhook", json={"update_id": 1})
     assert response.status_code == 403
+
+
+def test_test_mode_can_be_switched_off(runtime: Runtime) -> None:
+    settings = runtime.settings.model_copy(update={"test_mode": False})
+    closed = Runtime(settings, embedder=runtime.embedder)
+    with running_server(create_app(closed)) as url, httpx.Client(base_url=url) as client:
+        assert client.get("/test").status_code == 404
+        assert client.get("/").status_code == 200
