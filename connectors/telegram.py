@@ -89,6 +89,8 @@ MESSAGE_LIMIT: Final = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
 SPLIT_LIMIT: Final = MESSAGE_LIMIT - 96
 CALLBACK_PREFIX: Final = "qr"
 FICHE_FILENAME: Final = "fiche-aiguillage.md"
+# The printable page opens in any phone browser: easier to forward or print than Markdown.
+FICHE_HTML_FILENAME: Final = "fiche-aiguillage.html"
 SESSION_ID_HEX: Final = 48  # 192 bits, like random session ids; the store's ids are ≤ 64 chars
 
 # Telegram command -> what the core understands (the script's `commands` list it).
@@ -460,7 +462,7 @@ class TelegramConnector:
             turn = await deliver(conversation, session_id, text, output, str(chat_id))
             if turn.action == "fiche":
                 fiche = await asyncio.to_thread(conversation.fiche, session_id)
-                await self._send_fiche(output, chat_id, fiche.markdown)
+                await self._send_fiche(output, chat_id, fiche.markdown, fiche.html)
         except TelegramError as exc:
             # Telegram itself is failing: an apology would fail the same way.
             log.warning("telegram send failed (%s)", type(exc).__name__)
@@ -476,12 +478,14 @@ class TelegramConnector:
                 context.chat_data.clear()
         log.info("telegram turn", extra={"action": turn.action})
 
-    async def _send_fiche(self, output: TelegramOutput, chat_id: int, markdown: str) -> None:
+    async def _send_fiche(
+        self, output: TelegramOutput, chat_id: int, markdown: str, html: str
+    ) -> None:
+        page = InputFile(html.encode("utf-8"), filename=FICHE_HTML_FILENAME)
         document = InputFile(markdown.encode("utf-8"), filename=FICHE_FILENAME)
         try:
-            await output.bot.send_document(
-                chat_id=chat_id, document=document, caption=FICHE_CAPTION
-            )
+            await output.bot.send_document(chat_id=chat_id, document=page, caption=FICHE_CAPTION)
+            await output.bot.send_document(chat_id=chat_id, document=document)
         except BadRequest as exc:
             # A server refusing the upload: the text itself still reaches the user.
             log.warning("fiche document refused (%s); sending text", type(exc).__name__)

@@ -419,12 +419,17 @@ def test_conversation_over_polling(
         assert [label for label, _ in keyboard_of(last)] == ["Voir ma fiche", "Recommencer"]
         assert all("reply_markup" not in c.params for c in chunks[:-1])
 
-        # /fiche: a Markdown document to forward.
+        # /fiche: a printable HTML page, then the same fiche in Markdown, to forward.
         mark = fake.mark()
         fake.push(text_update(chat, "/fiche", 4))
-        document = await fake.wait_for("sendDocument", mark)
+        page = await fake.wait_for("sendDocument", mark)
+        name, content = page.files["document"]
+        assert name.endswith(".html")
+        assert "<h1>Fiche de synthèse Aiguillage</h1>" in content.decode("utf-8")
+        document = await fake.wait_for(
+            "sendDocument", mark, where=lambda call: call.files["document"][0].endswith(".md")
+        )
         name, content = document.files["document"]
-        assert name.endswith(".md")
         fiche = content.decode("utf-8")
         assert "Fiche de synthèse" in fiche and "DLA de la Creuse" in fiche
 
