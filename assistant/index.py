@@ -36,7 +36,7 @@ from pydantic import BaseModel
 from assistant.cards import Card
 from assistant.chunks import Chunk, chunk_card
 from assistant.embeddings import ChromaE5Function, Embedder, EmbeddingCache
-from assistant.text import terms
+from assistant.text import TOKENIZER_VERSION, terms
 
 COLLECTION = "cards"
 CURRENT_FILE = "CURRENT"
@@ -55,6 +55,7 @@ class Progress:
 
 class Manifest(BaseModel):
     embedder: str
+    tokenizer: str = ""  # assistant.text.TOKENIZER_VERSION the lexical index was built with
     built_at: dt.datetime
     cards: dict[str, str]  # card id -> content hash
     chunks: dict[str, list[str]]  # card id -> chunk ids
@@ -106,6 +107,8 @@ class IndexBuilder:
         previous = read_manifest(live) if live else None
         if previous and previous.embedder != self.embedder.name:
             previous = None  # a different model: nothing can be reused
+        if previous and previous.tokenizer != TOKENIZER_VERSION:
+            previous = None  # new tokenisation: rebuild (vectors still come from the cache)
         if force:
             previous = None
 
@@ -159,6 +162,7 @@ class IndexBuilder:
         )
         manifest = Manifest(
             embedder=self.embedder.name,
+            tokenizer=TOKENIZER_VERSION,
             built_at=dt.datetime.now(dt.UTC),
             cards=hashes,
             chunks={cid: [c.id for c in chunks] for cid, chunks in all_chunks.items()},

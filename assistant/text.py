@@ -117,6 +117,10 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("french")
 
 
+# Bump when `terms` changes: the index records it and rebuilds its lexical part.
+TOKENIZER_VERSION = "1"
+
+
 def terms(text: str) -> list[str]:
     """Folded, stop-word-free, stemmed terms: the unit of lexical matching."""
     kept = [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]

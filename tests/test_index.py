@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import assistant.index as index_module
 from assistant.cards import Card, load_cards
 from assistant.chunks import MAX_WORDS, chunk_card
 from assistant.embeddings import E5Embedder, Vector
@@ -302,6 +303,22 @@ def test_a_different_embedder_forces_a_full_rebuild(tmp_path: Path, sample: list
     assert Retriever.open(tmp_path, other).search("DLA", k=1)
     with pytest.raises(IndexNotBuiltError, match="hash-b"):
         Retriever.open(tmp_path, HashEmbedder("hash-a"))
+
+
+def test_a_new_tokenizer_version_rebuilds_from_the_cache(
+    tmp_path: Path, sample: list[Card], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = IndexBuilder(tmp_path, HashEmbedder()).build(sample)
+    generation = current_generation(tmp_path)
+    assert generation is not None
+    assert read_manifest(generation).tokenizer == index_module.TOKENIZER_VERSION
+    monkeypatch.setattr(index_module, "TOKENIZER_VERSION", "next")
+    report = IndexBuilder(tmp_path, HashEmbedder()).build(sample)
+    assert report.changed and report.generation != first.generation
+    assert report.chunks_embedded == 0  # the vectors did not change, only the tokenisation
+    new_generation = current_generation(tmp_path)
+    assert new_generation is not None
+    assert read_manifest(new_generation).tokenizer == "next"
 
 
 def test_force_rebuilds_everything_but_reuses_the_cache(tmp_path: Path, sample: list[Card]) -> None:
