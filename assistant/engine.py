@@ -144,7 +144,7 @@ class Engine:
             ):
                 new.summary = message.strip()[:SUMMARY_MAX_CHARS]
         self._decide(new, understood)
-        self._infer(new)
+        self._infer(new, understood)
         self._decide(new, understood)
         if (
             new.summary is None
@@ -291,9 +291,13 @@ class Engine:
             state.employees = int(value)
         elif slot == "stage":
             state.stage = value  # type: ignore[assignment]
+            understood[:] = [u for u in understood if not u.startswith("étape : ")]
             understood.append(f"étape : {STAGE_LABELS[value].split(' (')[0].lower()}")
         elif slot == "profile":
             state.profile = value  # type: ignore[assignment]
+            # Echo only the latest reading ("association" refined to "association employeuse").
+            earlier = {label.lower() for label in PROFILE_LABELS.values()}
+            understood[:] = [u for u in understood if u not in earlier]
             understood.append(PROFILE_LABELS[value].lower())
         if slot in state.unknown:
             state.unknown.remove(slot)
@@ -393,12 +397,12 @@ class Engine:
                 return True
         return False
 
-    def _infer(self, state: DiagnosticState) -> None:
+    def _infer(self, state: DiagnosticState, understood: list[str]) -> None:
         for inference in self.script.inferences:
             if holds(inference.when, state):
                 for key, value in inference.set.items():
-                    setattr(state, key, value)
-                    state.evidence.setdefault(key, {})[value] = EXPLICIT_WEIGHT
+                    if getattr(state, key) != value:
+                        self._set_slot(state, key, value, understood)
 
     def _slots_to_ask(self, state: DiagnosticState) -> list[str]:
         slots = list(self.script.order)
