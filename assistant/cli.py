@@ -320,11 +320,3 @@ def doctor() -> None:
         "Les réponses utiliseront le mode déterministe."
     )
     raise typer.Exit(code=1)
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

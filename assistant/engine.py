@@ -8,6 +8,7 @@ connector -> engine -> (extraction, retrieval, orientation) -> composer -> conne
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -20,7 +21,7 @@ from assistant.orientation import Orientation, OrientationResult, Recommendation
 from assistant.retrieval import SearchFilter
 from assistant.script import Condition, DiagnosticScript
 from assistant.state import DiagnosticState
-from assistant.territory import Candidate, Resolution, TerritoryIndex
+from assistant.territory import Candidate, Resolution, TerritoryIndex, found
 from assistant.vocabulary import NEED_LABELS, PROFILE_LABELS, STAGE_LABELS
 
 Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
@@ -234,17 +235,17 @@ class Engine:
         )
 
     # -- helpers -----------------------------------------------------------------------
+    @cached_property
+    def _commands(self) -> dict[str, str]:
+        """Normalised command phrase -> command, built once from the script."""
+        table = {normalise(SEE_CONTACTS): "contacts", normalise(SEE_FICHE): "fiche"}
+        # Later entries override earlier ones: on a shared phrase, "restart" has priority.
+        for name in ("start", "forget", "fiche", "contacts", "restart"):
+            table.update({normalise(c): name for c in getattr(self.script.commands, name)})
+        return table
+
     def _command(self, text: str) -> str | None:
-        commands = self.script.commands
-        stripped = text.strip(" .!?")
-        for name in ("restart", "contacts", "fiche", "forget", "start"):
-            if stripped in {normalise(c) for c in getattr(commands, name)}:
-                return name
-        if stripped in {normalise(SEE_CONTACTS)}:
-            return "contacts"
-        if stripped in {normalise(SEE_FICHE)}:
-            return "fiche"
-        return None
+        return self._commands.get(text.strip(" .!?"))
 
     def _apply_quick_reply(
         self, state: DiagnosticState, pending: str | None, text: str, understood: list[str]
@@ -378,7 +379,7 @@ class Engine:
             nearby = [c for c in resolution.candidates if c.departement == state.departement]
             if len(nearby) == 1:
                 # "ah non, c'est à Murat" after Saint-Flour: the Murat of the same département.
-                self._set_territory(state, _found(nearby[0], resolution.query), understood)
+                self._set_territory(state, found(nearby[0], resolution.query), understood)
                 return
             state.territory_candidates = list(resolution.candidates[:6])
 
@@ -393,7 +394,7 @@ class Engine:
                 or candidate.departement.lower() in stripped.split()
                 or dep in stripped
             ):
-                self._set_territory(state, _found(candidate, text), understood)
+                self._set_territory(state, found(candidate, text), understood)
                 return True
         return False
 
@@ -459,20 +460,6 @@ class Engine:
         if question:
             reply += f"\n\n{question}"
         return TurnResult(reply=reply, quick_replies=replies, state=state)
-
-
-def _found(candidate: Candidate, query: str) -> Resolution:
-    return Resolution(
-        status="found",
-        query=query,
-        kind=candidate.kind,
-        commune=candidate.commune,
-        commune_code=candidate.commune_code,
-        departement=candidate.departement,
-        departement_name=candidate.departement_name,
-        region=candidate.region,
-        region_name=candidate.region_name,
-    )
 
 
 def candidate_label(candidate: Candidate) -> str:

@@ -40,6 +40,7 @@ from assistant.text import TOKENIZER_VERSION, terms
 
 COLLECTION = "cards"
 CURRENT_FILE = "CURRENT"
+CARD_TERMS_FILE = "card_terms.json"
 KEEP_GENERATIONS = 2
 
 
@@ -221,6 +222,13 @@ class IndexBuilder:
         corpus = [terms(c.search_text) or ["_"] for c in chunks] or [["_"]]
         retriever.index(corpus, show_progress=False)
         retriever.save(str(staging / "bm25"))
+        # Each card's terms, tokenised once here rather than at every Retriever.open.
+        card_terms: dict[str, set[str]] = {}
+        for chunk, chunk_terms in zip(chunks, corpus, strict=False):
+            card_terms.setdefault(chunk.card_id, set()).update(chunk_terms)
+        (staging / CARD_TERMS_FILE).write_text(
+            json.dumps({card: sorted(t) for card, t in card_terms.items()}), encoding="utf-8"
+        )
         progress.advance(1)
 
     def _swap(self, generation: Path) -> None:

@@ -19,7 +19,13 @@ from pydantic import BaseModel, ConfigDict
 from assistant.chunks import Chunk
 from assistant.embeddings import ChromaE5Function, Embedder
 from assistant.errors import IndexNotBuiltError
-from assistant.index import COLLECTION, chroma_client, current_generation, read_manifest
+from assistant.index import (
+    CARD_TERMS_FILE,
+    COLLECTION,
+    chroma_client,
+    current_generation,
+    read_manifest,
+)
 from assistant.text import terms
 
 Mode = Literal["lexical", "dense", "hybrid"]
@@ -83,10 +89,8 @@ class Retriever:
             COLLECTION,
             embedding_function=ChromaE5Function(embedder),  # type: ignore[arg-type]
         )
-        card_terms: dict[str, set[str]] = {}
-        for chunk in self.chunks:
-            card_terms.setdefault(chunk.card_id, set()).update(terms(chunk.search_text))
-        self._card_terms = card_terms
+        self._card_terms = self._load_card_terms(generation)
+        card_terms = self._card_terms
         # Inverse document frequency over cards: a query term found in many cards ("temps",
         # "projet") says less about relevance than a rare one ("esus"); an unknown term
         # (absent from every card) weighs most, since failing to match it matters most.
@@ -97,6 +101,17 @@ class Retriever:
         n_cards = max(len(card_terms), 1)
         self._idf = {t: math.log(1 + n_cards / df) for t, df in document_frequency.items()}
         self._unknown_idf = math.log(1 + n_cards)
+
+    def _load_card_terms(self, generation: Path) -> dict[str, set[str]]:
+        stored = generation / CARD_TERMS_FILE
+        if stored.exists():
+            raw: dict[str, list[str]] = json.loads(stored.read_text("utf-8"))
+            return {card: set(card_terms) for card, card_terms in raw.items()}
+        # A generation built before the file existed: tokenise now.
+        computed: dict[str, set[str]] = {}
+        for chunk in self.chunks:
+            computed.setdefault(chunk.card_id, set()).update(terms(chunk.search_text))
+        return computed
 
     def term_weight(self, term: str) -> float:
         return self._idf.get(term, self._unknown_idf)

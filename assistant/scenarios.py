@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.engine import Engine
 from assistant.errors import ScenarioError
-from assistant.state import DiagnosticState
+from assistant.state import PROJECT_SLOTS, DiagnosticState
 from assistant.vocabulary import Need, Profile, Stage, StructureKind
 
 
@@ -128,18 +128,7 @@ def run_scenario(engine: Engine, scenario: Scenario) -> ScenarioResult:
         failures=failures,
         state=state.model_dump(
             mode="json",
-            include={
-                "stage",
-                "profile",
-                "needs",
-                "departement",
-                "region",
-                "commune",
-                "employees",
-                "sector",
-                "context",
-                "summary",
-            },
+            include=set(PROJECT_SLOTS),
         ),
         contacts=[ContactSummary(id=c.id, name=c.name, kind=c.kind) for c in orientation.contacts],
         path=scenario.path,

@@ -9,6 +9,20 @@ from pydantic import BaseModel, Field
 from assistant.territory import Candidate
 from assistant.vocabulary import Need, Profile, Stage
 
+# The slots that describe the project (what scenarios report and channels show first).
+PROJECT_SLOTS = (
+    "stage",
+    "profile",
+    "needs",
+    "departement",
+    "region",
+    "commune",
+    "employees",
+    "sector",
+    "context",
+    "summary",
+)
+
 Context = Literal["rural", "qpv", "urbain", "outre-mer", "montagne"]
 
 

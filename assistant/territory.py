@@ -132,6 +132,22 @@ class Resolution(BaseModel):
     candidates: list[Candidate] = Field(default_factory=list)
 
 
+def found(candidate: Candidate, query: str, **extra: Any) -> Resolution:
+    """The resolution that settles on one candidate (after disambiguation or a choice)."""
+    return Resolution(
+        status="found",
+        query=query,
+        kind=candidate.kind,
+        commune=candidate.commune,
+        commune_code=candidate.commune_code,
+        departement=candidate.departement,
+        departement_name=candidate.departement_name,
+        region=candidate.region,
+        region_name=candidate.region_name,
+        **extra,
+    )
+
+
 # --------------------------------------------------------------------------- normalisation
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "œ": "oe", "æ": "ae", "Œ": "OE"})
@@ -654,19 +670,8 @@ class TerritoryIndex:
                     fuzzy=fuzzy,
                     candidates=cands,
                 )
-        return Resolution(
-            status="found",
-            query=query,
-            kind=top.kind,
-            matched=top.name,
-            commune=top.commune,
-            commune_code=top.commune_code,
-            departement=top.departement,
-            departement_name=top.departement_name,
-            region=top.region,
-            region_name=top.region_name,
-            fuzzy=fuzzy,
-            candidates=cands if len(cands) > 1 else [],
+        return found(
+            top, query, matched=top.name, fuzzy=fuzzy, candidates=cands if len(cands) > 1 else []
         )
 
     def _postal_resolution(self, query: str, postal: str) -> Resolution | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -183,14 +183,13 @@ def validate_knowledge(
 
 
 def _check_territory(
-    add: object,
+    add: Callable[[Level, str, str], None],
     where: str,
     departements: list[str],
     regions: list[str],
     known_departements: set[str],
     known_regions: set[str],
 ) -> None:
-    assert callable(add)
     if known_departements:
         for code in departements:
             if code not in known_departements:

@@ -48,7 +48,7 @@ from assistant.orientation import OrientationResult, Recommendation, Step
 from assistant.runtime import Runtime
 from assistant.scenarios import ScenarioResult, load_scenario, run_scenario
 from assistant.sessions import TranscriptEntry
-from assistant.state import DiagnosticState
+from assistant.state import PROJECT_SLOTS, DiagnosticState
 from connectors.telegram import webhook_router
 
 __all__ = ["RedactingAccessFilter", "create_app"]
@@ -352,16 +352,7 @@ def _slot_text(value: object) -> str:
 
 
 STATE_SLOTS = (
-    "stage",
-    "profile",
-    "needs",
-    "departement",
-    "region",
-    "commune",
-    "employees",
-    "sector",
-    "context",
-    "summary",
+    *PROJECT_SLOTS,
     "evidence",
     "unknown",
     "asked",
