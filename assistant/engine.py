@@ -178,7 +178,10 @@ class Engine:
 
         question, replies = self._question_for(new, next_slot)
         if next_slot is not None:
-            new.asked.append(next_slot)
+            # Asking again after a turn that taught something (a correction, another slot)
+            # is not a second ask: only an ignored question counts towards MAX_ASKS.
+            if not (changed and pending == next_slot):
+                new.asked.append(next_slot)
             new.last_question = next_slot
         else:
             new.last_question = None

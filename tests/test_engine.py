@@ -477,3 +477,18 @@ def test_free_questions_pass_earlier_questions_as_history(runtime: Runtime) -> N
         ("C'est quoi une Scop ?", ()),
         ("et une Scic, c'est quoi ?", ("C'est quoi une Scop ?",)),
     ]
+
+
+def test_a_question_answered_by_something_else_is_not_counted_as_ignored(
+    runtime: Runtime,
+) -> None:
+    engine = runtime.engine
+    state = engine.handle(
+        DiagnosticState(), "avec des voisins on voudrait ouvrir une épicerie à Felletin"
+    ).state
+    assert state.last_question == "needs"
+    state = engine.handle(state, "ah non pardon, c'est à Aubusson").state  # a correction
+    turn = engine.handle(state, "c'est quoi une Scic ?")  # a free question
+    # The needs question comes back after the answer: it was never ignored twice.
+    assert turn.state.last_question == "needs"
+    assert turn.sources
