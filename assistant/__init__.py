@@ -4,10 +4,10 @@ The public Python API is what `__all__` lists (a test keeps it complete and sort
 rest are implementation modules. Channels live in the `connectors` package.
 """
 
-from assistant.adviser import Adviser, AdviserReport
-from assistant.answering import Answer, Answerer, SourceRef
-from assistant.conversation import Conversation
-from assistant.engine import Engine, TurnResult
+from assistant.answers.answering import Answer, Answerer, SourceRef
+from assistant.dialogue.conversation import Conversation
+from assistant.dialogue.engine import Engine, TurnResult
+from assistant.dialogue.state import DiagnosticState
 from assistant.errors import (
     AiguillageError,
     DiagnosticScriptError,
@@ -19,10 +19,10 @@ from assistant.errors import (
     SessionNotFoundError,
     TerritoryDataError,
 )
-from assistant.orientation import Orientation, OrientationResult, Recommendation
+from assistant.orientation.adviser import Adviser, AdviserReport
+from assistant.orientation.contacts import Orientation, OrientationResult, Recommendation
 from assistant.runtime import Runtime
 from assistant.settings import Settings
-from assistant.state import DiagnosticState
 
 __all__ = [
     "Adviser",

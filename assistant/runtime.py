@@ -8,34 +8,34 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from assistant.adviser import Adviser
-from assistant.answering import (
+from assistant.answers.answering import (
     Answerer,
     EntryPoints,
     RelevancePolicy,
     directory_entry_points,
 )
-from assistant.cards import Card, load_cards
-from assistant.composer import Composer
-from assistant.conversation import Conversation
-from assistant.directory import Structure, load_directory
-from assistant.embeddings import E5Embedder, Embedder
-from assistant.engine import Engine
-from assistant.extraction import Extractor
-from assistant.fiche import FicheBuilder
-from assistant.orientation import NextSteps, Orientation
-from assistant.retrieval import Retriever
-from assistant.script import DiagnosticScript, load_script
-from assistant.sessions import SessionStore, open_store
+from assistant.dialogue.conversation import Conversation
+from assistant.dialogue.engine import Engine
+from assistant.orientation.adviser import Adviser
+from assistant.orientation.contacts import NextSteps, Orientation
+from assistant.orientation.directory import Structure, load_directory
+from assistant.render.composer import Composer
+from assistant.render.fiche import FicheBuilder
+from assistant.search.cards import Card, load_cards
+from assistant.search.embeddings import E5Embedder, Embedder
+from assistant.search.retrieval import HybridRetriever
+from assistant.sessions.store import SessionStore, open_store
 from assistant.settings import Settings
-from assistant.territory import TerritoryIndex, load_territories
+from assistant.territory.index import TerritoryIndex, load_territories
+from assistant.understanding.extraction import Extractor
+from assistant.understanding.script import DiagnosticScript, load_script
 
 if TYPE_CHECKING:  # the LLM modules load only in LLM mode
     from langchain_core.language_models import BaseChatModel
 
-    from assistant.guards import Grounding
-    from assistant.llm import ChatLLM
-    from assistant.llm_extraction import LLMExtractor
+    from assistant.llm.chat import ChatLLM
+    from assistant.llm.extraction import LLMExtractor
+    from assistant.llm.guards import Grounding
 
 
 class Runtime:
@@ -72,11 +72,13 @@ class Runtime:
         return load_territories(self.settings.territories_dir / "territories.json.gz")
 
     @property
-    def retriever(self) -> Retriever:
+    def retriever(self) -> HybridRetriever:
         """The live index; reopened when `aiguillage index` has swapped in a new generation."""
         current = self.__dict__.get("_retriever")
         if current is None or not current.is_current(self.settings.index_dir):
-            current = Retriever.open(self.settings.index_dir, self.embedder, self.settings.rrf_k)
+            current = HybridRetriever.open(
+                self.settings.index_dir, self.embedder, self.settings.rrf_k
+            )
             self.__dict__["_retriever"] = current
         return current
 
@@ -84,7 +86,7 @@ class Runtime:
     def answerer(self) -> Answerer:
         policy = RelevancePolicy.from_settings(self.settings)
         if self.llm is not None:
-            from assistant.llm_answering import LLMAnswerer
+            from assistant.llm.answering import LLMAnswerer
 
             return LLMAnswerer(
                 self.retriever,
@@ -110,7 +112,7 @@ class Runtime:
         """The chat model with its deadline, or None in the default deterministic mode."""
         if self.settings.llm_provider == "none":
             return None
-        from assistant.llm import ChatLLM, build_chat_model
+        from assistant.llm.chat import ChatLLM, build_chat_model
 
         model = self._chat_model or build_chat_model(self.settings)
         return ChatLLM(model, self.settings.llm_timeout_seconds)
@@ -118,7 +120,7 @@ class Runtime:
     @cached_property
     def grounding(self) -> Grounding:
         """What LLM output may mention besides the passages: the structure directory."""
-        from assistant.guards import Grounding
+        from assistant.llm.guards import Grounding
 
         return Grounding.from_directory(self.structures.values())
 
@@ -126,7 +128,7 @@ class Runtime:
     def llm_extractor(self) -> LLMExtractor | None:
         if self.llm is None:
             return None
-        from assistant.llm_extraction import LLMExtractor
+        from assistant.llm.extraction import LLMExtractor
 
         return LLMExtractor(self.llm, self.composer, self.script, self.territories)
 

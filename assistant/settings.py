@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from assistant.paths import KNOWLEDGE_DIR, PROMPTS_DIR, REPO_ROOT, default_data_dir
+
+__all__ = ["REPO_ROOT", "Settings"]
 
 
 class Settings(BaseSettings):
@@ -17,10 +19,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AIGUILLAGE_", extra="ignore")
 
     # Data written by curators (read-only at run time).
-    knowledge_dir: Path = REPO_ROOT / "knowledge"
-    prompts_dir: Path = REPO_ROOT / "prompts"
-    # Data written by the program: the index, the session database.
-    data_dir: Path = REPO_ROOT / "var"
+    knowledge_dir: Path = KNOWLEDGE_DIR
+    prompts_dir: Path = PROMPTS_DIR
+    # Data written by the program: the index, the session database (per-user by default).
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # The full texts of the source documents, where present: `knowledge validate` then also
+    # checks that every cited document exists (their metadata live in knowledge/sources.yaml).
+    sources_dir: Path | None = None
 
     # Retrieval.
     retrieval_top_k: int = Field(default=5, ge=1, le=50)

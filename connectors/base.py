@@ -12,16 +12,18 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from assistant.answering import SourceRef
-from assistant.conversation import Conversation
-from assistant.engine import TurnResult
-from assistant.orientation import Recommendation
+from assistant.answers.answering import SourceRef
+from assistant.dialogue.conversation import Conversation
+from assistant.dialogue.engine import TurnResult
+from assistant.orientation.contacts import Recommendation
+from assistant.render.parts import Part
 
 
 class Reply(BaseModel):
     """What a channel shows for one turn; the same for every channel."""
 
     text: str
+    parts: list[Part] = Field(default_factory=list)
     quick_replies: list[str] = Field(default_factory=list)
     contacts: list[Recommendation] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
@@ -31,6 +33,7 @@ class Reply(BaseModel):
     def from_turn(cls, turn: TurnResult) -> Reply:
         return cls(
             text=turn.reply,
+            parts=turn.parts,
             quick_replies=turn.quick_replies,
             contacts=turn.contacts,
             sources=turn.sources,

@@ -37,15 +37,15 @@ from typing import Any
 import numpy as np
 from benchlib import load, stats  # scripts/ is on sys.path when run
 
-from assistant.cards import Card
-from assistant.chunks import chunk_card
-from assistant.embeddings import EmbeddingCache, Vector
+from assistant.dialogue.scenarios import Scenario, collect, load_scenario, run_all
+from assistant.dialogue.state import DiagnosticState
 from assistant.errors import SessionNotFoundError
-from assistant.index import IndexBuilder
 from assistant.runtime import Runtime
-from assistant.scenarios import Scenario, collect, load_scenario, run_all
+from assistant.search.cards import Card
+from assistant.search.chunks import chunk_card
+from assistant.search.embeddings import EmbeddingCache, Vector
+from assistant.search.index import IndexBuilder
 from assistant.settings import REPO_ROOT, Settings
-from assistant.state import DiagnosticState
 
 SCENARIOS_DIR = REPO_ROOT / "tests" / "scenarios"
 HOLDOUT_DIR = REPO_ROOT / "tests" / "scenarios-holdout"

@@ -78,11 +78,11 @@ def serve(data_dir: Path, tmp: Path, lifetime: float) -> int:
 
     import uvicorn
 
-    from assistant.cards import load_cards
-    from assistant.index import IndexBuilder, current_generation
     from assistant.runtime import Runtime
+    from assistant.search.cards import load_cards
+    from assistant.search.index import IndexBuilder, current_generation
     from assistant.settings import Settings
-    from connectors.web import create_app
+    from connectors.web.app import create_app
 
     parent = os.getppid()
     started = time.monotonic()

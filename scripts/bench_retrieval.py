@@ -51,13 +51,13 @@ import numpy as np
 import yaml
 from benchlib import load, stats  # scripts/ is on sys.path when run
 
-from assistant.answering import Answerer, RelevancePolicy
-from assistant.cards import Card, load_cards
-from assistant.chunks import chunk_card
-from assistant.composer import Composer
-from assistant.embeddings import E5Embedder, Embedder, EmbeddingCache, Vector
-from assistant.index import BuildReport, IndexBuilder
-from assistant.retrieval import Retriever
+from assistant.answers.answering import Answerer, RelevancePolicy
+from assistant.render.composer import Composer
+from assistant.search.cards import Card, load_cards
+from assistant.search.chunks import chunk_card
+from assistant.search.embeddings import E5Embedder, Embedder, EmbeddingCache, Vector
+from assistant.search.index import BuildReport, IndexBuilder
+from assistant.search.retrieval import HybridRetriever
 from assistant.settings import REPO_ROOT, Settings
 from assistant.vocabulary import STAGES
 
@@ -84,7 +84,7 @@ LATENCY_OPS: tuple[tuple[str, str], ...] = (
     ("embed_query", "embed_query (baseline: bare dense query embedding)"),
     ("bm25", "bm25 (baseline: bare lexical lookup, tokenise + bm25s)"),
     ("dense_search", "dense search (embed_query + ChromaDB query)"),
-    ("hybrid_search", "hybrid search (Retriever.search, k=5)"),
+    ("hybrid_search", "hybrid search (HybridRetriever.search, k=5)"),
     ("ask", "ask (Answerer.answer)"),
 )
 
@@ -255,7 +255,7 @@ def build(
 
 
 def latency_suite(
-    retriever: Retriever,
+    retriever: HybridRetriever,
     answerer: Answerer,
     embedder: Embedder,
     questions: Questions,
@@ -336,9 +336,9 @@ def print_latency(out: Out, figures: dict[str, dict[str, float]], declined: dict
 
 def open_answerer(
     index_dir: Path, embedder: Embedder, cards: Sequence[Card], settings: Settings
-) -> tuple[Retriever, Answerer, float]:
+) -> tuple[HybridRetriever, Answerer, float]:
     started = time.perf_counter()
-    retriever = Retriever.open(index_dir, embedder, settings.rrf_k)
+    retriever = HybridRetriever.open(index_dir, embedder, settings.rrf_k)
     opened = time.perf_counter() - started
     answerer = Answerer(
         retriever,
@@ -455,7 +455,7 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
         retriever, answerer, opened = open_answerer(warm_dir, embedder, cards, settings)
         latency, declined = latency_suite(retriever, answerer, embedder, questions, budget)
         figures["latency_shipped"] = {"open_s": opened, **latency, "answers": declined}
-        out(f"  Retriever.open: {opened:.2f} s")
+        out(f"  HybridRetriever.open: {opened:.2f} s")
         print_latency(out, latency, declined)
         del retriever, answerer
 
@@ -512,7 +512,7 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
             retriever, answerer, opened = open_answerer(index_dir, embedder, corpus, settings)
             latency, declined = latency_suite(retriever, answerer, embedder, questions, budget)
             entry.update({"open_s": opened, "latency": latency, "answers": declined})
-            out(f"  Retriever.open: {opened:.2f} s")
+            out(f"  HybridRetriever.open: {opened:.2f} s")
             print_latency(out, latency, declined)
             shipped_ask = figures["latency_shipped"]["ask"]
             p50 = ratio(latency["ask"]["p50_ms"], shipped_ask["p50_ms"])

@@ -25,12 +25,12 @@ from typing import Any
 
 import yaml
 
-from assistant.cli import ensure_index
-from assistant.embeddings import E5Embedder, Embedder
+from assistant.dialogue.scenarios import collect, load_scenario, run_scenario
 from assistant.runtime import Runtime
-from assistant.scenarios import collect, load_scenario, run_scenario
+from assistant.search.embeddings import E5Embedder, Embedder
 from assistant.settings import REPO_ROOT, Settings
 from assistant.text import fold
+from connectors.cli.commands import ensure_index
 
 DEFAULT_QUESTIONS = REPO_ROOT / "tests" / "eval" / "questions.yaml"
 DEFAULT_SCENARIOS = REPO_ROOT / "tests" / "scenarios"

@@ -30,10 +30,11 @@ from typing import Any, get_args
 
 import yaml
 
-from assistant.cli import ensure_index
-from assistant.retrieval import Hit, Mode
 from assistant.runtime import Runtime
+from assistant.search.base import Hit
+from assistant.search.retrieval import Mode
 from assistant.text import fold
+from connectors.cli.commands import ensure_index
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "eval" / "questions.yaml"
 MODES: tuple[Mode, ...] = get_args(Mode)

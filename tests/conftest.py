@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cards import load_cards
-from assistant.index import IndexBuilder
 from assistant.runtime import Runtime
+from assistant.search.cards import load_cards
+from assistant.search.index import IndexBuilder
 from assistant.settings import REPO_ROOT, Settings
 
 TEST_DATA = REPO_ROOT / "var" / "test-data"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.adviser import AdviserReport, TraitFinding, load_lexicon
 from assistant.errors import KnowledgeError
+from assistant.orientation.adviser import AdviserReport, TraitFinding, load_lexicon
 from assistant.runtime import Runtime
-from connectors.cli import app
+from connectors.cli.main import app
 
 INSERTION_GUERET = (
     "Mon client préside une association d'insertion à Guéret, créée en 2012, avec 8 salariés "

@@ -8,13 +8,13 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answering import Answer, Answerer, RelevancePolicy, source_ref
-from assistant.chunks import Chunk
-from assistant.retrieval import Hit, SearchFilter
+from assistant.answers.answering import Answer, Answerer, RelevancePolicy, source_ref
 from assistant.runtime import Runtime
+from assistant.search.base import Hit, SearchFilter
+from assistant.search.chunks import Chunk
 from assistant.settings import Settings
 from assistant.text import sentences
-from connectors.cli import app
+from connectors.cli.main import app
 
 IN_SCOPE = [
     (

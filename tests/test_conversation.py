@@ -13,14 +13,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from assistant.conversation import Conversation
+from assistant.dialogue.conversation import Conversation
+from assistant.dialogue.scenarios import Expectation, check, load_scenario, run_all, run_scenario
+from assistant.dialogue.state import DiagnosticState
 from assistant.errors import ScenarioError, SessionNotFoundError
 from assistant.runtime import Runtime
-from assistant.scenarios import Expectation, check, load_scenario, run_all, run_scenario
-from assistant.sessions import SqlSessionStore
+from assistant.sessions.store import SqlSessionStore
 from assistant.settings import REPO_ROOT, Settings
-from assistant.state import DiagnosticState
-from connectors.cli import app
+from connectors.cli.main import app
 
 SCENARIOS = REPO_ROOT / "tests" / "scenarios"
 GUERET = "Bonjour, je préside une asso à Guéret, on a 4 salariés"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from assistant.coverage import coverage_report
-from assistant.directory import Coverage, Structure, StructureSource
+from assistant.curation.coverage import coverage_report
+from assistant.orientation.directory import Coverage, Structure, StructureSource
 from assistant.settings import REPO_ROOT
-from assistant.territory import load_territories
-from connectors.cli import app
+from assistant.territory.index import load_territories
+from connectors.cli.main import app
 
 TERRITORIES = load_territories(REPO_ROOT / "knowledge" / "territories" / "territories.json.gz")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.engine import MAX_ASKS, RESTART, SEE_CONTACTS, SEE_FICHE, Engine, TurnResult
+from assistant.dialogue.engine import MAX_ASKS, RESTART, SEE_CONTACTS, SEE_FICHE, Engine, TurnResult
+from assistant.dialogue.state import DiagnosticState
 from assistant.runtime import Runtime
-from assistant.state import DiagnosticState
 from assistant.text import sentences
 
 
@@ -446,8 +446,8 @@ def test_free_questions_pass_earlier_questions_as_history(runtime: Runtime) -> N
     """A rewriting answerer (the LLM one) gets the user's earlier questions."""
     from collections.abc import Sequence
 
-    from assistant.answering import Answer, Answerer
-    from assistant.retrieval import SearchFilter
+    from assistant.answers.answering import Answer, Answerer
+    from assistant.search.base import SearchFilter
 
     seen: list[tuple[str, tuple[str, ...]]] = []
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from assistant.cards import Card, load_cards
+from assistant.search.cards import Card, load_cards
 from assistant.settings import Settings
 from assistant.text import fold
 

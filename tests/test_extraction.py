@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import DiagnosticScriptError
-from assistant.extraction import Extractor, normalise
-from assistant.script import DiagnosticScript, load_script
 from assistant.settings import Settings
-from assistant.territory import load_territories
+from assistant.territory.index import load_territories
+from assistant.understanding.extraction import Extractor, normalise
+from assistant.understanding.script import DiagnosticScript, load_script
 
 SCRIPT = Settings().knowledge_dir / "diagnostic" / "script.yaml"
 

@@ -14,7 +14,7 @@ from webserver import running_server
 
 from assistant.runtime import Runtime
 from assistant.settings import Settings
-from connectors.web import create_app
+from connectors.web.app import create_app
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 GUERET = [

@@ -16,7 +16,7 @@ from webserver import running_server
 
 from assistant.runtime import Runtime
 from assistant.settings import Settings
-from connectors.web import SECURITY_HEADERS, create_app
+from connectors.web.app import SECURITY_HEADERS, create_app
 
 pytestmark = pytest.mark.timeout(60)
 

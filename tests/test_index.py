@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import assistant.index as index_module
-from assistant.cards import Card, load_cards
-from assistant.chunks import MAX_WORDS, chunk_card
-from assistant.embeddings import E5Embedder, Vector
+import assistant.search.index as index_module
 from assistant.errors import IndexNotBuiltError
-from assistant.index import (
+from assistant.search.cards import Card, load_cards
+from assistant.search.chunks import MAX_WORDS, chunk_card
+from assistant.search.embeddings import E5Embedder, Vector
+from assistant.search.index import (
     CURRENT_FILE,
     KEEP_GENERATIONS,
     BuildReport,
@@ -29,7 +29,7 @@ from assistant.index import (
     current_generation,
     read_manifest,
 )
-from assistant.retrieval import Retriever
+from assistant.search.retrieval import HybridRetriever
 from assistant.settings import Settings
 
 SAMPLE_IDS = (
@@ -157,7 +157,7 @@ def test_changing_one_card_embeds_only_its_chunks(tmp_path: Path, sample: list[C
     generation = current_generation(tmp_path)
     assert generation is not None
     assert read_manifest(generation).cards[changed.id] == changed.content_hash
-    hits = Retriever(generation, embedder).search("zébu migrateur", k=1, mode="lexical")
+    hits = HybridRetriever(generation, embedder).search("zébu migrateur", k=1, mode="lexical")
     assert [h.card_id for h in hits] == [changed.id]
 
 
@@ -184,7 +184,7 @@ def test_adding_a_card(tmp_path: Path, sample: list[Card], all_cards: dict[str, 
 def test_removed_card_is_gone_from_search(tmp_path: Path, sample: list[Card]) -> None:
     embedder = HashEmbedder()
     IndexBuilder(tmp_path, embedder).build(sample)
-    before = Retriever.open(tmp_path, embedder)
+    before = HybridRetriever.open(tmp_path, embedder)
     query = "Fabrique à initiatives générateur de projets"
     assert before.search(query, k=1)[0].card_id == "fabrique-a-initiatives"
 
@@ -193,7 +193,7 @@ def test_removed_card_is_gone_from_search(tmp_path: Path, sample: list[Card]) ->
     assert report.removed == ["fabrique-a-initiatives"]
     assert report.chunks_embedded == 0
 
-    after = Retriever.open(tmp_path, embedder)
+    after = HybridRetriever.open(tmp_path, embedder)
     assert "fabrique-a-initiatives" not in after.card_ids
     for mode in ("lexical", "dense", "hybrid"):
         ids = [h.card_id for h in after.search(query, k=10, mode=mode)]  # type: ignore[arg-type]
@@ -207,7 +207,7 @@ def test_open_retriever_keeps_reading_its_generation_after_a_swap(
 ) -> None:
     embedder = HashEmbedder()
     first = IndexBuilder(tmp_path, embedder).build(sample)
-    old = Retriever.open(tmp_path, embedder)
+    old = HybridRetriever.open(tmp_path, embedder)
     assert old.is_current(tmp_path)
     query = "agrément ESUS entreprise solidaire d'utilité sociale"
     before = [h.card_id for h in old.search(query, k=3)]
@@ -223,7 +223,7 @@ def test_open_retriever_keeps_reading_its_generation_after_a_swap(
     assert [h.card_id for h in old.search(query, k=3)] == before
     assert "agrement-esus" in before
 
-    new = Retriever.open(tmp_path, embedder)
+    new = HybridRetriever.open(tmp_path, embedder)
     assert new.is_current(tmp_path)
     assert "agrement-esus" not in [h.card_id for h in new.search(query, k=5)]
 
@@ -231,7 +231,7 @@ def test_open_retriever_keeps_reading_its_generation_after_a_swap(
 class _ReadDuringBuild(Progress):
     """At each phase of a build, checks what a reader of the live index sees."""
 
-    def __init__(self, index_dir: Path, reader: Retriever, query: str) -> None:
+    def __init__(self, index_dir: Path, reader: HybridRetriever, query: str) -> None:
         self.index_dir = index_dir
         self.reader = reader
         self.query = query
@@ -248,7 +248,7 @@ def test_readers_are_undisturbed_while_a_generation_is_built(
 ) -> None:
     embedder = HashEmbedder()
     first = IndexBuilder(tmp_path, embedder).build(sample)
-    reader = Retriever.open(tmp_path, embedder)
+    reader = HybridRetriever.open(tmp_path, embedder)
     query = "franchise sociale Messidor"
     before = [h.card_id for h in reader.search(query, k=3)]
     assert before[0] == "essaimage-franchise-sociale-messidor"
@@ -300,9 +300,9 @@ def test_a_different_embedder_forces_a_full_rebuild(tmp_path: Path, sample: list
     assert generation is not None
     assert read_manifest(generation).embedder == "hash-b"
     # The new index is searchable with the new embedder, and refuses the old one.
-    assert Retriever.open(tmp_path, other).search("DLA", k=1)
+    assert HybridRetriever.open(tmp_path, other).search("DLA", k=1)
     with pytest.raises(IndexNotBuiltError, match="hash-b"):
-        Retriever.open(tmp_path, HashEmbedder("hash-a"))
+        HybridRetriever.open(tmp_path, HashEmbedder("hash-a"))
 
 
 def test_a_new_tokenizer_version_rebuilds_from_the_cache(
@@ -334,7 +334,7 @@ def test_force_rebuilds_everything_but_reuses_the_cache(tmp_path: Path, sample: 
 def test_no_index_yet(tmp_path: Path) -> None:
     assert current_generation(tmp_path) is None
     with pytest.raises(IndexNotBuiltError, match="aiguillage index"):
-        Retriever.open(tmp_path / "index", HashEmbedder())
+        HybridRetriever.open(tmp_path / "index", HashEmbedder())
 
 
 def test_removing_every_card(tmp_path: Path, sample: list[Card]) -> None:
@@ -406,7 +406,7 @@ def test_real_e5_index_on_a_few_cards(tmp_path: Path, all_cards: dict[str, Card]
     report = IndexBuilder(tmp_path, embedder).build(cards)
     assert report.chunks_embedded == report.chunks_total > 0
 
-    retriever = Retriever.open(tmp_path, embedder)
+    retriever = HybridRetriever.open(tmp_path, embedder)
     questions = {
         "Comment une association employeuse peut-elle consolider ses emplois ?": (
             "dla-dispositif-local-accompagnement"

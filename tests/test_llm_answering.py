@@ -22,20 +22,20 @@ from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
 from typer.testing import CliRunner
 
-from assistant.answering import Answerer, RelevancePolicy
-from assistant.cards import Card, CardSource
-from assistant.chunks import chunk_card
-from assistant.cli import app
-from assistant.composer import Composer
-from assistant.extraction import Extractor
-from assistant.guards import Grounding
-from assistant.llm import ChatLLM, check_endpoint
-from assistant.llm_answering import AnswerEvent, LLMAnswerer
-from assistant.llm_extraction import LLMExtractor
-from assistant.retrieval import Hit, Retriever, SearchFilter
+from assistant.answers.answering import Answerer, RelevancePolicy
+from assistant.dialogue.scenarios import load_scenario, run_scenario
+from assistant.llm.answering import AnswerEvent, LLMAnswerer
+from assistant.llm.chat import ChatLLM, check_endpoint
+from assistant.llm.extraction import LLMExtractor
+from assistant.llm.guards import Grounding
+from assistant.render.composer import Composer
 from assistant.runtime import Runtime
-from assistant.scenarios import load_scenario, run_scenario
+from assistant.search.base import Hit, Retriever, SearchFilter
+from assistant.search.cards import Card, CardSource
+from assistant.search.chunks import chunk_card
 from assistant.settings import REPO_ROOT, Settings
+from assistant.understanding.extraction import Extractor
+from connectors.cli.commands import app
 
 QUESTION = "Comment consolider les emplois de notre association ?"
 GOOD = (

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 import pytest
 from fake_openai import FakeOpenAI, fake_openai
 
-from assistant.answering import Answerer
-from assistant.llm import check_endpoint
-from assistant.llm_answering import LLMAnswerer
+from assistant.answers.answering import Answerer
+from assistant.dialogue.state import DiagnosticState
+from assistant.llm.answering import LLMAnswerer
+from assistant.llm.chat import check_endpoint
 from assistant.runtime import Runtime
 from assistant.settings import REPO_ROOT, Settings
-from assistant.state import DiagnosticState
 
 pytest.importorskip("langchain_openai")
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.directory import Contact, Coverage, Structure, StructureSource
-from assistant.guards import Grounding, guard_answer
+from assistant.llm.guards import Grounding, guard_answer
+from assistant.orientation.directory import Contact, Coverage, Structure, StructureSource
 
 DLA = Structure(
     id="dla-23",

@@ -9,19 +9,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.cards import load_cards
-from assistant.composer import Composer
-from assistant.directory import Structure, load_directory
+from assistant.dialogue.state import DiagnosticState
 from assistant.errors import KnowledgeError
-from assistant.orientation import (
+from assistant.orientation.contacts import (
     MAX_STEPS,
     NextSteps,
     Orientation,
     OrientationResult,
     StepRule,
 )
-from assistant.state import DiagnosticState
-from assistant.territory import TerritoryIndex, load_territories
+from assistant.orientation.directory import Structure, load_directory
+from assistant.render.composer import Composer
+from assistant.search.cards import load_cards
+from assistant.territory.index import TerritoryIndex, load_territories
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
 ROOT = Path(__file__).resolve().parent.parent

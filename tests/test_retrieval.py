@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chunks import Chunk
-from assistant.retrieval import Mode, Retriever, SearchFilter
 from assistant.runtime import Runtime
+from assistant.search.base import SearchFilter
+from assistant.search.chunks import Chunk
+from assistant.search.retrieval import HybridRetriever, Mode
 
 QUESTIONS: list[tuple[str, str, set[str]]] = [
     # 000 — Avise, rencontre émergence & accélération 2018
@@ -232,7 +233,7 @@ QUESTIONS: list[tuple[str, str, set[str]]] = [
 
 
 @pytest.fixture(scope="module")
-def retriever(runtime: Runtime) -> Retriever:
+def retriever(runtime: Runtime) -> HybridRetriever:
     return runtime.retriever
 
 
@@ -246,7 +247,7 @@ def test_the_question_set_covers_every_source_document() -> None:
     ("doc", "question", "relevant"), QUESTIONS, ids=[q for _, q, _ in QUESTIONS]
 )
 def test_hybrid_finds_the_right_card(
-    retriever: Retriever, runtime: Runtime, doc: str, question: str, relevant: set[str]
+    retriever: HybridRetriever, runtime: Runtime, doc: str, question: str, relevant: set[str]
 ) -> None:
     assert relevant <= set(runtime.cards), "the expected card ids must exist"
     if doc != "nat":
@@ -268,12 +269,12 @@ def test_hybrid_finds_the_right_card(
     ],
 )
 def test_messy_spelling_still_finds_the_card(
-    retriever: Retriever, question: str, expected: str
+    retriever: HybridRetriever, question: str, expected: str
 ) -> None:
     assert expected in [h.card_id for h in retriever.search(question, k=3)]
 
 
-def test_one_hit_per_card_best_first(retriever: Retriever) -> None:
+def test_one_hit_per_card_best_first(retriever: HybridRetriever) -> None:
     hits = retriever.search("accompagnement des associations employeuses", k=8)
     assert len(hits) == 8
     assert len({h.card_id for h in hits}) == len(hits)
@@ -285,7 +286,7 @@ def test_one_hit_per_card_best_first(retriever: Retriever) -> None:
 
 
 @pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid"])
-def test_every_mode_returns_results(retriever: Retriever, mode: Mode) -> None:
+def test_every_mode_returns_results(retriever: HybridRetriever, mode: Mode) -> None:
     hits = retriever.search("Dispositif local d'accompagnement DLA emplois", k=5, mode=mode)
     assert len(hits) == 5
     assert hits[0].card_id == "dla-dispositif-local-accompagnement"
@@ -301,7 +302,7 @@ def test_every_mode_returns_results(retriever: Retriever, mode: Mode) -> None:
         assert hits[0].lexical_rank is not None and hits[0].dense_rank is not None
 
 
-def test_hybrid_fuses_by_reciprocal_rank(retriever: Retriever) -> None:
+def test_hybrid_fuses_by_reciprocal_rank(retriever: HybridRetriever) -> None:
     query = "prêt d'honneur pour créer son entreprise"
     hits = retriever.search(query, k=5)
     k = retriever.rrf_k
@@ -312,7 +313,7 @@ def test_hybrid_fuses_by_reciprocal_rank(retriever: Retriever) -> None:
         assert hit.score == pytest.approx(expected)
 
 
-def test_lexical_needs_real_terms(retriever: Retriever) -> None:
+def test_lexical_needs_real_terms(retriever: HybridRetriever) -> None:
     assert retriever.search("le la les de du", k=5, mode="lexical") == []
 
 
@@ -353,7 +354,9 @@ def test_search_filter_predicate() -> None:
 
 
 @pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid"])
-def test_territory_filter_excludes_other_territories(retriever: Retriever, mode: Mode) -> None:
+def test_territory_filter_excludes_other_territories(
+    retriever: HybridRetriever, mode: Mode
+) -> None:
     query = "guichet unique de l'accompagnement ESS à Nantes"
     unfiltered = [h.card_id for h in retriever.search(query, k=5, mode=mode)]
     assert "nantes-guichet-unique-debat" in unfiltered
@@ -370,7 +373,7 @@ def test_territory_filter_excludes_other_territories(retriever: Retriever, mode:
     assert "nantes-guichet-unique-debat" in kept
 
 
-def test_region_only_filter_keeps_regional_cards(retriever: Retriever) -> None:
+def test_region_only_filter_keeps_regional_cards(retriever: HybridRetriever) -> None:
     hits = retriever.search("Trajectoir'ESS Bretagne", k=3, search_filter=SearchFilter(region="53"))
     assert hits[0].card_id == "eco-trajectoiress-bretagne"
     hits = retriever.search(
@@ -380,7 +383,7 @@ def test_region_only_filter_keeps_regional_cards(retriever: Retriever) -> None:
 
 
 @pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid"])
-def test_stage_filter_excludes_other_stages(retriever: Retriever, mode: Mode) -> None:
+def test_stage_filter_excludes_other_stages(retriever: HybridRetriever, mode: Mode) -> None:
     query = "DLA dispositif local d'accompagnement des associations employeuses"
     assert retriever.search(query, k=1, mode=mode)[0].card_id == (
         "dla-dispositif-local-accompagnement"
@@ -391,20 +394,22 @@ def test_stage_filter_excludes_other_stages(retriever: Retriever, mode: Mode) ->
     assert all(not h.chunk.stages or "emergence" in h.chunk.stages for h in hits)
 
 
-def test_card_kind_filter(retriever: Retriever) -> None:
+def test_card_kind_filter(retriever: HybridRetriever) -> None:
     hits = retriever.search(
         "financer un projet ESS", k=10, search_filter=SearchFilter(card_kinds=("faq",))
     )
     assert hits and all(h.chunk.kind == "faq" for h in hits)
 
 
-def test_filter_matching_nothing_returns_nothing(retriever: Retriever) -> None:
+def test_filter_matching_nothing_returns_nothing(retriever: HybridRetriever) -> None:
     nothing = SearchFilter(card_kinds=("no-such-kind",))
     for mode in ("lexical", "dense", "hybrid"):
         assert retriever.search("DLA", k=5, search_filter=nothing, mode=mode) == []  # type: ignore[arg-type]
 
 
-def test_retriever_is_current_and_covers_every_card(retriever: Retriever, runtime: Runtime) -> None:
+def test_retriever_is_current_and_covers_every_card(
+    retriever: HybridRetriever, runtime: Runtime
+) -> None:
     assert retriever.is_current(runtime.settings.index_dir)
     assert retriever.card_ids == set(runtime.cards)
     chunks = retriever.chunks_of(["agrement-esus"])

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.dialogue.scenarios import collect, load_scenario, run_scenario
 from assistant.runtime import Runtime
-from assistant.scenarios import collect, load_scenario, run_scenario
 
 SCENARIOS = collect([Path(__file__).parent / "scenarios"])
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.dialogue.state import DiagnosticState
 from assistant.errors import DiagnosticScriptError
 from assistant.runtime import Runtime
-from assistant.script import load_script
 from assistant.settings import REPO_ROOT
-from assistant.state import DiagnosticState
+from assistant.understanding.script import load_script
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
 SCRIPT = load_script(REPO_ROOT / "knowledge" / "diagnostic" / "script.yaml")

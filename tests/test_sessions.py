@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, event, text
 
+from assistant.dialogue.state import DiagnosticState
 from assistant.errors import SessionNotFoundError
-from assistant.sessions import (
+from assistant.sessions.store import (
     MemorySessionStore,
     SessionStore,
     SqlSessionStore,
@@ -22,7 +23,6 @@ from assistant.sessions import (
     purge_expired,
 )
 from assistant.settings import Settings
-from assistant.state import DiagnosticState
 
 POSTGRES_URL = os.environ.get("AIGUILLAGE_TEST_POSTGRES_URL")
 T0 = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)

@@ -40,8 +40,8 @@ from assistant.errors import SessionNotFoundError
 from assistant.runtime import Runtime
 from assistant.settings import REPO_ROOT, Settings
 from connectors.base import Reply
-from connectors.cli import app as cli_app
-from connectors.telegram import (
+from connectors.cli.main import app as cli_app
+from connectors.telegram.bot import (
     APOLOGY,
     NOT_TEXT,
     SECRET_HEADER,
@@ -622,7 +622,7 @@ def test_cli_runs_long_polling(fake_api: FakeBotApi, tmp_path: Path) -> None:
         "AIGUILLAGE_DATA_DIR": str(REPO_ROOT / "var" / "test-data"),
         "AIGUILLAGE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
     }
-    command = [sys.executable, "-c", "from connectors.cli import app; app()", "telegram"]
+    command = [sys.executable, "-c", "from connectors.cli.main import app; app()", "telegram"]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

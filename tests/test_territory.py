@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.territory import DEFAULT_PATH, TerritoryIndex, load_territories, normalize
+from assistant.territory.index import DEFAULT_PATH, TerritoryIndex, load_territories, normalize
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from webserver import running_server
 
 from assistant.runtime import Runtime
 from assistant.settings import REPO_ROOT
-from connectors.web import create_app
+from connectors.web.app import create_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 

@@ -1,0 +1,225 @@
+"""Grounded answers to free questions: retrieve, decide if it is relevant, compose, cite."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+from pydantic import BaseModel
+
+from assistant.orientation.directory import Structure
+from assistant.render.composer import Composer
+from assistant.search.base import Hit, Retriever, SearchFilter
+from assistant.search.cards import Card
+from assistant.settings import Settings
+from assistant.text import fold, sentences, terms
+
+MAX_SENTENCES = 3
+MAX_SOURCE_CARDS = 3
+SECOND_CARD_RATIO = 0.85
+_FIGURE_QUESTION = re.compile(
+    r"\b(combien|chiffre|chiffres|nombre|taux|pourcentage|montant|duree|combien de temps|"
+    r"quelle part|quel budget|how many|how much)\b|%"
+)
+_DIGIT = re.compile(
+    r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|"
+    r"mille|million|millions|milliard|milliards|moitie|tiers|quart)\b"
+)  # a second card is quoted only if it is nearly as good as the first
+
+
+class SourceRef(BaseModel):
+    """A card an answer relies on, as shown to users and returned by the API."""
+
+    id: str
+    title: str
+    kind: str
+    origin: str  # human-readable: the document (and section) or the page the card comes from
+    documents: list[str]
+    urls: list[str]
+
+
+class Answer(BaseModel):
+    answer: str  # the full text, sources listed at the end (`aiguillage ask`)
+    body: str = ""  # the same without the list of sources, for channels that fold them
+    sources: list[SourceRef]
+    declined: bool
+    confidence: float
+
+
+class RelevancePolicy(BaseModel):
+    """When the best passage is good enough to answer from. Calibrated by scripts/evaluate.py."""
+
+    strong_similarity: float
+    min_similarity: float
+    min_term_coverage: float
+
+    def accepts(self, hit: Hit) -> bool:
+        similarity = hit.dense_similarity or 0.0
+        if similarity >= self.strong_similarity:
+            return True
+        return similarity >= self.min_similarity and hit.term_coverage >= self.min_term_coverage
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RelevancePolicy:
+        return cls(
+            strong_similarity=settings.strong_dense_similarity,
+            min_similarity=settings.min_dense_similarity,
+            min_term_coverage=settings.min_term_coverage,
+        )
+
+
+def source_ref(card: Card) -> SourceRef:
+    origins = []
+    for source in card.sources:
+        label = source.title
+        if source.section:
+            label += f", « {source.section} »"
+        if source.url and source.seen:
+            label += f" (page consultée le {source.seen:%d/%m/%Y})"
+        origins.append(label)
+    return SourceRef(
+        id=card.id,
+        title=card.title,
+        kind=card.kind,
+        origin=" ; ".join(origins),
+        documents=[s.document for s in card.sources if s.document],
+        urls=[s.url for s in card.sources if s.url],
+    )
+
+
+def _clean(sentence: str) -> str:
+    return re.sub(r"\*\*|__", "", sentence).strip()
+
+
+class HumanContact(BaseModel):
+    """Where a person can take a question the cards cannot answer."""
+
+    name: str
+    how_to_reach: str
+
+
+EntryPoints = Callable[[SearchFilter | None], list[HumanContact]]
+
+
+def directory_entry_points(
+    structures: Iterable[Structure], national_ids: Sequence[str], regional_kinds: Sequence[str]
+) -> EntryPoints:
+    """Human entry points from the directory: the region's CRESS or orientation collective
+    when the region is known, the national entries named in the diagnostic script otherwise."""
+    active = [s for s in structures if s.status == "active"]
+
+    def find(search_filter: SearchFilter | None) -> list[HumanContact]:
+        region = search_filter.region if search_filter else None
+        chosen = [
+            s
+            for s in active
+            if region and s.kind in regional_kinds and region in s.coverage.regions
+        ]
+        if not chosen:
+            by_id = {s.id: s for s in active}
+            chosen = [by_id[i] for i in national_ids if i in by_id]
+        return [HumanContact(name=s.name, how_to_reach=s.how_to_reach) for s in chosen[:2]]
+
+    return find
+
+
+class Answerer:
+    """Answers a question from the cards only; declines when nothing is relevant enough."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        cards: dict[str, Card],
+        composer: Composer,
+        policy: RelevancePolicy,
+        entry_points: EntryPoints | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.cards = cards
+        self.composer = composer
+        self.policy = policy
+        self.entry_points = entry_points
+
+    def relevant_hits(
+        self, question: str, search_filter: SearchFilter | None = None, k: int = 5
+    ) -> list[Hit]:
+        hits = self.retriever.search(question, k=k, search_filter=search_filter)
+        if not hits or not self.policy.accepts(hits[0]):
+            return []
+        best = hits[0].score
+        kept = [hits[0]]
+        kept.extend(
+            h for h in hits[1:] if h.score >= best * SECOND_CARD_RATIO and self.policy.accepts(h)
+        )
+        return [h for h in kept if h.card_id in self.cards][:MAX_SOURCE_CARDS]
+
+    def answer(
+        self,
+        question: str,
+        search_filter: SearchFilter | None = None,
+        history: Sequence[str] = (),
+    ) -> Answer:
+        """`history` (the user's earlier questions) serves only an answerer that rewrites
+        follow-ups (the LLM one); the deterministic composer answers the question as asked."""
+        hits = self.relevant_hits(question, search_filter)
+        if not hits:
+            return Answer(
+                answer=self.composer.render(
+                    "decline.md.j2",
+                    question=question,
+                    contacts=self.entry_points(search_filter) if self.entry_points else [],
+                ),
+                sources=[],
+                declined=True,
+                confidence=0.0,
+            )
+        chosen = self.pick_sentences(
+            question, [self.cards[h.card_id] for h in hits], self.retriever.term_weight
+        )
+        used_cards = sorted({card_rank for card_rank, _, _ in chosen})
+        numbering = {rank: n for n, rank in enumerate(used_cards, start=1)}
+        refs = [source_ref(self.cards[hits[rank].card_id]) for rank in used_cards]
+        context = {
+            "sentences": [{"text": s, "ref": numbering[rank]} for rank, _, s in chosen],
+            "sources": [
+                {"n": i, "title": r.title, "origin": r.origin} for i, r in enumerate(refs, 1)
+            ],
+        }
+        return Answer(
+            answer=self.composer.render("answer.md.j2", **context),
+            body=self.composer.render_block("answer.md.j2", "body", **context),
+            sources=refs,
+            declined=False,
+            confidence=float(hits[0].dense_similarity or 0.0),
+        )
+
+    @staticmethod
+    def pick_sentences(
+        question: str, cards: list[Card], weight: Callable[[str], float] = lambda _: 1.0
+    ) -> list[tuple[int, int, str]]:
+        """The sentences that answer best, as (card rank, position, text), in reading order.
+
+        Cards are written to lead with the answer, so a card's first sentence gets a bonus;
+        otherwise a sentence scores by the (IDF-weighted) question terms it contains, and a
+        question about a figure ("combien", "quel taux") favours sentences with numbers.
+        """
+        wanted = set(terms(question))
+        asks_figure = bool(_FIGURE_QUESTION.search(fold(question)))
+        scale = max((weight(t) for t in wanted), default=1.0)
+        scored: list[tuple[float, int, int, str]] = []
+        for rank, card in enumerate(cards):
+            for position, sentence in enumerate(sentences(card.body)):
+                text = _clean(sentence)
+                if len(text.split()) < 4:
+                    continue
+                overlap = sum(weight(t) for t in wanted & set(terms(text))) / scale
+                score = overlap + (0.8 if position == 0 else 0.0) - 0.6 * rank
+                if asks_figure and _DIGIT.search(fold(text)):
+                    score += 1.2
+                if overlap or position == 0:
+                    scored.append((score, rank, position, text))
+        scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+        best = scored[:MAX_SENTENCES]
+        if best and all(rank != 0 for _, rank, _, _ in best):
+            best[-1] = next(s for s in scored if s[1] == 0)  # always quote the best card
+        return sorted(((r, p, t) for _, r, p, t in best), key=lambda item: (item[0], item[1]))

@@ -1,0 +1,278 @@
+"""`aiguillage knowledge validate`: every check a curator needs before re-indexing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from assistant.errors import KnowledgeError
+from assistant.orientation.directory import Structure, parse_directory_file
+from assistant.search.cards import Card, iter_card_files, parse_card
+
+Level = Literal["error", "warning"]
+
+# Contact details belong in the directory, where each one is tied to a source.
+_PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .-]?\d{2}){4}(?!\d)")
+# French short service numbers (e.g. 3949 for France Travail) are valid in the directory.
+_SHORT_NUMBER = re.compile(r"3\d{3}")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_URL = re.compile(r"https?://|www\.", re.IGNORECASE)
+MIN_CARD_WORDS = 40
+
+
+class Problem(BaseModel):
+    level: Level
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level.upper()} {self.where}: {self.message}"
+
+
+class ValidationReport(BaseModel):
+    cards: int
+    structures: int
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+
+def _duplicates(ids: Iterable[str]) -> list[str]:
+    return sorted(i for i, n in Counter(ids).items() if n > 1)
+
+
+class SourceDocument(BaseModel):
+    """One entry of knowledge/sources.yaml: a document the cards are written from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    title: str
+    publisher: str
+    year: int | None
+    what: str
+
+
+def _source_documents(knowledge_dir: Path, add: Callable[[Level, str, str], None]) -> set[str]:
+    path = knowledge_dir / "sources.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        return {SourceDocument.model_validate(item).file for item in raw}
+    except (OSError, yaml.YAMLError, ValidationError, TypeError) as exc:
+        add("error", "sources.yaml", f"cannot read the source documents: {exc}")
+        return set()
+
+
+def validate_knowledge(
+    knowledge_dir: Path,
+    sources_dir: Path | None,
+    known_departements: set[str],
+    known_regions: set[str],
+    stale_after_days: int,
+    today: dt.date | None = None,
+) -> ValidationReport:
+    today = today or dt.date.today()
+    problems: list[Problem] = []
+
+    def add(level: Level, where: str, message: str) -> None:
+        problems.append(Problem(level=level, where=where, message=message))
+
+    cards: list[Card] = []
+    cards_dir = knowledge_dir / "cards"
+    for path in iter_card_files(cards_dir):
+        if path.name.lower() == "readme.md":
+            continue
+        rel = f"cards/{path.relative_to(cards_dir)}"
+        try:
+            cards.append(parse_card(path.read_text(encoding="utf-8"), rel))
+        except KnowledgeError as exc:
+            add("error", rel, str(exc).split(": ", 1)[-1])
+
+    structures: list[Structure] = []
+    structures_dir = knowledge_dir / "structures"
+    for path in sorted(structures_dir.rglob("*.yaml")):
+        rel = f"structures/{path.relative_to(structures_dir)}"
+        try:
+            structures.extend(parse_directory_file(path.read_text(encoding="utf-8"), rel))
+        except KnowledgeError as exc:
+            add("error", rel, str(exc).split(": ", 1)[-1])
+
+    card_ids = {c.id for c in cards}
+    structure_ids = {s.id for s in structures}
+    for dup in _duplicates(c.id for c in cards):
+        paths = ", ".join(c.path for c in cards if c.id == dup)
+        add("error", f"card {dup}", f"duplicate card id in {paths}")
+    for dup in _duplicates(s.id for s in structures):
+        files = ", ".join(s.file for s in structures if s.id == dup)
+        add("error", f"structure {dup}", f"duplicate structure id in {files}")
+    known_documents = _source_documents(knowledge_dir, add)
+    present_texts = (
+        {p.name for p in sources_dir.iterdir()} if sources_dir and sources_dir.is_dir() else None
+    )
+    stale_before = today - dt.timedelta(days=stale_after_days)
+
+    for card in cards:
+        where = card.path
+        for ref in card.structures:
+            if ref not in structure_ids:
+                add("error", where, f"refers to unknown structure '{ref}'")
+        for ref in card.related:
+            if ref not in card_ids:
+                add("error", where, f"related card '{ref}' does not exist")
+        if len(card.body.split()) < MIN_CARD_WORDS:
+            add("error", where, f"body has fewer than {MIN_CARD_WORDS} words")
+        for pattern, what in ((_PHONE, "phone number"), (_EMAIL, "e-mail"), (_URL, "URL")):
+            if pattern.search(card.body):
+                add("error", where, f"a {what} in a card body: contacts go in the directory")
+        _check_territory(
+            add,
+            where,
+            card.territory.departements,
+            card.territory.regions,
+            known_departements,
+            known_regions,
+        )
+        for source in card.sources:
+            if source.document is None and source.url is None:
+                add("error", where, "a source names a document or a url")
+            if source.document and source.document not in known_documents:
+                add("error", where, f"source document '{source.document}' not in sources.yaml")
+            elif (
+                source.document
+                and present_texts is not None
+                and source.document not in present_texts
+            ):
+                add("error", where, f"source document '{source.document}' not found")
+        if card.updated < stale_before:
+            add("warning", where, f"not updated since {card.updated} (stale)")
+        if card.updated > today:
+            add("error", where, f"updated date {card.updated} is in the future")
+
+    for structure in structures:
+        where = f"{structure.file} {structure.id}"
+        for ref in structure.cards:
+            if ref not in card_ids:
+                add("error", where, f"refers to unknown card '{ref}'")
+        _check_territory(
+            add,
+            where,
+            structure.coverage.departements,
+            structure.coverage.regions,
+            known_departements,
+            known_regions,
+        )
+        contact = structure.contact
+        if not contact.is_empty() and not any(s.url or s.document for s in structure.sources):
+            add("error", where, "contact details without a source")
+        if contact.email and not _EMAIL.fullmatch(contact.email):
+            add("error", where, f"e-mail '{contact.email}' is malformed")
+        if (
+            contact.phone
+            and not _PHONE.search(contact.phone)
+            and not _SHORT_NUMBER.fullmatch(contact.phone)
+        ):
+            add("error", where, f"phone '{contact.phone}' is not a French number")
+        if contact.website and not contact.website.startswith(("http://", "https://")):
+            add("error", where, f"website '{contact.website}' must start with http(s)://")
+        for ref_source in structure.sources:
+            if (
+                known_documents is not None
+                and ref_source.document
+                and (ref_source.document not in known_documents)
+            ):
+                add("error", where, f"source document '{ref_source.document}' not found")
+            if ref_source.seen and ref_source.seen > today:
+                add("error", where, f"source seen on {ref_source.seen}, a future date")
+            elif ref_source.seen and ref_source.seen < stale_before:
+                add(
+                    "warning",
+                    where,
+                    f"source page seen on {ref_source.seen} (stale): check it again",
+                )
+        if structure.verified_on and structure.verified_on < stale_before:
+            add("warning", where, f"verified on {structure.verified_on}, too long ago")
+
+    return ValidationReport(cards=len(cards), structures=len(structures), problems=problems)
+
+
+def _check_territory(
+    add: Callable[[Level, str, str], None],
+    where: str,
+    departements: list[str],
+    regions: list[str],
+    known_departements: set[str],
+    known_regions: set[str],
+) -> None:
+    if known_departements:
+        for code in departements:
+            if code not in known_departements:
+                add("error", where, f"unknown département code '{code}'")
+    if known_regions:
+        for code in regions:
+            if code not in known_regions:
+                add("error", where, f"unknown region code '{code}'")
+
+
+def validate_data_files(
+    knowledge_dir: Path, prompts_dir: Path, card_ids: set[str], structure_ids: set[str]
+) -> list[Problem]:
+    """The other curated data: diagnostic script, next steps, ESS traits, reply templates."""
+    from jinja2 import Environment, FileSystemLoader, TemplateSyntaxError
+
+    from assistant.errors import AiguillageError
+    from assistant.orientation.adviser import load_lexicon
+    from assistant.orientation.contacts import NextSteps
+    from assistant.understanding.script import load_script
+
+    problems: list[Problem] = []
+    script_path = knowledge_dir / "diagnostic" / "script.yaml"
+    try:
+        script = load_script(script_path)
+        for ident in script.human_entry_points.national:
+            if ident not in structure_ids:
+                problems.append(
+                    Problem(
+                        level="error",
+                        where="diagnostic/script.yaml",
+                        message=f"human_entry_points: unknown structure '{ident}'",
+                    )
+                )
+    except AiguillageError as exc:
+        problems.append(Problem(level="error", where="diagnostic/script.yaml", message=str(exc)))
+    checks = (
+        (
+            "next_steps.yaml",
+            lambda: NextSteps.from_file(knowledge_dir / "next_steps.yaml", card_ids),
+        ),
+        (
+            "diagnostic/ess_traits.yaml",
+            lambda: load_lexicon(knowledge_dir / "diagnostic" / "ess_traits.yaml", card_ids),
+        ),
+    )
+    for where, check in checks:
+        try:
+            check()
+        except AiguillageError as exc:
+            problems.append(Problem(level="error", where=where, message=str(exc)))
+    env = Environment(loader=FileSystemLoader(str(prompts_dir)), autoescape=False)
+    for template in sorted(prompts_dir.glob("*.j2")):
+        try:
+            env.parse(template.read_text(encoding="utf-8"))
+        except TemplateSyntaxError as exc:
+            problems.append(
+                Problem(level="error", where=f"prompts/{template.name}", message=str(exc))
+            )
+    return problems

@@ -1,0 +1,96 @@
+"""A conversation = the engine + a session store: load, handle, commit, answer.
+
+A turn is acknowledged (returned to the channel) only after the store committed it.
+Logs carry session ids and actions, never what the user wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from assistant.dialogue.engine import Engine, TurnResult
+from assistant.errors import SessionNotFoundError
+from assistant.orientation.contacts import OrientationResult
+from assistant.render.fiche import Fiche, FicheBuilder
+from assistant.sessions.store import SessionRecord, SessionStore, TranscriptEntry
+
+log = logging.getLogger(__name__)
+
+
+class Conversation:
+    """The one entry point every channel uses."""
+
+    def __init__(
+        self, engine: Engine, store: SessionStore, fiche: FicheBuilder, retention_days: int
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.fiche_builder = fiche
+        self.retention = dt.timedelta(days=retention_days)
+
+    def start(self) -> tuple[str, TurnResult]:
+        """A new session and its greeting."""
+        record = self.store.create()
+        log.info("session created", extra={"session": record.id[:6]})
+        return record.id, self.engine.greeting(record.state)
+
+    def open(self, session_id: str) -> tuple[TurnResult, bool]:
+        """Get or create a session under a channel-derived id; (greeting, created)."""
+        try:
+            return self.resume(session_id), False
+        except SessionNotFoundError:
+            record = self.store.create(session_id=session_id)
+            return self.engine.greeting(record.state), True
+
+    def resume(self, session_id: str) -> TurnResult:
+        """What to show when a user comes back to an existing session."""
+        return self.engine.greeting(self.store.get(session_id).state)
+
+    def send(self, session_id: str, text: str) -> TurnResult:
+        record = self.store.get(session_id)
+        result = self.engine.handle(record.state, text)
+        if result.action == "forget":
+            self.store.delete(session_id)
+        elif result.action == "restart":
+            self.store.reset(session_id)
+        else:
+            meta = {
+                "sources": [s.id for s in result.sources],
+                "contacts": [c.id for c in result.contacts],
+                "action": result.action,
+                "declined": result.declined,
+                # The typed parts, so a channel can redraw the turn later (web page reload).
+                "parts": [part.model_dump(mode="json") for part in result.parts],
+            }
+            self.store.save_turn(session_id, text, result.reply, result.state, meta)
+        log.info("turn", extra={"session": session_id[:6], "action": result.action})
+        return result
+
+    def get(self, session_id: str) -> SessionRecord:
+        return self.store.get(session_id)
+
+    def orientation(self, session_id: str) -> OrientationResult:
+        return self.engine.orientation_for(self.store.get(session_id).state)
+
+    def fiche(self, session_id: str) -> Fiche:
+        state = self.store.get(session_id).state
+        return self.fiche_builder.build(state, self.engine.orientation_for(state))
+
+    def unanswered(self, limit: int = 100) -> list[TranscriptEntry]:
+        """Questions users asked that the knowledge could not answer, newest first."""
+        return self.store.unanswered(limit)
+
+    def forget(self, session_id: str) -> bool:
+        """GDPR erasure: the session, its state and its transcript are deleted."""
+        deleted = self.store.delete(session_id)
+        log.info("session erased", extra={"session": session_id[:6], "found": deleted})
+        return deleted
+
+    def purge_expired(self, now: dt.datetime | None = None) -> int:
+        """Delete sessions idle for longer than the retention limit."""
+        now = now or dt.datetime.now(dt.UTC)
+        purged = self.store.purge_older_than(now - self.retention)
+        if purged:
+            log.info("sessions purged", extra={"count": purged})
+        return purged

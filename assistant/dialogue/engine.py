@@ -1,0 +1,462 @@
+"""The conversation engine: one message in, one reply out, over a `DiagnosticState`.
+
+The engine is pure with respect to storage: it takes the current state and returns the new
+one; `conversation.py` loads and saves around it. Every channel goes through here once:
+connector -> engine -> (extraction, retrieval, orientation) -> composer -> connector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from assistant.answers.answering import Answer, Answerer, SourceRef
+from assistant.dialogue.state import DiagnosticState
+from assistant.errors import AiguillageError
+from assistant.orientation.contacts import Orientation, OrientationResult, Recommendation, Step
+from assistant.render.composer import Composer
+from assistant.render.parts import Part
+from assistant.render.reply import ReplyWriter, reply_text
+from assistant.search.base import SearchFilter
+from assistant.territory.index import Candidate, Resolution, TerritoryIndex, found
+from assistant.understanding.extraction import Extraction, Extractor, normalise
+from assistant.understanding.script import Condition, DiagnosticScript
+from assistant.vocabulary import NEED_LABELS, PROFILE_LABELS, STAGE_LABELS
+
+Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
+MAX_ASKS = 2  # a question ignored twice is not asked a third time
+ANSWER_WEIGHT = 1.5
+CORRECTION_WEIGHT = 3.0
+RECENT_QUESTIONS = 3
+EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
+SUMMARY_MIN_WORDS = 6
+SUMMARY_MAX_CHARS = 200
+SEE_CONTACTS = "Voir mes contacts"
+SEE_FICHE = "Voir ma fiche"
+RESTART = "Recommencer"
+
+
+class TurnResult(BaseModel):
+    """What a channel shows after one user message: typed `parts` to render, and the same as
+    plain text in `reply` (with `quick_replies`, `contacts`, `sources` kept for the HTTP API)."""
+
+    reply: str
+    parts: list[Part] = Field(default_factory=list)
+    quick_replies: list[str] = Field(default_factory=list)
+    state: DiagnosticState
+    contacts: list[Recommendation] = Field(default_factory=list)
+    next_steps: list[Step] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+    action: Action = "reply"
+    declined: bool = False  # a free question the knowledge could not answer
+
+
+def holds(condition: Condition, state: DiagnosticState) -> bool:
+    if condition.profile is not None and state.profile not in condition.profile:
+        return False
+    if condition.stage is not None and state.stage not in condition.stage:
+        return False
+    if condition.needs_any is not None and not set(condition.needs_any) & set(state.needs):
+        return False
+    if condition.employees_at_least is not None and (
+        state.employees is None or state.employees < condition.employees_at_least
+    ):
+        return False
+    return condition.stage_unknown is None or (state.stage is None) == condition.stage_unknown
+
+
+class Engine:
+    """Runs the diagnostic script over a conversation state."""
+
+    def __init__(
+        self,
+        script: DiagnosticScript,
+        extractor: Extractor,
+        orientation: Orientation,
+        answerer: Callable[[], Answerer],
+        composer: Composer,
+        territories: TerritoryIndex,
+    ) -> None:
+        self.writer = ReplyWriter(composer)
+        self.script = script
+        self.extractor = extractor
+        self.orientation = orientation
+        self._answerer = answerer  # a factory: the index may be rebuilt while we run
+        self.composer = composer
+        self.territories = territories
+
+    # -- entry points ------------------------------------------------------------------
+    def greeting(self, state: DiagnosticState | None = None) -> TurnResult:
+        state = state or DiagnosticState()
+        if state.last_question or state.stage or state.territory_candidates:
+            question, replies = self._question_for(state, state.last_question)
+            parts = self.writer.notice(self.script.messages.resume if question else None)
+            parts += self.writer.question(question, state.last_question, replies)
+            return self._result(parts, state, quick_replies=replies)
+        parts = self.writer.notice(self.script.messages.greeting)
+        return self._result(parts, state, action="start")
+
+    def handle(self, state: DiagnosticState, message: str) -> TurnResult:
+        text = normalise(message)
+        if not text:
+            return self._not_understood(state)
+        command = self._command(text)
+        if command == "restart":
+            parts = self.writer.notice(self.script.messages.restarted)
+            return self._result(parts, DiagnosticState(), action="restart")
+        if command == "forget":
+            parts = self.writer.notice(self.script.messages.forgotten)
+            return self._result(parts, DiagnosticState(), action="forget")
+        if command == "start":
+            return self.greeting(state)
+        if command == "contacts":
+            return self._orientation_turn(state, action="contacts", understood=[])
+        if command == "fiche":
+            parts = self.writer.notice(self.script.messages.fiche_ready)
+            replies = [SEE_CONTACTS, RESTART]
+            return self._result(parts, state, quick_replies=replies, action="fiche")
+        return self._diagnostic_turn(state, message, text)
+
+    def orientation_for(self, state: DiagnosticState) -> OrientationResult:
+        return self.orientation.recommend(state)
+
+    # -- the diagnostic turn -------------------------------------------------------------
+    def _diagnostic_turn(self, state: DiagnosticState, message: str, text: str) -> TurnResult:
+        new = state.model_copy(deep=True)
+        pending = new.last_question
+        understood: list[str] = []  # facts taken from this message, echoed back
+        notes: list[str] = []  # remarks on the turn itself
+
+        if self._apply_quick_reply(new, pending, text, understood):
+            extraction = Extraction()
+        else:
+            if new.territory_candidates and self._pick_candidate(new, text, understood):
+                pending = None
+            extraction = self.extractor.extract(message, pending)
+            self._merge(new, extraction, pending, understood)
+            if extraction.dont_know and pending and not new.is_known(pending):
+                new.unknown.append(pending)
+                notes.append(self.script.messages.dont_know_ack)
+            if (
+                pending == "summary"
+                and not extraction.dont_know
+                and not extraction.question
+                and len(text.split()) >= 3
+            ):
+                new.summary = message.strip()[:SUMMARY_MAX_CHARS]
+        self._decide(new, understood)
+        self._infer(new, understood)
+        self._decide(new, understood)
+        if (
+            new.summary is None
+            and pending is None  # a spontaneous description, not an answer to a question
+            and not extraction.question
+            and len(text.split()) >= SUMMARY_MIN_WORDS
+            and (new.stage or new.profile)
+        ):
+            new.summary = message.strip()[:SUMMARY_MAX_CHARS]
+
+        answer: Answer | None = None
+        if extraction.question:
+            answer = self._answer(message, new)
+            new.recent_questions = [*new.recent_questions, message.strip()][-RECENT_QUESTIONS:]
+
+        # Evidence decays on every message: only what the user-visible slots say counts.
+        bookkeeping = {"asked", "last_question", "evidence", "recent_questions"}
+        changed = new.model_dump(exclude=bookkeeping) != state.model_dump(exclude=bookkeeping)
+        next_slot = self._next_slot(new)
+        if (
+            next_slot is None
+            and (changed or not new.oriented)
+            and not (answer and not answer.declined and not changed)
+        ):
+            return self._orientation_turn(new, action="reply", understood=understood, answer=answer)
+
+        if answer is None and not changed and pending == next_slot and next_slot is not None:
+            # Nothing understood: say so once, then re-ask (it counts as an ask).
+            notes.append(self.script.messages.not_understood)
+
+        question, replies = self._question_for(new, next_slot)
+        if next_slot is not None:
+            # Asking again after a turn that taught something (a correction, another slot)
+            # is not a second ask: only an ignored question counts towards MAX_ASKS.
+            if not (changed and pending == next_slot):
+                new.asked.append(next_slot)
+            new.last_question = next_slot
+        else:
+            new.last_question = None
+            replies = [SEE_CONTACTS, SEE_FICHE, RESTART]
+        parts = self.writer.ack(understood)
+        for note in notes:
+            parts += self.writer.notice(note)
+        parts += self.writer.answer(answer)
+        parts += self.writer.question(question, next_slot, replies)
+        return self._result(
+            parts,
+            new,
+            quick_replies=replies,
+            sources=answer.sources if answer else [],
+            declined=bool(answer and answer.declined),
+        )
+
+    def _orientation_turn(
+        self,
+        state: DiagnosticState,
+        action: Action,
+        understood: list[str],
+        answer: Answer | None = None,
+    ) -> TurnResult:
+        new = state.model_copy(deep=True)
+        result = self.orientation.recommend(new)
+        new.oriented = True
+        new.last_question = None
+        parts = self.writer.ack(understood)
+        parts += self.writer.answer(answer)
+        parts += self.writer.notice(self.script.messages.ready if not result.missing else None)
+        labels = self.script.messages.slot_labels
+        parts += self.writer.orientation(result, [labels.get(m, m) for m in result.missing])
+        sources = list(result.guides)
+        if answer:
+            sources = [
+                *answer.sources,
+                *(s for s in sources if s.id not in {a.id for a in answer.sources}),
+            ]
+        return self._result(
+            parts,
+            new,
+            quick_replies=[SEE_FICHE, RESTART],
+            contacts=result.contacts,
+            next_steps=result.next_steps,
+            sources=sources,
+            action=action,
+            declined=bool(answer and answer.declined),
+        )
+
+    # -- helpers -----------------------------------------------------------------------
+    @cached_property
+    def _commands(self) -> dict[str, str]:
+        """Normalised command phrase -> command, built once from the script."""
+        table = {normalise(SEE_CONTACTS): "contacts", normalise(SEE_FICHE): "fiche"}
+        # Later entries override earlier ones: on a shared phrase, "restart" has priority.
+        for name in ("start", "forget", "fiche", "contacts", "restart"):
+            table.update({normalise(c): name for c in getattr(self.script.commands, name)})
+        return table
+
+    def _command(self, text: str) -> str | None:
+        return self._commands.get(text.strip(" .!?"))
+
+    def _apply_quick_reply(
+        self, state: DiagnosticState, pending: str | None, text: str, understood: list[str]
+    ) -> bool:
+        if pending is None or pending not in self.script.slots:
+            return False
+        for reply in self.script.slots[pending].quick_replies:
+            if normalise(reply.label) == text.strip(" .!"):
+                self._set_slot(state, pending, reply.value, understood)
+                return True
+        return False
+
+    def _decide(self, state: DiagnosticState, understood: list[str]) -> None:
+        """Set stage and profile to the value with most evidence, priors included."""
+        for slot in ("profile", "stage"):
+            scores = dict(state.evidence.get(slot, {}))
+            for prior in self.script.priors:
+                if prior.slot == slot and holds(prior.when, state):
+                    scores[prior.value] = scores.get(prior.value, 0.0) + prior.weight
+            if not scores:
+                continue
+            order = self.script.slots[slot].ordered_values()
+            rank = {value: i for i, value in enumerate(order)}
+            best = min(scores, key=lambda v: (-scores[v], rank.get(v, len(order))))
+            if best != getattr(state, slot):
+                self._set_slot(state, slot, best, understood, record=False)
+
+    def _set_slot(
+        self,
+        state: DiagnosticState,
+        slot: str,
+        value: str,
+        understood: list[str],
+        record: bool = True,
+    ) -> None:
+        """Set a slot; `record` makes it decisive (a quick reply, an inference)."""
+        if record and slot in ("stage", "profile"):
+            state.evidence[slot] = {value: EXPLICIT_WEIGHT}
+        if slot == "needs":
+            if value not in state.needs:
+                state.needs.append(value)  # type: ignore[arg-type]
+                understood.append(f"besoin : {NEED_LABELS[value].lower()}")
+        elif slot == "employees":
+            state.employees = int(value)
+        elif slot == "stage":
+            state.stage = value  # type: ignore[assignment]
+            understood[:] = [u for u in understood if not u.startswith("étape : ")]
+            understood.append(f"étape : {STAGE_LABELS[value].split(' (')[0].lower()}")
+        elif slot == "profile":
+            state.profile = value  # type: ignore[assignment]
+            # Echo only the latest reading ("association" refined to "association employeuse").
+            earlier = {label.lower() for label in PROFILE_LABELS.values()}
+            understood[:] = [u for u in understood if u not in earlier]
+            understood.append(PROFILE_LABELS[value].lower())
+        if slot in state.unknown:
+            state.unknown.remove(slot)
+
+    def _merge(
+        self,
+        state: DiagnosticState,
+        extraction: Extraction,
+        pending: str | None,
+        understood: list[str],
+    ) -> None:
+        if extraction.for_client:
+            state.speaking_for_client = True
+        for slot in ("profile", "stage"):
+            evidence = state.evidence.setdefault(slot, {})
+            for value in evidence:
+                if evidence[value] < EXPLICIT_WEIGHT:
+                    evidence[value] *= self.script.evidence_decay
+            scores = extraction.evidence.get(slot, {})
+            if not scores:
+                continue
+            factor = 1.0
+            if extraction.correction:
+                evidence.clear()  # "ah non, en fait…": earlier clues no longer count
+                factor = CORRECTION_WEIGHT
+            elif pending == slot:
+                factor = ANSWER_WEIGHT  # words given in answer to the question weigh more
+            for value, score in scores.items():
+                evidence[value] = evidence.get(value, 0.0) + score * factor
+        if extraction.needs:
+            only_needs = extraction.territory is None and not extraction.evidence.get("profile")
+            if extraction.correction and (pending == "needs" or only_needs):
+                # "non, plutôt du financement": the corrected needs replace the previous ones.
+                state.needs = []
+            for need in extraction.needs:
+                self._set_slot(state, "needs", need, understood)
+        if extraction.employees is not None and (
+            state.employees is None or extraction.correction or pending == "employees"
+        ):
+            state.employees = extraction.employees
+        if extraction.sector and state.sector is None:
+            state.sector = extraction.sector
+        for context in extraction.context:
+            if context not in state.context:
+                state.context.append(context)  # type: ignore[arg-type]
+        if extraction.territory is not None:
+            replace = (
+                state.departement is None
+                or extraction.correction
+                or pending == "territory"
+                or bool(state.territory_candidates)
+            )
+            if replace:
+                self._set_territory(state, extraction.territory, understood)
+
+    def _set_territory(
+        self, state: DiagnosticState, resolution: Resolution, understood: list[str]
+    ) -> None:
+        if resolution.status == "found" and resolution.departement:
+            state.departement = resolution.departement
+            state.region = resolution.region or self.territories.region_of(resolution.departement)
+            state.commune = resolution.commune
+            state.commune_code = resolution.commune_code
+            state.territory_candidates = []
+            if "territory" in state.unknown:
+                state.unknown.remove("territory")
+            if resolution.departement.startswith("97") and "outre-mer" not in state.context:
+                state.context.append("outre-mer")
+            place = resolution.commune or resolution.departement_name or resolution.region_name
+            dep_name = self.territories.departement_name(resolution.departement)
+            label = f"{place} ({dep_name})" if resolution.commune else f"{place}"
+            understood.append(f"territoire : {label}")
+        elif resolution.status == "found" and resolution.region:
+            # A region alone: keep it, and still ask for the département to be precise.
+            state.region = resolution.region
+            understood.append(f"région : {resolution.region_name}")
+        elif resolution.status == "ambiguous" and resolution.candidates:
+            nearby = [c for c in resolution.candidates if c.departement == state.departement]
+            if len(nearby) == 1:
+                # "ah non, c'est à Murat" after Saint-Flour: the Murat of the same département.
+                self._set_territory(state, found(nearby[0], resolution.query), understood)
+                return
+            state.territory_candidates = list(resolution.candidates[:6])
+
+    def _pick_candidate(self, state: DiagnosticState, text: str, understood: list[str]) -> bool:
+        candidates = state.territory_candidates
+        stripped = text.strip(" .!")
+        for index, candidate in enumerate(candidates, start=1):
+            labels = {normalise(candidate_label(candidate)), str(index)}
+            dep = normalise(candidate.departement_name)
+            if (
+                stripped in labels
+                or candidate.departement.lower() in stripped.split()
+                or dep in stripped
+            ):
+                self._set_territory(state, found(candidate, text), understood)
+                return True
+        return False
+
+    def _infer(self, state: DiagnosticState, understood: list[str]) -> None:
+        for inference in self.script.inferences:
+            if holds(inference.when, state):
+                for key, value in inference.set.items():
+                    if getattr(state, key) != value:
+                        self._set_slot(state, key, value, understood)
+
+    def _slots_to_ask(self, state: DiagnosticState) -> list[str]:
+        slots = list(self.script.order)
+        for branch in self.script.branches:
+            if holds(branch.when, state):
+                slots.extend(s for s in branch.ask if s not in slots)
+        return slots
+
+    def _next_slot(self, state: DiagnosticState) -> str | None:
+        for slot in self._slots_to_ask(state):
+            known = (
+                state.departement is not None
+                if slot == "territory"
+                else state.employees is not None
+                if slot == "employees"
+                else state.is_known(slot)
+            )
+            if slot == "territory" and state.territory_candidates:
+                return slot
+            if not known and slot not in state.unknown and state.asked.count(slot) < MAX_ASKS:
+                return slot
+        return None
+
+    def _question_for(
+        self, state: DiagnosticState, slot: str | None
+    ) -> tuple[str | None, list[str]]:
+        if slot is None:
+            return None, []
+        if slot == "territory" and state.territory_candidates:
+            labels = [candidate_label(c) for c in state.territory_candidates]
+            return self.script.messages.which_commune, labels
+        definition = self.script.slots[slot]
+        return definition.question, [q.label for q in definition.quick_replies]
+
+    def _answer(self, message: str, state: DiagnosticState) -> Answer | None:
+        search_filter = SearchFilter(departement=state.departement, region=state.region)
+        try:
+            return self._answerer().answer(message, search_filter, state.recent_questions)
+        except AiguillageError:
+            return None
+
+    def _not_understood(self, state: DiagnosticState) -> TurnResult:
+        question, replies = self._question_for(state, state.last_question)
+        parts = self.writer.notice(self.script.messages.not_understood)
+        parts += self.writer.question(question, state.last_question, replies)
+        return self._result(parts, state, quick_replies=replies)
+
+    @staticmethod
+    def _result(parts: list[Part], state: DiagnosticState, **fields: Any) -> TurnResult:
+        return TurnResult(reply=reply_text(parts), parts=parts, state=state, **fields)
+
+
+def candidate_label(candidate: Candidate) -> str:
+    place = candidate.commune or candidate.name
+    return f"{place} ({candidate.departement_name}, {candidate.departement})"

@@ -1,0 +1,106 @@
+"""Builds a reply's typed parts and their plain text from the templates in `prompts/parts/`.
+
+The engine decides *what* to say (parts with data); this module gives each part its French
+wording, so a curator edits a template and every channel follows. A channel with a richer
+medium draws the data (contact cards, folded sources) and uses the titles rendered here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from assistant.answers.answering import Answer
+from assistant.orientation.contacts import OrientationResult
+from assistant.render.composer import Composer
+from assistant.render.parts import (
+    AckPart,
+    AnswerPart,
+    ContactsPart,
+    GuidesPart,
+    NoticePart,
+    Part,
+    QuestionPart,
+    StepsPart,
+)
+
+__all__ = ["ReplyWriter", "reply_text"]
+
+
+def reply_text(parts: Sequence[Part]) -> str:
+    """The whole reply as plain text: the parts' texts, a blank line apart."""
+    return "\n\n".join(part.text for part in parts if part.text)
+
+
+class ReplyWriter:
+    """Makes parts, each with its wording from `prompts/parts/<type>.md.j2`."""
+
+    def __init__(self, composer: Composer) -> None:
+        self.composer = composer
+
+    def ack(self, items: Sequence[str]) -> list[Part]:
+        if not items:
+            return []
+        text = self.composer.render("parts/ack.md.j2", items=list(items))
+        return [AckPart(text=text, items=list(items))]
+
+    def notice(self, message: str | None) -> list[Part]:
+        if not message:
+            return []
+        return [NoticePart(text=self.composer.render("parts/notice.md.j2", message=message))]
+
+    def answer(self, answer: Answer | None) -> list[Part]:
+        if answer is None:
+            return []
+        body = answer.body or answer.answer
+        text = self.composer.render(
+            "parts/answer.md.j2", body=body, citations=answer.sources, declined=answer.declined
+        )
+        return [
+            AnswerPart(text=text, body=body, citations=answer.sources, declined=answer.declined)
+        ]
+
+    def question(
+        self, question: str | None, slot: str | None, quick_replies: Sequence[str]
+    ) -> list[Part]:
+        if not question and not quick_replies:
+            return []
+        text = self.composer.render("parts/question.md.j2", question=question or "")
+        return [QuestionPart(text=text, slot=slot, quick_replies=list(quick_replies))]
+
+    def orientation(self, result: OrientationResult, missing: Sequence[str]) -> list[Part]:
+        """Contacts (or the lack of them), next steps, guides, and what would sharpen them."""
+        parts: list[Part] = []
+        if result.contacts:
+            context: dict[str, Any] = {"contacts": result.contacts}
+            parts.append(
+                ContactsPart(
+                    text=self.composer.render("parts/contacts.md.j2", **context),
+                    title=self.composer.render_block("parts/contacts.md.j2", "title", **context),
+                    contacts=result.contacts,
+                )
+            )
+        else:
+            parts.append(NoticePart(text=self.composer.render("parts/no_contacts.md.j2")))
+        if result.next_steps:
+            context = {"steps": result.next_steps}
+            parts.append(
+                StepsPart(
+                    text=self.composer.render("parts/steps.md.j2", **context),
+                    title=self.composer.render_block("parts/steps.md.j2", "title", **context),
+                    steps=result.next_steps,
+                )
+            )
+        if result.guides:
+            context = {"guides": result.guides}
+            parts.append(
+                GuidesPart(
+                    text=self.composer.render("parts/guides.md.j2", **context),
+                    title=self.composer.render_block("parts/guides.md.j2", "title", **context),
+                    guides=result.guides,
+                )
+            )
+        if missing:
+            text = self.composer.render("parts/refine.md.j2", missing=list(missing))
+            parts.append(NoticePart(text=text))
+        return parts

@@ -1,0 +1,83 @@
+"""Cutting cards into passages small enough to embed well and to quote."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from assistant.search.cards import Card
+
+MAX_WORDS = 180
+
+
+class Chunk(BaseModel):
+    """A passage of a card, with the card's metadata copied for filtering."""
+
+    id: str
+    card_id: str
+    position: int
+    title: str
+    text: str
+    keywords: list[str]
+    kind: str
+    stages: list[str]
+    needs: list[str]
+    profiles: list[str]
+    structure_kinds: list[str]
+    national: bool
+    regions: list[str]
+    departements: list[str]
+
+    @property
+    def search_text(self) -> str:
+        """What the lexical and dense indexes see: the title and keywords carry the topic."""
+        return f"{self.title}. {' ; '.join(self.keywords)}\n{self.text}".strip()
+
+
+def _paragraphs(body: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+
+
+def chunk_card(card: Card, max_words: int = MAX_WORDS) -> list[Chunk]:
+    """Group whole paragraphs up to `max_words`; a longer paragraph is cut by words."""
+    pieces: list[str] = []
+    current: list[str] = []
+    count = 0
+    for paragraph in _paragraphs(card.body) or [card.title]:
+        n = len(paragraph.split())
+        if n > max_words:
+            if current:
+                pieces.append("\n\n".join(current))
+                current, count = [], 0
+            tokens = paragraph.split()
+            pieces.extend(
+                " ".join(tokens[i : i + max_words]) for i in range(0, len(tokens), max_words)
+            )
+            continue
+        if count + n > max_words and current:
+            pieces.append("\n\n".join(current))
+            current, count = [], 0
+        current.append(paragraph)
+        count += n
+    if current:
+        pieces.append("\n\n".join(current))
+    return [
+        Chunk(
+            id=f"{card.id}#{i}",
+            card_id=card.id,
+            position=i,
+            title=card.title,
+            text=text,
+            keywords=card.keywords,
+            kind=card.kind,
+            stages=list(card.stages),
+            needs=list(card.needs),
+            profiles=list(card.profiles),
+            structure_kinds=list(card.structure_kinds),
+            national=card.territory.national,
+            regions=card.territory.regions,
+            departements=card.territory.departements,
+        )
+        for i, text in enumerate(pieces)
+    ]

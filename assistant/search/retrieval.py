@@ -1,0 +1,199 @@
+"""Hybrid French retrieval: bm25s lexical + e5 dense (ChromaDB), fused by reciprocal rank.
+
+Both retrievers see the same filtered set of passages: the filter is one Python predicate
+whose allowed ids are handed to bm25s as a weight mask and to ChromaDB as an `ids` list.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+import bm25s
+import numpy as np
+
+from assistant.errors import IndexNotBuiltError
+from assistant.search.base import Hit, SearchFilter
+from assistant.search.chroma import ChromaE5Function
+from assistant.search.chunks import Chunk
+from assistant.search.embeddings import Embedder
+from assistant.search.index import (
+    CARD_TERMS_FILE,
+    COLLECTION,
+    chroma_client,
+    current_generation,
+    read_manifest,
+)
+from assistant.text import terms
+
+Mode = Literal["lexical", "dense", "hybrid"]
+
+__all__ = ["HybridRetriever", "Mode"]
+
+
+class HybridRetriever:
+    """The real retriever: reads one index generation (bm25s + ChromaDB); cheap to query, safe
+    to share between threads for reads."""
+
+    def __init__(self, generation: Path, embedder: Embedder, rrf_k: int = 60) -> None:
+        self.generation = generation
+        self.embedder = embedder
+        self.rrf_k = rrf_k
+        manifest = read_manifest(generation)
+        if manifest.embedder != embedder.name:
+            raise IndexNotBuiltError(
+                f"the index was built with {manifest.embedder}, not {embedder.name}: "
+                "run `aiguillage index --force`"
+            )
+        raw = json.loads((generation / "chunks.json").read_text("utf-8"))
+        self.chunks = [Chunk.model_validate(c) for c in raw]
+        self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        self._bm25 = bm25s.BM25.load(str(generation / "bm25"))
+        self._client = chroma_client(generation / "chroma")
+        self._collection = self._client.get_collection(
+            COLLECTION,
+            embedding_function=ChromaE5Function(embedder),  # type: ignore[arg-type]
+        )
+        self._card_terms = self._load_card_terms(generation)
+        card_terms = self._card_terms
+        # Inverse document frequency over cards: a query term found in many cards ("temps",
+        # "projet") says less about relevance than a rare one ("esus"); an unknown term
+        # (absent from every card) weighs most, since failing to match it matters most.
+        document_frequency: dict[str, int] = {}
+        for card_set in card_terms.values():
+            for term in card_set:
+                document_frequency[term] = document_frequency.get(term, 0) + 1
+        n_cards = max(len(card_terms), 1)
+        self._idf = {t: math.log(1 + n_cards / df) for t, df in document_frequency.items()}
+        self._unknown_idf = math.log(1 + n_cards)
+
+    def _load_card_terms(self, generation: Path) -> dict[str, set[str]]:
+        stored = generation / CARD_TERMS_FILE
+        if stored.exists():
+            raw: dict[str, list[str]] = json.loads(stored.read_text("utf-8"))
+            return {card: set(card_terms) for card, card_terms in raw.items()}
+        # A generation built before the file existed: tokenise now.
+        computed: dict[str, set[str]] = {}
+        for chunk in self.chunks:
+            computed.setdefault(chunk.card_id, set()).update(terms(chunk.search_text))
+        return computed
+
+    def term_weight(self, term: str) -> float:
+        return self._idf.get(term, self._unknown_idf)
+
+    def coverage(self, query_terms: set[str], card_id: str) -> float:
+        """IDF-weighted share of the query's terms present in the card."""
+        if not query_terms:
+            return 0.0
+        total = sum(self.term_weight(t) for t in query_terms)
+        found = sum(self.term_weight(t) for t in query_terms & self._card_terms[card_id])
+        return found / total
+
+    @classmethod
+    def open(cls, index_dir: Path, embedder: Embedder, rrf_k: int = 60) -> HybridRetriever:
+        generation = current_generation(index_dir)
+        if generation is None:
+            raise IndexNotBuiltError(
+                f"no search index in {index_dir}: run `aiguillage index` first"
+            )
+        return cls(generation, embedder, rrf_k)
+
+    def is_current(self, index_dir: Path) -> bool:
+        """False once `aiguillage index` has swapped in a newer generation."""
+        return current_generation(index_dir) == self.generation
+
+    @property
+    def card_ids(self) -> set[str]:
+        return set(self._card_terms)
+
+    # -- the two retrievers ------------------------------------------------------------
+    def _allowed(self, search_filter: SearchFilter | None) -> list[int] | None:
+        if search_filter is None or search_filter == SearchFilter():
+            return None
+        return [i for i, c in enumerate(self.chunks) if search_filter.accepts(c)]
+
+    def lexical(
+        self, query: str, limit: int, search_filter: SearchFilter | None = None
+    ) -> list[tuple[int, float]]:
+        query_terms = terms(query)
+        if not query_terms or not self.chunks:
+            return []
+        allowed = self._allowed(search_filter)
+        mask = None
+        if allowed is not None:
+            if not allowed:
+                return []
+            mask = np.zeros(len(self.chunks), dtype=np.float32)
+            mask[allowed] = 1.0
+        k = min(limit, len(self.chunks))
+        docs, scores = self._bm25.retrieve(
+            [query_terms], k=k, show_progress=False, weight_mask=mask, n_threads=1
+        )
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def dense(
+        self, query: str, limit: int, search_filter: SearchFilter | None = None
+    ) -> list[tuple[int, float]]:
+        allowed = self._allowed(search_filter)
+        if not self.chunks or (allowed is not None and not allowed):
+            return []
+        vector = self.embedder.embed_query(query)
+        result = self._collection.query(
+            query_embeddings=vector.reshape(1, -1),
+            n_results=min(limit, len(allowed) if allowed is not None else len(self.chunks)),
+            ids=[self.chunks[i].id for i in allowed] if allowed is not None else None,
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = (result["distances"] or [[]])[0]
+        return [
+            (self._position[i], 1.0 - float(d))
+            for i, d in zip(ids, distances, strict=True)
+            if i in self._position
+        ]
+
+    # -- fusion ---------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        search_filter: SearchFilter | None = None,
+        mode: Mode = "hybrid",
+        candidates: int = 40,
+    ) -> list[Hit]:
+        """The k best cards for the query, best first."""
+        lexical = self.lexical(query, candidates, search_filter) if mode != "dense" else []
+        dense = self.dense(query, candidates, search_filter) if mode != "lexical" else []
+        fused: dict[int, float] = {}
+        for ranking in (lexical, dense):
+            for rank, (position, _) in enumerate(ranking):
+                fused[position] = fused.get(position, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        lexical_rank = {p: r for r, (p, _) in enumerate(lexical)}
+        dense_rank = {p: r for r, (p, _) in enumerate(dense)}
+        similarity = dict(dense)
+        query_terms = set(terms(query))
+        hits: dict[str, Hit] = {}
+        for position, score in sorted(fused.items(), key=lambda item: -item[1]):
+            chunk = self.chunks[position]
+            if chunk.card_id in hits:
+                continue
+            coverage = self.coverage(query_terms, chunk.card_id)
+            hits[chunk.card_id] = Hit(
+                card_id=chunk.card_id,
+                chunk=chunk,
+                score=score,
+                lexical_rank=lexical_rank.get(position),
+                dense_rank=dense_rank.get(position),
+                dense_similarity=similarity.get(position),
+                term_coverage=coverage,
+            )
+            if len(hits) == k:
+                break
+        return list(hits.values())
+
+    def chunks_of(self, card_ids: Iterable[str]) -> list[Chunk]:
+        wanted = set(card_ids)
+        return [c for c in self.chunks if c.card_id in wanted]

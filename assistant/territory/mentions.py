@@ -1,0 +1,437 @@
+"""Finding a territory mentioned inside a free French sentence (:class:`MentionFinder`).
+
+The search is strict, to avoid reading ordinary words as places (France has communes called
+Ver, Y, Eu, Plan, Ligné…): a mention counts when it follows a preposition (``à``, ``au``,
+``en``, ``sur``, ``vers``, ``dans le``, ``près de``, ``à côté de``, ``du côté de``…) or is
+capitalised; a name that is also a common French word (or has 1–2 letters) must be
+capitalised, not at the start of a sentence, and follow a preposition or be part of a longer
+name; after ``en`` or ``dans`` a lowercase word only matches départements and regions.
+Lowercase exceptions, for people typing on a phone: after ``à`` a commune of at least 50 000
+inhabitants counts even when its name is a common word (``"a tours"``, ``"a nice"``), and
+after ``dans``/``à`` a département or region whose name is a common word counts unless a
+complement follows (``"dans la creuse"``, ``"a la reunion"``, but not ``"à la réunion de
+demain"``); a short list of what people write after ``à`` (``à fond``, ``à deux``,
+``à domicile``…) never counts. Typos: a lowercase name after a preposition may have one typo
+when it has several words (``"a carhaix plougeur"``); a lowercase one-word typo must lead to a
+single département, region or town of 10 000+ inhabitants unless it has 8+ letters (``"a la
+banque"`` is not Benque); a longer name with one typo beats an ambiguous exact prefix (``"a
+clermont ferand"`` is Clermont-Ferrand, not one of the Clermont).
+
+A 5-digit number is read as a postal code unless a unit follows it (``€``, ``euros``,
+``habitants``…). A département number needs a cue (``dans le 23``, ``département 23``,
+``(23)``).
+
+The lenient mode (used by :meth:`TerritoryIndex.resolve`) also accepts lowercase names
+without a preposition.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.territory.models import BIG_CITY, BIG_TOWN, MentionClass, Resolution
+from assistant.territory.resolutions import Resolver
+from assistant.territory.tables import Tables
+from assistant.territory.text import Token, preposition, tokenize
+from assistant.territory.words import (
+    AFTER_A_STOP,
+    COMMON_WORDS,
+    COMPLEMENT_AFTER,
+    DANS_ARTICLES,
+    LINK_WORDS,
+    SAINTS,
+    UNITS,
+)
+
+__all__ = ["MentionFinder"]
+
+
+@dataclass(slots=True)
+class _Mention:
+    resolution: Resolution
+    score: float
+    start: int
+    # a capitalised commune name opening a sentence ("Valence dans la Drôme"): it only counts
+    # when a département, region or postal code mentioned elsewhere contains it
+    tentative: bool = False
+
+
+class MentionFinder:
+    """Scores every possible mention of a place in a message and keeps the most precise."""
+
+    def __init__(self, tables: Tables, resolver: Resolver) -> None:
+        self.tables = tables
+        self.resolver = resolver
+
+    def find(self, message: str, *, lenient: bool = False) -> Resolution | None:
+        """The territory a French sentence mentions, or None. Strict about ordinary words.
+
+        ``lenient`` (used by :meth:`TerritoryIndex.resolve`) also accepts lowercase names without a
+        preposition.
+        """
+        tokens = tokenize(message)
+        if not tokens:
+            return None
+        mentions: list[_Mention] = []
+        mentions.extend(self._postal_mentions(message))
+        mentions.extend(self._number_mentions(message, lenient))
+        mentions.extend(self._name_mentions(message, tokens, lenient))
+        tentative = [m for m in mentions if m.tentative]
+        mentions = [m for m in mentions if not m.tentative]
+        if not mentions:
+            return None
+        mentions.sort(key=lambda m: (-m.score, m.start))
+        best = mentions[0]
+        if best.resolution.kind in ("departement", "region", "postal_code"):
+            # "Valence dans la Drôme": a commune inside the named area is more precise
+            for other in mentions[1:] + tentative:
+                if other.resolution.kind in ("departement", "region", "postal_code"):
+                    continue
+                narrowed = self._narrow(other.resolution, [best])
+                if narrowed is not None and narrowed.status == "found":
+                    return narrowed
+                o = other.resolution
+                if o.status == "found" and (
+                    o.departement == best.resolution.departement
+                    or (best.resolution.kind == "region" and o.region == best.resolution.region)
+                ):
+                    return o
+            for other in mentions[1:] + tentative:
+                # "Saint-Denis en Bretagne": no candidate there, the commune stays ambiguous
+                o = other.resolution
+                if (
+                    o.status == "ambiguous"
+                    and o.kind is None
+                    and other.start < best.start
+                    and not re.search(r"[.!?\n]", message[other.start : best.start])
+                ):
+                    return o
+        if best.resolution.status == "ambiguous" and best.resolution.candidates:
+            narrowed = self._narrow(best.resolution, mentions[1:])
+            if narrowed is not None:
+                return narrowed
+        return best.resolution
+
+    def _narrow(self, res: Resolution, others: list[_Mention]) -> Resolution | None:
+        """Use a département/region mentioned elsewhere to pick among candidates."""
+        for other in others:
+            o = other.resolution
+            if o.status != "found" or o.kind not in ("departement", "region", "postal_code"):
+                continue
+            keep = [
+                c
+                for c in res.candidates
+                if (o.kind == "region" and c.region == o.region)
+                or (o.kind != "region" and c.departement == o.departement)
+            ]
+            if len(keep) == 1:
+                c = keep[0]
+                return Resolution(
+                    status="found",
+                    query=res.query,
+                    kind=c.kind,
+                    matched=c.name,
+                    commune=c.commune,
+                    commune_code=c.commune_code,
+                    departement=c.departement,
+                    departement_name=c.departement_name,
+                    region=c.region,
+                    region_name=c.region_name,
+                    fuzzy=res.fuzzy,
+                )
+            if len(keep) > 1:
+                return res.model_copy(update={"candidates": keep})
+        return None
+
+    def _postal_mentions(self, message: str) -> list[_Mention]:
+        out: list[_Mention] = []
+        for m in re.finditer(r"(?<![\d.,])(\d{2}) ?(\d{3})(?![\d.,]*\d)", message):
+            if UNITS.match(message, m.end()):
+                continue
+            code = m.group(1) + m.group(2)
+            if " " in m.group(0) and not re.search(r"postal|cp\b", message[: m.start()], re.I):
+                continue
+            res = self.resolver.postal_resolution(message, code)
+            if res is not None:
+                out.append(_Mention(res, 6.0, m.start()))
+        return out
+
+    def _number_mentions(self, message: str, lenient: bool) -> list[_Mention]:
+        out: list[_Mention] = []
+        bare = r"|(?<![\w,.])" if lenient else ""  # "Saint-Denis 974" in resolve()
+        pattern = re.compile(
+            r"(?:\bdans\s+l[ea]\s+"
+            + bare
+            + r"|\bdu\s+|\bd[ée]partement\s+(?:du\s+|n°\s*)?|\bdept\.?\s*|"
+            r"\bdpt\.?\s*|\bd[ée]p\.?\s+|\ben\s+|\(\s*)(\d{2,3}|2\s?[abAB])\b(?!\s*[\d/h:])",
+            re.IGNORECASE,
+        )
+        for m in pattern.finditer(message):
+            after = message[m.end() :]
+            if UNITS.match(after) or re.match(r"\s*(?:au|et|ou|-)\s*\d", after):
+                continue
+            if m.group(0).lower().startswith("en") and not m.group(1)[-1].isalpha():
+                continue  # "en 2024", "en 23" is too weak
+            if m.group(0).startswith("(") and not after.lstrip().startswith(")"):
+                continue
+            code = self.tables.dep_code(m.group(1).replace(" ", ""))
+            if code is None:
+                continue
+            out.append(_Mention(self.resolver.dep_resolution(message, code), 4.0, m.start()))
+        return out
+
+    def _name_mentions(self, message: str, tokens: list[Token], lenient: bool) -> list[_Mention]:
+        out: list[_Mention] = []
+        whole = len(tokens) <= self.tables.max_tokens
+        i = 0
+        n = len(tokens)
+        while i < n:
+            if i > 0 and tokens[i - 1].norm == "dans" and tokens[i].norm in DANS_ARTICLES:
+                # "dans la Creuse" is the département, not the commune La Creuse (70)
+                area = self._area_after_article(message, tokens, i + 1, lenient, whole)
+                if area is not None:
+                    out.append(area[0])
+                    i = area[1]
+                    continue
+            prep, strength = preposition(tokens, i)
+            found: _Mention | None = None
+            if tokens[i].norm in self.tables.first_tokens or prep in ("au", "du", "aux", "des"):
+                for j in range(min(n, i + self.tables.max_tokens), i, -1):
+                    found = self._try_span(message, tokens, i, j, prep, strength, lenient, whole)
+                    if found:
+                        longer = self._longer_fuzzy(message, tokens, i, j, found)
+                        if longer is not None:
+                            found, j = longer
+                        out.append(found)
+                        i = j
+                        break
+            if found is None:
+                fz = self._try_fuzzy(message, tokens, i, prep, strength)
+                if fz:
+                    out.append(fz)
+                i += 1
+        return out
+
+    def _area_after_article(
+        self, message: str, tokens: list[Token], i: int, lenient: bool, whole: bool
+    ) -> tuple[_Mention, int] | None:
+        """A département or region name starting at token i (just after "dans le/la/les")."""
+        if i >= len(tokens) or tokens[i].norm not in self.tables.first_tokens:
+            return None
+        prep, strength = preposition(tokens, i)
+        for j in range(min(len(tokens), i + self.tables.max_tokens), i, -1):
+            key = " ".join(t.norm for t in tokens[i:j])
+            if key not in self.tables.dep_names and key not in self.tables.region_names:
+                continue
+            found = self._try_span(message, tokens, i, j, prep, strength, lenient, whole)
+            if found is not None and found.resolution.kind in ("departement", "region"):
+                return found, j
+        return None
+
+    def _longer_fuzzy(
+        self, message: str, tokens: list[Token], i: int, j: int, exact: _Mention
+    ) -> tuple[_Mention, int] | None:
+        """ "a clermont ferand": one typo in a longer name beats an ambiguous exact prefix."""
+        if exact.resolution.status != "ambiguous":
+            return None
+        for k in range(j + 1, min(len(tokens), i + 4) + 1):
+            if not _extension_ok(tokens[j:k]):
+                break
+            key = " ".join(t.norm for t in tokens[i:k])
+            res = self.resolver.fuzzy_resolution(message, key, limit=1)
+            if res is not None and res.status == "found":
+                return _Mention(res, exact.score + 0.2 * (k - j), exact.start), k
+        return None
+
+    def _try_span(
+        self,
+        message: str,
+        tokens: list[Token],
+        i: int,
+        j: int,
+        prep: str | None,
+        strength: int,
+        lenient: bool,
+        whole: bool,
+    ) -> _Mention | None:
+        span = tokens[i:j]
+        key = " ".join(t.norm for t in span)
+        keys = [key]
+        if prep in ("au", "du"):
+            keys.insert(0, "le " + key)
+        elif prep in ("aux", "des"):
+            keys.insert(0, "les " + key)
+        for k in keys:
+            klass = self._class_of(k)
+            if klass is None:
+                continue
+            after = [t.norm for t in tokens[j : j + 2] if not t.initial]
+            tentative = False
+            if not self._accept(
+                span, k, klass, prep, strength, lenient, whole and j - i == len(tokens), after
+            ):
+                if not self._tentative_ok(span, k, klass, strength):
+                    continue
+                tentative = True
+            res = self.resolver.name_resolution(message, k, prep)
+            if res is None:
+                continue
+            if tentative:
+                return _Mention(res, 0.0, span[0].start, tentative=True)
+            score = 1.0 + strength + (1.0 if span[0].capital else 0.0) + 0.2 * (j - i)
+            if klass == "commune":
+                score += 0.5
+            return _Mention(res, score, span[0].start)
+        return None
+
+    def _class_of(self, key: str) -> MentionClass | None:
+        if key in self.tables.dep_names:
+            return "departement"
+        if key in self.tables.region_names:
+            return "region"
+        if key in self.tables.names:
+            return "commune"
+        return None
+
+    def _accept(
+        self,
+        span: list[Token],
+        key: str,
+        klass: MentionClass,
+        prep: str | None,
+        strength: int,
+        lenient: bool,
+        alone: bool,
+        after: list[str],
+    ) -> bool:
+        significant = [t for t in key.split() if t not in LINK_WORDS]
+        sig_tokens = [t for t in span if t.norm not in LINK_WORDS] or span
+        capital = sig_tokens[0].capital
+        saint = len(significant) > 1 and significant[0] in SAINTS
+        common = not saint and (
+            not significant
+            or all(t in COMMON_WORDS or len(t) <= 2 for t in significant)
+            or key in COMMON_WORDS
+        )
+        if common and capital and (not sig_tokens[0].initial or alone or lenient):
+            # a capital not explained by the start of a sentence, and some context
+            return strength > 0 or len(significant) > 1 or alone or lenient
+        if common:
+            return self._lowercase_common_ok(key, klass, prep, strength, alone, after, lenient)
+        if alone or lenient:
+            return True
+        if strength >= 2:
+            # after "en"/"dans", a lowercase word is a département or region, not a commune
+            return not (prep in ("en", "dans") and klass == "commune" and not capital)
+        if strength == 1:  # weak: "de", "du", "le"
+            return capital
+        # no preposition: a capitalised name, not just the first word of a sentence unless
+        # it is long enough not to be a greeting or a first name
+        if not capital:
+            return False
+        return not sig_tokens[0].initial or len(significant) > 1 or klass != "commune"
+
+    @staticmethod
+    def _tentative_ok(span: list[Token], key: str, klass: MentionClass, strength: int) -> bool:
+        """A capitalised commune opening a sentence, to confirm by a wider area mentioned."""
+        return (
+            klass == "commune"
+            and strength == 0
+            and len(span) == 1
+            and span[0].capital
+            and span[0].initial
+            and key not in COMMON_WORDS
+            and len(key) > 2
+        )
+
+    def _lowercase_common_ok(
+        self,
+        key: str,
+        klass: MentionClass,
+        prep: str | None,
+        strength: int,
+        alone: bool,
+        after: list[str],
+        lenient: bool,
+    ) -> bool:
+        """A lowercase name that is also a common word: "a tours", "dans la creuse"."""
+        if alone and lenient:
+            return True
+        if strength < 2:
+            return False
+        bare = key[3:] if key.startswith(("le ", "la ", "les ")) else key
+        bare = bare[2:] if bare.startswith("l ") else bare
+        if prep == "a" and (key in AFTER_A_STOP or bare in AFTER_A_STOP):
+            return False
+        if klass == "commune":
+            # a big town after "à" ("a tours", "a nice"), not "à tours de bras"
+            if prep not in ("a", "au", "aux") or after[:2] == ["de", "bras"]:
+                return False
+            if lenient and self._biggest(key) >= BIG_TOWN:
+                return True
+            return self._biggest(key) >= BIG_CITY
+        # "dans la creuse", "a la reunion", not "à la réunion de demain", "dans la somme de…"
+        if after and after[0] in COMPLEMENT_AFTER:
+            return False
+        return lenient or prep in ("dans", "a")
+
+    def _lowercase_fuzzy_ok(self, res: Resolution, key: str) -> bool:
+        """A lowercase typo must lead somewhere definite; a short one ("a la banque" is not
+        Benque, "a limoge" is Limoges) only to a département, a region or a town."""
+        if res.status != "found":
+            return False
+        if " " in key or len(key) >= 8 or res.commune_code is None:
+            return True
+        c = self.tables.communes.get(res.commune_code)
+        return c is not None and c.population >= BIG_TOWN
+
+    def _biggest(self, key: str) -> int:
+        return max(
+            (
+                self.tables.communes[e.commune_code].population
+                for e in self.tables.names.get(key, [])
+            ),
+            default=0,
+        )
+
+    def _try_fuzzy(
+        self, message: str, tokens: list[Token], i: int, prep: str | None, strength: int
+    ) -> _Mention | None:
+        tok = tokens[i]
+        if strength < 2 and not (tok.capital and not tok.initial):
+            return None
+        if prep in ("en", "dans") and not tok.capital:
+            return None
+        if tok.norm in COMMON_WORDS and tok.norm not in LINK_WORDS:
+            return None
+        if prep == "a" and not tok.capital and tok.norm in AFTER_A_STOP:
+            return None
+        best: _Mention | None = None
+        for j in range(i + 1, min(len(tokens), i + 4) + 1):
+            span = tokens[i:j]
+            limit: int | None = None
+            if j - i > 1 and not span[-1].capital and not span[0].capital:
+                # lowercase after "à", "près de"…: "a carhaix plougeur", one typo at most
+                if strength < 2 or not _extension_ok(span[1:]):
+                    break
+                limit = 1
+            key = " ".join(t.norm for t in span)
+            if len(key) < 6:
+                continue
+            res = self.resolver.fuzzy_resolution(message, key, limit)
+            if res is not None and not tok.capital and not self._lowercase_fuzzy_ok(res, key):
+                continue
+            if res is not None and res.status != "not_found":
+                score = 0.5 + strength + (1.0 if tok.capital else 0.0)
+                best = _Mention(res, score, tok.start)
+        return best
+
+
+def _extension_ok(extra: list[Token]) -> bool:
+    """Words that may continue a name: same sentence, no common word, no trailing "de"."""
+    if not extra or extra[-1].norm in LINK_WORDS:
+        return False
+    return all(
+        not t.initial and (t.norm in LINK_WORDS or t.norm not in COMMON_WORDS) for t in extra
+    )

@@ -1,0 +1,131 @@
+"""The data file and the lookup tables built from it.
+
+The data is ``knowledge/territories/territories.json.gz`` (built by
+``scripts/build_territories.py`` from the npm package ``@etalab/decoupage-administratif``).
+:class:`Tables` reads it once: communes, postal codes, INSEE codes, normalised names of
+communes, départements and regions (with their aliases), and the keys the typo search uses.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from assistant.territory.models import Commune, NameEntry
+from assistant.territory.text import normalize
+from assistant.territory.words import DEPARTEMENT_ALIASES, REGION_ALIASES
+
+__all__ = ["DEFAULT_PATH", "Tables"]
+
+DEFAULT_PATH = (
+    Path(__file__).resolve().parent.parent.parent / "knowledge/territories/territories.json.gz"
+)
+
+
+class Tables:
+    """Every table the resolution needs, keyed by INSEE code, postal code or normalised name."""
+
+    def __init__(self, path: Path | str = DEFAULT_PATH) -> None:
+        with gzip.open(Path(path), "rb") as fh:
+            data: dict[str, Any] = json.loads(fh.read().decode("utf-8"))
+        self.source: dict[str, Any] = data["source"]
+        self.regions: dict[str, str] = {code: name for code, name in data["regions"]}
+        self.departements: dict[str, tuple[str, str]] = {
+            code: (name, region) for code, name, region in data["departements"]
+        }
+        self.communes: dict[str, Commune] = {}
+        self.postal: dict[str, list[str]] = {}
+        self.insee: dict[str, NameEntry] = {}
+        self.names: dict[str, list[NameEntry]] = {}
+        self.former_count = 0
+        self._read_communes(data)
+        self._read_arrondissements(data)
+        for old, new in data["old_codes"].items():
+            if old not in self.insee and new in self.communes:
+                self.insee[old] = NameEntry("commune", self.communes[new].name, new)
+
+        self.dep_names: dict[str, str] = {}
+        for code, (name, _region) in self.departements.items():
+            self.dep_names[normalize(name)] = code
+        for alias, code in DEPARTEMENT_ALIASES.items():
+            self.dep_names.setdefault(alias, code)
+        self.region_names: dict[str, str] = {normalize(n): c for c, n in self.regions.items()}
+        for alias, code in REGION_ALIASES.items():
+            self.region_names.setdefault(alias, code)
+        self.single_dep_regions: dict[str, str] = {}
+        for code, (_name, region) in self.departements.items():
+            self.single_dep_regions[region] = "" if region in self.single_dep_regions else code
+        self._index_keys()
+
+    def _read_communes(self, data: dict[str, Any]) -> None:
+        """Current communes, then former ones (communes déléguées and associées)."""
+        for code, name, dep, postal, pop in data["communes"]:
+            postals = tuple(postal.split())
+            self.communes[code] = Commune(code, name, dep, postals, int(pop))
+            entry = NameEntry("commune", name, code)
+            self.insee[code] = entry
+            self._add_name(name, entry)
+            for p in postals:
+                self.postal.setdefault(p, []).append(code)
+        for code, name, parent, kind, _dep in data["former"]:
+            entry = NameEntry(
+                "commune-deleguee" if kind == "d" else "commune-associee", name, parent
+            )
+            self.former_count += 1
+            self.insee.setdefault(code, entry)
+            self._add_name(name, entry)
+
+    def _read_arrondissements(self, data: dict[str, Any]) -> None:
+        for code, name, city, postal, _pop in data["arrondissements"]:
+            entry = NameEntry("arrondissement-municipal", name, city)
+            self.insee[code] = entry
+            for key in self._arrondissement_keys(name):
+                self.names.setdefault(key, []).append(entry)
+            for p in postal.split():
+                if city not in self.postal.setdefault(p, []):
+                    self.postal[p].append(city)
+
+    def _index_keys(self) -> None:
+        keys = set(self.names) | set(self.dep_names) | set(self.region_names)
+        self.keys_by_len: dict[int, list[str]] = {}
+        # one edit cannot touch both the first two and the last two letters of a name of 5+
+        # letters: for distance 1 only names sharing either end need comparing (much faster)
+        self.keys_by_edge: dict[tuple[str, int], list[str]] = {}
+        for key in keys:
+            self.keys_by_len.setdefault(len(key), []).append(key)
+            self.keys_by_edge.setdefault(("<" + key[:2], len(key)), []).append(key)
+            self.keys_by_edge.setdefault((key[-2:] + ">", len(key)), []).append(key)
+        self.max_tokens = max(len(k.split()) for k in keys)
+        self.first_tokens = frozenset(k.split()[0] for k in keys)
+
+    def _add_name(self, name: str, entry: NameEntry) -> None:
+        key = normalize(name)
+        bucket = self.names.setdefault(key, [])
+        if all(e.commune_code != entry.commune_code for e in bucket):
+            bucket.append(entry)
+
+    @staticmethod
+    def _arrondissement_keys(name: str) -> list[str]:
+        # "Paris 15e Arrondissement", "Marseille 1er Arrondissement"
+        m = re.match(r"(\w+) (\d+)(?:er|e)", name)
+        if not m:
+            return [normalize(name)]
+        city, n = m.group(1).lower(), m.group(2)
+        suffix = "er" if n == "1" else "e"
+        return [
+            normalize(name),
+            f"{city} {n}",
+            f"{city} {n}{suffix}",
+            f"{city} {n}{suffix} arrondissement",
+            f"{city} {n} arrondissement",
+        ]
+
+    def dep_code(self, code: str) -> str | None:
+        """The département code as the tables spell it ("2a" → "2A", "1" → "01"), or None."""
+        code = code.strip().upper()
+        if code.isdigit() and len(code) == 1:
+            code = "0" + code
+        return code if code in self.departements else None

@@ -1,0 +1,89 @@
+"""Text handling shared by name lookup and mention finding: ``normalize`` (the key of every
+name table), the tokenizer that keeps capitals and sentence starts, and the reading of the
+preposition before a token."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from assistant.territory.words import DANS_ARTICLES, STRONG, STRONG_BEFORE_DE
+
+__all__ = ["Token", "normalize", "preposition", "tokenize"]
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "œ": "oe", "æ": "ae", "Œ": "OE"})
+_ABBREV = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+
+
+def _strip(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).lower())
+    return _COMBINING.sub("", text).replace("ß", "ss")
+
+
+def _fold(word: str) -> str:
+    word = _strip(word)
+    return _ABBREV.get(word, word)
+
+
+def normalize(text: str) -> str:
+    """Lowercase, strip accents, split on anything not a letter or digit, expand St/Ste."""
+    return " ".join(_ABBREV.get(t, t) for t in _TOKEN.findall(_strip(text)))
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word of a message, with its normalised form and where it sits."""
+
+    text: str
+    norm: str
+    start: int
+    end: int
+    capital: bool
+    initial: bool  # first word of a sentence
+
+
+def tokenize(message: str) -> list[Token]:
+    """The words of ``message``; a message all in capitals has no capitalised word."""
+    text = message.translate(_APOSTROPHES)
+    shouting = text.isupper()
+    tokens: list[Token] = []
+    for m in _TOKEN.finditer(text):
+        before = text[: m.start()].rstrip(" \t\"'«»“”(-")
+        initial = not before or before[-1] in ".!?:;\n…"
+        word = m.group(0)
+        tokens.append(
+            Token(
+                text=word,
+                norm=_fold(word),
+                start=m.start(),
+                end=m.end(),
+                capital=word[0].isupper() and not shouting,
+                initial=initial,
+            )
+        )
+    return tokens
+
+
+def preposition(tokens: list[Token], i: int) -> tuple[str | None, int]:
+    """The preposition before token i and its strength: 2 strong, 1 weak, 0 none."""
+    if i == 0:
+        return None, 0
+    p1 = tokens[i - 1].norm
+    p2 = tokens[i - 2].norm if i >= 2 else ""
+    p3 = tokens[i - 3].norm if i >= 3 else ""
+    if p1 in DANS_ARTICLES and p2 == "dans":
+        return "dans", 2
+    if p1 in ("de", "d", "du", "des") and (p2 in STRONG_BEFORE_DE or p3 == "pres"):
+        return p1, 2
+    if p1 in ("la", "l", "le", "les") and p2 in ("a", "de", "d", "pres", "vers", "sur"):
+        return ("a" if p2 == "a" else "de"), 2 if p2 != "de" or p3 in STRONG_BEFORE_DE else 1
+    if p1 in STRONG or p1 == "dans":
+        return p1, 2
+    if p1 in ("de", "d", "du", "des", "le", "la", "l", "les"):
+        return p1, 1
+    return None, 0

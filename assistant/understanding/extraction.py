@@ -1,0 +1,327 @@
+"""Reading slots out of messy French, driven by the diagnostic script's keyword lists.
+
+Matching happens on folded text (no accents, lower case, hyphens as spaces); single-word
+keywords of six letters or more also match a typo (rapidfuzz ratio), so "tresorie" still
+reads as "trésorerie".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cached_property
+
+from pydantic import BaseModel, Field
+from rapidfuzz import fuzz
+
+from assistant.territory.index import Resolution, TerritoryIndex
+from assistant.text import fold
+from assistant.understanding.script import DiagnosticScript, Matcher, Slot
+
+FUZZY_MIN_LENGTH = 6
+FUZZY_RATIO = 87.0
+_NEGATION = re.compile(
+    r"\b(pas|plus|aucun|aucune|sans|ni)( vraiment)?( besoin)?( de| d'| du| des)?\s*$"
+)
+_CORRECTION = re.compile(
+    r"^(ah |oh |euh |mais |si |bon |alors |heu )*(non|en fait|pardon|plutot|je me suis trompe|"
+    r"erreur|correction|"
+    r"je voulais dire|c'est pas ca|pas du tout)\b"
+)
+_FOR_CLIENT = re.compile(
+    r"\b(mon client|ma cliente|mes clients|un client|une cliente|j'accompagne|je suis conseill|"
+    r"je suis charge|je suis chargee|pour un porteur|pour une porteuse|un porteur de projet que|"
+    r"une porteuse de projet que|je conseille|je recois une|je recois un|personne que j'accompagne)"
+)
+_ADVISER_WORDS = re.compile(
+    r"\b(conseiller|conseillere|conseillers|mon client|ma cliente|mes clients|un client|"
+    r"une cliente|j'accompagne|je conseille|charge d'accompagnement|chargee d'accompagnement)\b"
+)
+_QUESTION_START = re.compile(
+    r"^(c'est quoi|c est quoi|qu'est ce|quest ce|qu est ce|comment|pourquoi|combien|quel|quelle|"
+    r"quels|quelles|est ce que|est ce qu|ou trouver|ou puis je|qui peut|qui est|qui sont|"
+    r"existe t il|y a t il|a quoi sert|a quoi servent|peut on|puis je|dois je|faut il|"
+    r"ca sert a quoi|c'est qui|que fait|que font|on peut|je peux|explique|expliquez|"
+    r"dites moi|dis moi|parle moi|parlez moi|definition)\b"
+)
+_NUMBER_WORDS = {
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+    "onze": 11,
+    "douze": 12,
+    "quinze": 15,
+    "vingt": 20,
+    "trente": 30,
+    "quarante": 40,
+    "cinquante": 50,
+    "cent": 100,
+}
+_EMPLOYEES = re.compile(
+    r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+(salarie|salariee|salaries|salariees|"
+    r"employe|employes|employee|employees|etp|permanents|permanent|personnes salariees)\b"
+)
+_NO_EMPLOYEES = re.compile(
+    r"\b(aucun|pas de|zero|0|sans) (salarie|salaries|employe|employes)\b|\bque des benevoles\b"
+    r"|\bpas encore de salarie|\buniquement (des )?benevoles\b"
+)
+
+
+def normalise(text: str) -> str:
+    """Fold and tidy a message for matching: 'Ça coûte—combien ?' -> "ca coute combien ?"."""
+    text = fold(text.replace("’", "'").replace("‘", "'"))
+    text = re.sub(r"[-_/]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Extraction(BaseModel):
+    """Everything one message says, before it is merged into the state."""
+
+    stage: str | None = None
+    profile: str | None = None
+    needs: list[str] = Field(default_factory=list)
+    territory: Resolution | None = None
+    evidence: dict[str, dict[str, float]] = Field(default_factory=dict)  # slot -> value -> score
+    employees: int | None = None
+    sector: str | None = None
+    context: list[str] = Field(default_factory=list)
+    dont_know: bool = False
+    correction: bool = False
+    question: bool = False
+    for_client: bool = False
+
+    @property
+    def slots_found(self) -> list[str]:
+        found = [s for s in ("stage", "profile", "employees", "sector") if getattr(self, s)]
+        if self.needs:
+            found.append("needs")
+        if self.territory is not None and self.territory.status != "not_found":
+            found.append("territory")
+        return found
+
+
+WEIGHTS = {"strong": 2.0, "normal": 1.0, "weak": 0.5}
+SHORT_ANSWER_WORDS = 5
+OPTIONS_FACTOR = 0.3
+# Profile values by legal family: "asso … 6 salariés" names one family, not two options.
+LEGAL_FORMS = {
+    "association": "association",
+    "association-employeuse": "association",
+    "scop-scic": "cooperative",
+    "entreprise": "entreprise",
+    "siae": "insertion",
+}
+FUTURE_FORM_FACTOR = 0.5  # "on veut créer une asso": a plan, weaker than "on est une asso"
+# The object of a creation verb names the structure to come, not the one that speaks.
+_FUTURE_OBJECT = re.compile(
+    r"\b(creer|cree|monter|monte|lancer|fonder|constituer|transformer en|passer en|"
+    r"sous forme d'?|sous forme de|devenir)( une| un| 1| notre| mon| ma| en| l')?"
+    r"(( [a-z0-9']+){1,3})"
+)
+FUZZY_FACTOR = 0.8  # a typo'd keyword counts a little less than an exact one
+
+
+def _blank_unless_done(match: re.Match[str]) -> str:
+    """Blank a planned structure ("on veut créer une asso"), keep a done one ("on vient de
+    créer une asso", "on a monté une association"): that one is what the user is now."""
+    before = match.string[max(0, match.start() - 20) : match.start()]
+    if _DONE.search(before):
+        return match.group(0)
+    return " " * len(match.group(0))
+
+
+_DONE = re.compile(r"(vient de|viens de|venons de|venez de|viennent de|\bon a|j'ai|avons|ont)\s*$")
+
+
+class _CompiledMatcher:
+    def __init__(self, matcher: Matcher) -> None:
+        self.weights: dict[str, float] = {}
+        for weight, words in (
+            ("weak", matcher.weak_keywords),
+            ("normal", matcher.keywords),
+            ("strong", matcher.strong_keywords),
+        ):
+            for word in words:
+                self.weights[normalise(word)] = WEIGHTS[weight]
+        self.alone_excluded = {normalise(k) for k in matcher.exclude_keywords_alone}
+        self.patterns = [re.compile(p) for p in matcher.patterns]
+        self.pattern_weight = matcher.pattern_weight
+        self.excluded = [normalise(p) for p in matcher.exclude_phrases]
+        self._regex = {
+            k: re.compile(rf"(?<![a-z0-9']){re.escape(k)}(?![a-z0-9])") for k in self.weights
+        }
+        self.fuzzy_words = [
+            k for k in self.weights if " " not in k and "'" not in k and len(k) >= FUZZY_MIN_LENGTH
+        ]
+
+    def score(self, text: str, tokens: list[str]) -> tuple[float, int]:
+        """(evidence, position of the first match) for this value; (0, -1) if absent.
+
+        A keyword right after a negation ("pas de", "sans", "aucun") does not count, unless
+        the keyword carries the negation itself ("pas de siret").
+        """
+        cleaned = text
+        for phrase in self.excluded:
+            cleaned = cleaned.replace(phrase, " " * len(phrase))
+        hits: list[tuple[int, str, float]] = []
+        for keyword, regex in self._regex.items():
+            for match in regex.finditer(cleaned):
+                if _NEGATION.search(cleaned[: match.start()]):
+                    continue
+                hits.append((match.start(), keyword, self.weights[keyword]))
+                break
+        for pattern in self.patterns:
+            found = pattern.search(cleaned)
+            if found:
+                hits.append((found.start(), "<pattern>", self.pattern_weight))
+        if hits and all(k in self.alone_excluded for _, k, _ in hits):
+            hits = []
+        if not hits:
+            for token in tokens:
+                if len(token) < FUZZY_MIN_LENGTH:
+                    continue
+                for keyword in self.fuzzy_words:
+                    # Same first letter: "acheter" is not a typo of "racheter".
+                    if (
+                        token != keyword
+                        and token[0] == keyword[0]
+                        and fuzz.ratio(token, keyword) >= FUZZY_RATIO
+                    ):
+                        index = cleaned.find(token)
+                        if index < 0 or _NEGATION.search(cleaned[:index]):
+                            continue
+                        hits.append((index, keyword, self.weights[keyword] * FUZZY_FACTOR))
+                        break
+        if not hits:
+            return 0.0, -1
+        # Overlapping keywords ("tresorerie" inside "probleme de tresorerie") count once.
+        total = 0.0
+        seen_spans: list[tuple[int, int]] = []
+        for position, keyword, weight in sorted(hits, key=lambda h: -len(h[1])):
+            span = (position, position + len(keyword))
+            if any(a <= span[0] < b for a, b in seen_spans):
+                continue
+            seen_spans.append(span)
+            total += weight
+        return total, min(p for p, _, _ in hits)
+
+
+class Extractor:
+    """Turns one message into an `Extraction`, using the script and the territory index."""
+
+    def __init__(
+        self,
+        script: DiagnosticScript,
+        territories: TerritoryIndex,
+        refine: Callable[[str, Extraction], Extraction] | None = None,
+    ) -> None:
+        self.script = script
+        self.territories = territories
+        # Optional second reading (the LLM's, llm_extraction.py) merged into the rules' result.
+        self.refine = refine
+
+    @cached_property
+    def _compiled(self) -> dict[str, dict[str, _CompiledMatcher]]:
+        return {
+            name: {value: _CompiledMatcher(m) for value, m in slot.values.items()}
+            for name, slot in self.script.slots.items()
+        }
+
+    @cached_property
+    def _dont_know(self) -> list[re.Pattern[str]]:
+        return [
+            re.compile(rf"(?<![a-z0-9']){re.escape(normalise(p))}(?![a-z0-9])")
+            for p in self.script.dont_know
+        ]
+
+    def scores(self, slot_name: str, text: str) -> dict[str, float]:
+        """Evidence for each value of a slot in the text (values with none are left out).
+
+        For the profile, words that name a structure still to be created count less.
+        """
+        plain = _FUTURE_OBJECT.sub(_blank_unless_done, text)
+        result: dict[str, float] = {}
+        for value, matcher in self._compiled[slot_name].items():
+            full, _ = matcher.score(text, re.findall(r"[a-z0-9']+", text))
+            if slot_name == "profile" and full > 0:
+                present, _ = matcher.score(plain, re.findall(r"[a-z0-9']+", plain))
+                full = present + FUTURE_FORM_FACTOR * max(full - present, 0.0)
+            if full > 0:
+                result[value] = full
+        return result
+
+    def values_in(self, slot_name: str, text: str) -> list[str]:
+        """Values of a slot the text shows: for a multiple slot in order of appearance,
+        otherwise best evidence first (ties broken by the slot's priority)."""
+        slot: Slot = self.script.slots[slot_name]
+        tokens = re.findall(r"[a-z0-9']+", text)
+        found: list[tuple[float, int, str]] = []
+        for rank, value in enumerate(slot.ordered_values()):
+            score, position = self._compiled[slot_name][value].score(text, tokens)
+            if score > 0:
+                found.append((position, rank, value) if slot.multiple else (-score, rank, value))
+        return [value for _, _, value in sorted(found)]
+
+    def extract(self, message: str, pending: str | None = None) -> Extraction:
+        text = normalise(message)
+        result = Extraction()
+        result.correction = bool(_CORRECTION.search(text))
+        result.for_client = bool(_FOR_CLIENT.search(text))
+        if result.for_client:
+            # The adviser's own words ("conseiller", "mon client") say nothing of the project.
+            text = _ADVISER_WORDS.sub(" ", text)
+        result.question = message.strip().endswith("?") or bool(_QUESTION_START.search(text))
+        words = text.split()
+        result.dont_know = len(words) <= 8 and any(p.search(text) for p in self._dont_know)
+
+        # A question ("asso ou scop ?") names options, not the project: no stage/profile clue.
+        if not result.question:
+            result.evidence = {slot: self.scores(slot, text) for slot in ("stage", "profile")}
+            families = {LEGAL_FORMS[v] for v in result.evidence["profile"] if v in LEGAL_FORMS}
+            if len(families) >= 2:
+                # "scop, scic, asso…": a list of options the user hesitates between.
+                result.evidence["profile"] = {
+                    v: w * OPTIONS_FACTOR for v, w in result.evidence["profile"].items()
+                }
+        for slot_name, evidence in result.evidence.items():
+            if evidence:
+                setattr(result, slot_name, max(evidence, key=lambda v: evidence[v]))
+        result.needs = self.values_in("needs", text)
+        if "sector" in self.script.slots:
+            sectors = self.values_in("sector", text)
+            result.sector = sectors[0] if sectors else None
+        if "context" in self.script.slots:
+            result.context = self.values_in("context", text)
+        result.employees = self._employees(text)
+
+        territory = self.territories.find_in_text(message)
+        # The lenient resolver reads a whole message as a place name: only for a short
+        # direct answer to the territory question ("gueret", "23", "st flour").
+        short_answer = len(text.split()) <= SHORT_ANSWER_WORDS
+        if territory is None and pending == "territory" and short_answer and not result.dont_know:
+            resolved = self.territories.resolve(message)
+            territory = resolved if resolved.status != "not_found" else None
+        result.territory = territory
+        if self.refine is not None:
+            result = self.refine(message, result)
+        if result.dont_know and result.slots_found:
+            result.dont_know = False  # "je sais pas trop, on est à Guéret" answers something
+        return result
+
+    @staticmethod
+    def _employees(text: str) -> int | None:
+        if _NO_EMPLOYEES.search(text):
+            return 0
+        match = _EMPLOYEES.search(text)
+        if not match:
+            return None
+        raw = match.group(1)
+        return int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]

@@ -1,0 +1,87 @@
+"""The `aiguillage` console script: the core commands of connectors.cli.commands, plus the commands
+that start a channel (terminal, web, Telegram). Living here keeps dependencies one way:
+connectors -> assistant, never the reverse."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from assistant.errors import AiguillageError
+from assistant.runtime import Runtime
+from assistant.settings import Settings
+from connectors.cli.commands import app, ensure_index, err, fail
+
+
+@app.command()
+def chat() -> None:
+    """Tenir la conversation de diagnostic dans le terminal."""
+    from connectors.terminal.channel import run_terminal
+
+    runtime = Runtime()
+    try:
+        ensure_index(runtime)
+        run_terminal(runtime.conversation)
+    except AiguillageError as exc:
+        raise fail(exc) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute (défaut 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (défaut 8000).")] = None,
+) -> None:
+    """Lancer le chat web et l'API HTTP (et la route du webhook Telegram)."""
+    import logging
+
+    import uvicorn
+
+    # Imported here: only this command needs FastAPI loaded.
+    from connectors.web.app import RedactingAccessFilter, create_app
+
+    runtime = Runtime()
+    try:
+        ensure_index(runtime)
+        web = create_app(runtime)
+    except AiguillageError as exc:
+        raise fail(exc) from exc
+    logging.getLogger("uvicorn.access").addFilter(RedactingAccessFilter())
+    settings = runtime.settings
+    uvicorn.run(web, host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def telegram() -> None:
+    """Faire tourner le bot Telegram (long polling) ; jeton dans AIGUILLAGE_TELEGRAM_TOKEN."""
+    # Imported here: other commands need not load python-telegram-bot.
+    from connectors.telegram.bot import TelegramStartError, run_polling
+
+    settings = Settings()
+    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
+    if not token:
+        err.print(
+            "[red]Erreur :[/red] AIGUILLAGE_TELEGRAM_TOKEN n'est pas défini "
+            "(le jeton donné par @BotFather)."
+        )
+        raise typer.Exit(code=2)
+    runtime = Runtime(settings)
+    try:
+        ensure_index(runtime)
+        _ = runtime.conversation  # load the core now: a broken corpus fails here, not per chat
+    except AiguillageError as exc:
+        raise fail(exc) from exc
+    err.print("Bot Telegram démarré (long polling) ; Ctrl-C pour arrêter.")
+    try:
+        run_polling(runtime, token, settings.telegram_base_url)
+    except TelegramStartError as exc:
+        err.print(f"[red]Erreur :[/red] {exc}")
+        raise typer.Exit(code=2 if exc.invalid_token else 1) from exc
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
