@@ -21,10 +21,10 @@ from assistant.orientation.contacts import NextSteps, Orientation
 from assistant.orientation.directory import Structure, load_directory
 from assistant.render.composer import Composer
 from assistant.render.fiche import FicheBuilder
+from assistant.search.base import Retriever
 from assistant.search.cards import Card, load_cards
 from assistant.search.embeddings import E5Embedder, Embedder
-from assistant.search.retrieval import HybridRetriever
-from assistant.sessions.store import SessionStore, open_store
+from assistant.sessions.base import SessionStore
 from assistant.settings import Settings
 from assistant.territory.index import TerritoryIndex, load_territories
 from assistant.understanding.extraction import Extractor
@@ -46,9 +46,15 @@ class Runtime:
         settings: Settings | None = None,
         embedder: Embedder | None = None,
         chat_model: BaseChatModel | None = None,
+        retriever: Retriever | None = None,
+        store: SessionStore | None = None,
     ) -> None:
+        """Every outer edge can be handed in (the fast tests pass the in-memory fakes);
+        what is not is built from the settings, when first needed."""
         self.settings = settings or Settings()
         self._embedder = embedder
+        self._retriever = retriever
+        self._store = store
         self._chat_model = chat_model  # replaces the configured one (tests); LLM mode only
 
     @cached_property
@@ -72,14 +78,18 @@ class Runtime:
         return load_territories(self.settings.territories_dir / "territories.json.gz")
 
     @property
-    def retriever(self) -> HybridRetriever:
+    def retriever(self) -> Retriever:
         """The live index; reopened when `aiguillage index` has swapped in a new generation."""
-        current = self.__dict__.get("_retriever")
+        if self._retriever is not None:
+            return self._retriever
+        from assistant.search.retrieval import HybridRetriever  # bm25s, ChromaDB: only here
+
+        current: Retriever | None = self.__dict__.get("_live_retriever")
         if current is None or not current.is_current(self.settings.index_dir):
             current = HybridRetriever.open(
                 self.settings.index_dir, self.embedder, self.settings.rrf_k
             )
-            self.__dict__["_retriever"] = current
+            self.__dict__["_live_retriever"] = current
         return current
 
     @property
@@ -165,6 +175,10 @@ class Runtime:
 
     @cached_property
     def store(self) -> SessionStore:
+        if self._store is not None:
+            return self._store
+        from assistant.sessions.store import open_store  # SQLAlchemy: only here
+
         return open_store(self.settings)
 
     @cached_property

@@ -12,7 +12,6 @@ import unicodedata
 from functools import lru_cache
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_FRENCH
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ0-9«\"(])")
@@ -97,7 +96,14 @@ _EXTRA_STOPWORDS = {
     "votre",
     "vos",
 }
-STOPWORDS: frozenset[str] = frozenset({w for w in (*STOPWORDS_FRENCH, *_EXTRA_STOPWORDS)})
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """bm25s's French list plus ours; loaded on first use (importing bm25s costs a second)."""
+    from bm25s.stopwords import STOPWORDS_FRENCH
+
+    return frozenset({*STOPWORDS_FRENCH, *_EXTRA_STOPWORDS})
 
 
 def fold(text: str) -> str:
@@ -123,7 +129,8 @@ TOKENIZER_VERSION = "1"
 
 def terms(text: str) -> list[str]:
     """Folded, stop-word-free, stemmed terms: the unit of lexical matching."""
-    kept = [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    drop = stopwords()
+    kept = [w for w in words(text) if w not in drop and (len(w) > 1 or w.isdigit())]
     return list(_stemmer().stemWords(kept))
 
 

@@ -32,7 +32,7 @@ import yaml
 
 from assistant.runtime import Runtime
 from assistant.search.base import Hit
-from assistant.search.retrieval import Mode
+from assistant.search.retrieval import HybridRetriever, Mode
 from assistant.text import fold
 from connectors.cli.commands import ensure_index
 
@@ -140,6 +140,8 @@ def _share(count: int, total: int) -> float:
 
 def evaluate(runtime: Runtime, eval_set: EvalSet) -> Report:
     retriever = runtime.retriever
+    # The modes (lexical / dense / hybrid) are the real retriever's, beyond the seam.
+    assert isinstance(retriever, HybridRetriever), "evaluate.py measures the real index"
     answerer = runtime.answerer
     report = Report(n_questions=len(eval_set.questions), n_out_of_scope=len(eval_set.out_of_scope))
     n = len(eval_set.questions)

@@ -13,7 +13,7 @@ from assistant.dialogue.engine import Engine, TurnResult
 from assistant.errors import SessionNotFoundError
 from assistant.orientation.contacts import OrientationResult
 from assistant.render.fiche import Fiche, FicheBuilder
-from assistant.sessions.store import SessionRecord, SessionStore, TranscriptEntry
+from assistant.sessions.base import SessionRecord, SessionStore, TranscriptEntry
 
 log = logging.getLogger(__name__)
 

@@ -37,22 +37,13 @@ from assistant.search.cards import Card
 from assistant.search.chroma import ChromaE5Function
 from assistant.search.chunks import Chunk, chunk_card
 from assistant.search.embeddings import Embedder, EmbeddingCache
+from assistant.search.progress import Progress
 from assistant.text import TOKENIZER_VERSION, terms
 
 COLLECTION = "cards"
 CURRENT_FILE = "CURRENT"
 CARD_TERMS_FILE = "card_terms.json"
 KEEP_GENERATIONS = 2
-
-
-class Progress:
-    """Progress reporting seam; the CLI plugs a rich progress bar in, tests use this no-op."""
-
-    def start(self, total: int, description: str) -> None:
-        """A phase of `total` steps begins."""
-
-    def advance(self, steps: int = 1) -> None:
-        """`steps` more steps are done."""
 
 
 class Manifest(BaseModel):

@@ -1,23 +1,14 @@
-"""Conversation sessions: the diagnostic state and the transcript of each conversation.
-
-`SessionStore` is the seam; `SqlSessionStore` is the real one (SQLite file or PostgreSQL),
-`MemorySessionStore` a fake for unit tests of other modules. Session ids are bearer
-tokens (whoever holds one can read the conversation), so they are never logged.
-"""
+"""The real session store over SQLAlchemy: a SQLite file (WAL) or PostgreSQL, by URL."""
 
 from __future__ import annotations
 
 import logging
-import secrets
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast
+from typing import Any, cast
 
-from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -39,74 +30,34 @@ from sqlalchemy.sql import Executable
 
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import SessionNotFoundError
+from assistant.sessions.base import (
+    SessionRecord,
+    SessionStore,
+    TranscriptEntry,
+    dump_meta,
+    load_meta,
+    new_session_id,
+    purge_expired,
+    utc,
+)
+from assistant.sessions.memory import MemorySessionStore
 from assistant.settings import Settings
+
+# Re-exported: the seam's names are also reachable from here.
+__all__ = [
+    "MemorySessionStore",
+    "SessionRecord",
+    "SessionStore",
+    "SqlSessionStore",
+    "TranscriptEntry",
+    "new_session_id",
+    "open_store",
+    "purge_expired",
+]
 
 log = logging.getLogger(__name__)
 
-Role = Literal["user", "assistant"]
-
-
-class TranscriptEntry(BaseModel):
-    role: Role
-    text: str
-    at: datetime
-    meta: dict[str, Any] | None = None  # e.g. cited cards, on assistant entries
-
-
-class SessionRecord(BaseModel):
-    id: str
-    created_at: datetime
-    updated_at: datetime
-    state: DiagnosticState = Field(default_factory=DiagnosticState)
-    transcript: list[TranscriptEntry] = Field(default_factory=list)
-
-
-class SessionStore(Protocol):
-    def create(
-        self, now: datetime | None = None, session_id: str | None = None
-    ) -> SessionRecord: ...
-
-    def get(self, session_id: str) -> SessionRecord: ...
-
-    def save_turn(
-        self,
-        session_id: str,
-        user_text: str,
-        reply: str,
-        state: DiagnosticState,
-        meta: dict[str, Any] | None = None,
-        *,
-        now: datetime | None = None,
-    ) -> None: ...
-
-    def reset(self, session_id: str, *, now: datetime | None = None) -> None: ...
-
-    def delete(self, session_id: str) -> bool: ...
-
-    def purge_older_than(self, cutoff: datetime) -> int: ...
-
-    def count(self) -> int: ...
-
-    def unanswered(self, limit: int = 100) -> list[TranscriptEntry]:
-        """The latest user messages the assistant declined to answer (for curators); they go
-        with their session: erased by `delete`, purged by retention."""
-        ...
-
-    def close(self) -> None: ...
-
-
-def new_session_id() -> str:
-    return secrets.token_urlsafe(24)  # 192 random bits: unguessable, collisions negligible
-
-
-def _utc(moment: datetime | None) -> datetime:
-    if moment is None:
-        return datetime.now(UTC)
-    if moment.tzinfo is None:
-        # A naive time is ambiguous (local? UTC?) and would shift retention silently.
-        raise ValueError("session times must be timezone-aware")
-    return moment.astimezone(UTC)
-
+log = logging.getLogger(__name__)
 
 # --- SQL ------------------------------------------------------------------------------------
 
@@ -118,7 +69,7 @@ class _UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else _utc(value)
+        return None if value is None else utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -156,20 +107,11 @@ class _MessageRow(_Base):
 
 
 # JSON through pydantic, so datetimes, enums etc. in `meta` are serialisable.
-_META: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
-
-
-def _dump_meta(meta: dict[str, Any] | None) -> str | None:
-    return None if meta is None else _META.dump_json(meta).decode()
-
-
-def _load_meta(raw: str | None) -> dict[str, Any] | None:
-    return None if raw is None else _META.validate_json(raw)
 
 
 def _entry(row: _MessageRow) -> TranscriptEntry:
     return TranscriptEntry.model_validate(
-        {"role": row.role, "text": row.text, "at": row.at, "meta": _load_meta(row.meta)}
+        {"role": row.role, "text": row.text, "at": row.at, "meta": load_meta(row.meta)}
     )
 
 
@@ -248,7 +190,7 @@ class SqlSessionStore:
     def create(self, now: datetime | None = None, session_id: str | None = None) -> SessionRecord:
         """A new session; `session_id` lets a channel derive its own unguessable id
         (Telegram: a keyed hash of the chat id), otherwise a random one is drawn."""
-        moment = _utc(now)
+        moment = utc(now)
         record = SessionRecord(
             id=session_id or new_session_id(), created_at=moment, updated_at=moment
         )
@@ -294,7 +236,7 @@ class SqlSessionStore:
         *,
         now: datetime | None = None,
     ) -> None:
-        moment = _utc(now)
+        moment = utc(now)
         with self._writing() as db:
             self._touch(db, session_id, state, moment)
             db.add_all(
@@ -305,13 +247,13 @@ class SqlSessionStore:
                         role="assistant",
                         text=reply,
                         at=moment,
-                        meta=_dump_meta(meta),
+                        meta=dump_meta(meta),
                     ),
                 ]
             )
 
     def reset(self, session_id: str, *, now: datetime | None = None) -> None:
-        moment = _utc(now)
+        moment = utc(now)
         with self._writing() as db:
             self._touch(db, session_id, DiagnosticState(), moment)
             _run(db, delete(_MessageRow).where(_MessageRow.session_id == session_id))
@@ -324,7 +266,7 @@ class SqlSessionStore:
             return _run(db, delete(_SessionRow).where(_SessionRow.id == session_id)) > 0
 
     def purge_older_than(self, cutoff: datetime) -> int:
-        limit = _utc(cutoff)
+        limit = utc(cutoff)
         stale = select(_SessionRow.id).where(_SessionRow.updated_at < limit)
         with self._writing() as db:
             _run(db, delete(_MessageRow).where(_MessageRow.session_id.in_(stale)))
@@ -373,108 +315,5 @@ class SqlSessionStore:
             raise SessionNotFoundError("no such session")
 
 
-# --- Memory ---------------------------------------------------------------------------------
-
-
-class MemorySessionStore:
-    """Same behaviour as SqlSessionStore, in a dict. Records are copied in and out, as a
-    database would, so callers cannot change stored sessions by mutating what they got."""
-
-    def __init__(self) -> None:
-        self._sessions: dict[str, SessionRecord] = {}
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        pass
-
-    def create(self, now: datetime | None = None, session_id: str | None = None) -> SessionRecord:
-        """A new session; `session_id` lets a channel derive its own unguessable id
-        (Telegram: a keyed hash of the chat id), otherwise a random one is drawn."""
-        moment = _utc(now)
-        record = SessionRecord(
-            id=session_id or new_session_id(), created_at=moment, updated_at=moment
-        )
-        with self._lock:
-            self._sessions[record.id] = record.model_copy(deep=True)
-        return record
-
-    def get(self, session_id: str) -> SessionRecord:
-        with self._lock:
-            return self._find(session_id).model_copy(deep=True)
-
-    def save_turn(
-        self,
-        session_id: str,
-        user_text: str,
-        reply: str,
-        state: DiagnosticState,
-        meta: dict[str, Any] | None = None,
-        *,
-        now: datetime | None = None,
-    ) -> None:
-        moment = _utc(now)
-        entries = [
-            TranscriptEntry(role="user", text=user_text, at=moment),
-            # Through JSON, as in the database, so tests see what production would.
-            TranscriptEntry(
-                role="assistant", text=reply, at=moment, meta=_load_meta(_dump_meta(meta))
-            ),
-        ]
-        with self._lock:
-            record = self._find(session_id)
-            record.state = state.model_copy(deep=True)
-            record.transcript.extend(entry.model_copy(deep=True) for entry in entries)
-            record.updated_at = moment
-
-    def reset(self, session_id: str, *, now: datetime | None = None) -> None:
-        moment = _utc(now)
-        with self._lock:
-            record = self._find(session_id)
-            record.state = DiagnosticState()
-            record.transcript = []
-            record.updated_at = moment
-
-    def delete(self, session_id: str) -> bool:
-        with self._lock:
-            return self._sessions.pop(session_id, None) is not None
-
-    def purge_older_than(self, cutoff: datetime) -> int:
-        limit = _utc(cutoff)
-        with self._lock:
-            stale = [key for key, record in self._sessions.items() if record.updated_at < limit]
-            for key in stale:
-                del self._sessions[key]
-        return len(stale)
-
-    def unanswered(self, limit: int = 100) -> list[TranscriptEntry]:
-        with self._lock:
-            found: list[TranscriptEntry] = []
-            for record in self._sessions.values():
-                entries = record.transcript
-                for before, after in pairwise(entries):
-                    if before.role == "user" and (after.meta or {}).get("declined") is True:
-                        found.append(before.model_copy())
-            found.sort(key=lambda e: e.at, reverse=True)
-            return found[:limit]
-
-    def count(self) -> int:
-        with self._lock:
-            return len(self._sessions)
-
-    def _find(self, session_id: str) -> SessionRecord:
-        try:
-            return self._sessions[session_id]
-        except KeyError:
-            raise SessionNotFoundError("no such session") from None
-
-
-# --- Wiring ---------------------------------------------------------------------------------
-
-
 def open_store(settings: Settings) -> SessionStore:
     return SqlSessionStore(settings.sessions_url)
-
-
-def purge_expired(store: SessionStore, settings: Settings, now: datetime | None = None) -> int:
-    """Forget sessions idle for longer than the retention period (GDPR: storage limitation)."""
-    return store.purge_older_than(_utc(now) - timedelta(days=settings.session_retention_days))

@@ -7,7 +7,6 @@
 
 Rules, in the order :meth:`TerritoryIndex.resolve` applies them:
 
-
 1. A 5-digit number is a postal code when La Poste knows it (one département → ``found``, even
    when several communes share it; several départements → ``ambiguous``), otherwise an INSEE
    code (current commune, commune déléguée/associée, arrondissement municipal, or a former code

@@ -18,14 +18,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from assistant.curation.coverage import coverage_report
-from assistant.curation.validation import validate_data_files, validate_knowledge
-from assistant.dialogue.scenarios import run_all
 from assistant.errors import AiguillageError
 from assistant.runtime import Runtime
-from assistant.search.cards import load_cards
-from assistant.search.index import IndexBuilder, current_generation
-from assistant.search.index import Progress as ProgressSeam
+from assistant.search.progress import Progress as ProgressSeam
 from assistant.settings import Settings
 
 app = typer.Typer(
@@ -88,6 +83,9 @@ def _settings_for(llm: bool | None) -> Settings:
 
 
 def build_index(runtime: Runtime, force: bool = False, quiet: bool = False) -> None:
+    from assistant.search.cards import load_cards
+    from assistant.search.index import IndexBuilder  # ChromaDB, bm25s: only when building
+
     settings = runtime.settings
     cards = load_cards(settings.cards_dir)
     columns = (
@@ -115,6 +113,8 @@ def build_index(runtime: Runtime, force: bool = False, quiet: bool = False) -> N
 def ensure_index(runtime: Runtime) -> None:
     """Bring the index up to date with the cards (incremental: cheap when nothing changed),
     so an edited card is never answered from a stale index."""
+    from assistant.search.index import current_generation
+
     if current_generation(runtime.settings.index_dir) is None:
         err.print("Première utilisation : construction de l'index de recherche…")
     build_index(runtime, quiet=True)
@@ -161,6 +161,8 @@ def knowledge_validate(
     ] = False,
 ) -> None:
     """Vérifier fiches et annuaire : schémas, doublons, références, dates, contacts."""
+    from assistant.curation.validation import validate_data_files, validate_knowledge
+
     settings = Settings()
     runtime = Runtime(settings)
     territories = runtime.territories
@@ -201,6 +203,8 @@ def knowledge_coverage(
     worst: Annotated[int, typer.Option(help="Nombre de départements listés.")] = 15,
 ) -> None:
     """Où manque-t-il un contact local ? Départements × étapes × besoins sans structure."""
+    from assistant.curation.coverage import coverage_report
+
     runtime = Runtime()
     report = coverage_report(runtime.structures.values(), runtime.territories)
     if as_json:
@@ -249,6 +253,8 @@ def scenarios_run(
     llm: LLMOption = None,
 ) -> None:
     """Rejouer des scénarios ; code de sortie 0 seulement si tous passent."""
+    from assistant.dialogue.scenarios import run_all
+
     runtime = Runtime(_settings_for(llm))
     try:
         ensure_index(runtime)

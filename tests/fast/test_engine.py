@@ -272,29 +272,6 @@ def test_out_of_scope_question_mid_diagnostic_is_declined(engine: Engine) -> Non
     assert result.state.departement == "23"  # "Lyon" in a question does not move the project
 
 
-def test_question_after_the_orientation_is_answered(engine: Engine) -> None:
-    first = talk(
-        engine,
-        "je préside une asso à Guéret, on a 4 salariés, on galère avec la trésorerie",
-    )[0]
-    assert first.state.oriented
-    (answer,) = talk(engine, "Comment obtenir l'agrément ESUS ?", state=first.state)
-    assert answer.sources and answer.sources[0].id == "agrement-esus"
-    assert "L'agrément ESUS" in answer.reply
-    assert answer.state.departement == "23"
-
-
-def test_question_after_the_orientation_does_not_repeat_the_contacts(engine: Engine) -> None:
-    first = talk(
-        engine,
-        "je préside une asso à Guéret, on a 4 salariés, on galère avec la trésorerie",
-    )[0]
-    (answer,) = talk(engine, "C'est quoi la Fabrique à initiatives ?", state=first.state)
-    assert answer.state.needs == first.state.needs  # nothing new was learned
-    assert answer.sources[0].id == "fabrique-a-initiatives"
-    assert answer.contacts == []
-
-
 # -- territory ----------------------------------------------------------------------------------
 
 
@@ -477,18 +454,3 @@ def test_free_questions_pass_earlier_questions_as_history(runtime: Runtime) -> N
         ("C'est quoi une Scop ?", ()),
         ("et une Scic, c'est quoi ?", ("C'est quoi une Scop ?",)),
     ]
-
-
-def test_a_question_answered_by_something_else_is_not_counted_as_ignored(
-    runtime: Runtime,
-) -> None:
-    engine = runtime.engine
-    state = engine.handle(
-        DiagnosticState(), "avec des voisins on voudrait ouvrir une épicerie à Felletin"
-    ).state
-    assert state.last_question == "needs"
-    state = engine.handle(state, "ah non pardon, c'est à Aubusson").state  # a correction
-    turn = engine.handle(state, "c'est quoi une Scic ?")  # a free question
-    # The needs question comes back after the answer: it was never ignored twice.
-    assert turn.state.last_question == "needs"
-    assert turn.sources

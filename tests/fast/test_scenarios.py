@@ -9,7 +9,7 @@ import pytest
 from assistant.dialogue.scenarios import collect, load_scenario, run_scenario
 from assistant.runtime import Runtime
 
-SCENARIOS = collect([Path(__file__).parent / "scenarios"])
+SCENARIOS = collect([Path(__file__).parent.parent / "scenarios"])
 
 
 def test_there_are_enough_scenarios() -> None:

@@ -24,7 +24,7 @@ from assistant.search.cards import load_cards
 from assistant.territory.index import TerritoryIndex, load_territories
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 NEXT_STEPS = KNOWLEDGE / "next_steps.yaml"
 EMPLOYING = ("association-employeuse", "siae", "scop-scic")
@@ -95,8 +95,11 @@ def test_employing_association_in_creuse_gets_its_dla_and_cress(engine: Orientat
     assert [c.id for c in result.contacts if c.kind == "dla"] == ["dla-23"]
     dla = next(c for c in result.contacts if c.id == "dla-23")
     assert dla.territory_level == "departement"
-    assert "Creuse" in dla.why and "« financement »" in dla.why
-    assert dla.why.count(".") >= 1 and "\n" not in dla.why
+    # The why speaks to this person (an employer who consolidates), not the filters again.
+    assert "employeur" in dla.why and "« financement »" in dla.why
+    assert "DLA" not in dla.why and "Creuse" not in dla.why
+    assert dla.why.count(".") == 1 and "\n" not in dla.why and len(dla.why.split()) <= 30
+    assert dla.what and "employeuses" in dla.what
 
 
 def test_association_with_employees_counts_as_employing(engine: Orientation) -> None:
