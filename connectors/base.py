@@ -1,8 +1,9 @@
 """The channel seam: what every connector (web, HTTP API, Telegram, terminal) shares.
 
-A connector turns its transport's payload into text for `Conversation.send`, and turns the
-`TurnResult` into its medium through an `OutputChannel`. Rich parts (quick replies,
-contacts, sources) fall back to plain text when a channel cannot show them.
+An `InputChannel` takes users' messages from its transport (a terminal, Telegram, the web) and
+hands their text to `Conversation.send`; an `OutputChannel` shows the `Reply` of the turn in
+its medium. Channels render the reply's typed `parts` (see `assistant.render.parts`) and fall
+back to `Reply.text`, the parts' plain rendering, when there are none or they cannot show them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ from assistant.dialogue.conversation import Conversation
 from assistant.dialogue.engine import TurnResult
 from assistant.orientation.contacts import Recommendation
 from assistant.render.parts import Part
+
+__all__ = [
+    "CollectingOutput",
+    "InputChannel",
+    "OutputChannel",
+    "Reply",
+    "deliver",
+]
 
 
 class Reply(BaseModel):
@@ -42,21 +51,55 @@ class Reply(BaseModel):
 
 
 class OutputChannel(Protocol):
-    """Sends a reply to one recipient of a channel."""
+    """Sends a reply to one recipient of a channel (a Telegram chat, the terminal's user…)."""
 
     async def send(self, recipient_id: str, reply: Reply) -> None:
-        """Deliver the reply (text first; richer parts if the channel supports them)."""
+        """Deliver the reply: its parts as the medium can show them, quick replies included."""
         ...
 
 
 class CollectingOutput:
-    """An output channel that keeps what it is given: for request/response channels and tests."""
+    """An `OutputChannel` that keeps what it is given, in order.
+
+    Request/response channels (an HTTP API answering with the reply) collect the turn's reply
+    and return it; tests use it to see a turn's reply exactly as a channel would get it.
+    """
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, Reply]] = []
 
     async def send(self, recipient_id: str, reply: Reply) -> None:
         self.sent.append((recipient_id, reply))
+
+    @property
+    def last(self) -> Reply:
+        """The latest reply (IndexError when nothing was sent)."""
+        return self.sent[-1][1]
+
+
+class InputChannel(Protocol):
+    """Where users' messages come from: one per transport, each a thin layer over the core.
+
+    A channel is started in one of two ways:
+
+    - it *runs* on its own: `run()` blocks, serving its users until they leave or the process
+      is stopped (the terminal's `aiguillage chat`, Telegram's long polling `aiguillage
+      telegram`);
+    - or it is *mounted* into the web server started by `aiguillage serve`: a FastAPI router
+      (the web chat and HTTP API, Telegram's webhook) whose requests carry the messages.
+
+    Either way it maps each user to one session id, passes the text of each message to
+    `Conversation.send` (see `deliver`) and shows the reply through an `OutputChannel`.
+    """
+
+    @property
+    def name(self) -> str:
+        """The channel's short name ("terminal", "telegram", "web"), for logs and settings."""
+        ...
+
+    def run(self) -> None:
+        """Serve users until they leave or the process is stopped (blocking)."""
+        ...
 
 
 async def deliver(

@@ -24,4 +24,7 @@ export AIGUILLAGE_TEST_POSTGRES_URL
 .venv/bin/ruff format --check .
 .venv/bin/mypy assistant connectors scripts
 .venv/bin/aiguillage knowledge validate
-.venv/bin/pytest -q -p no:cacheprovider "$@"
+# The fast tier (the core on the in-package fakes, under a minute), then the integration tier
+# (real ChromaDB, SQLite, PostgreSQL, uvicorn, Chromium, python-telegram-bot).
+.venv/bin/pytest -q -p no:cacheprovider tests/fast "$@"
+.venv/bin/pytest -q -p no:cacheprovider --ignore=tests/fast "$@"

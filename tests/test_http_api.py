@@ -23,6 +23,7 @@ GUERET = [
     "on voudrait surtout pérenniser les postes, 2 sont en PEC qui finissent en juin",
 ]
 PAGE_BUDGET = 60 * 1024
+PART_TYPES = ("ack", "answer", "contacts", "steps", "guides", "question", "notice")
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,17 @@ def test_openapi_and_docs(client: httpx.Client) -> None:
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert "unsafe-inline" not in docs.headers["content-security-policy"]
+
+
+def test_openapi_documents_the_reply_parts(client: httpx.Client) -> None:
+    schema = client.get("/openapi.json").json()
+    parts = schema["components"]["schemas"]["MessageOut"]["properties"]["parts"]
+    for kind in PART_TYPES:
+        assert f"`{kind}`" in parts["description"]
+    mapping = parts["items"]["discriminator"]["mapping"]
+    assert set(mapping) == set(PART_TYPES)
+    for ref in mapping.values():
+        assert ref.rsplit("/", 1)[-1] in schema["components"]["schemas"]
 
 
 def test_three_turn_conversation_then_erasure(client: httpx.Client) -> None:
@@ -122,6 +134,43 @@ def test_three_turn_conversation_then_erasure(client: httpx.Client) -> None:
     assert_french_problem(client.get(f"{base}/contacts"), 404)
     assert_french_problem(client.get(f"{base}/fiche"), 404)
     assert_french_problem(client.delete(base), 404)
+
+
+def test_contacts_turn_is_typed_parts(client: httpx.Client) -> None:
+    session_id = new_session(client)
+    url = f"/api/sessions/{session_id}/messages"
+    assert client.post(url, json={"text": GUERET[0]}).status_code == 200
+    response = client.post(url, json={"text": "Financement"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    parts = body["parts"]
+    types = [p["type"] for p in parts]
+    assert set(types) <= set(PART_TYPES)
+    # The orientation turn: what was understood, the contacts, the steps, the guides.
+    for kind in ("ack", "contacts", "steps", "guides"):
+        assert types.count(kind) == 1, types
+    assert types.index("ack") < types.index("contacts") < types.index("steps")
+    assert types.index("steps") < types.index("guides")
+    by_type = {p["type"]: p for p in parts}
+
+    contacts = by_type["contacts"]
+    assert contacts["title"] and contacts["text"]
+    assert body["contacts"] and contacts["contacts"] == body["contacts"]
+    for contact in contacts["contacts"]:
+        assert contact["what"] and contact["why"] and contact["how_to_reach"]
+    assert "DLA de la Creuse" in {c["name"] for c in contacts["contacts"]}
+    steps = by_type["steps"]
+    assert steps["title"] and steps["steps"] == body["next_steps"]
+    guides = by_type["guides"]
+    assert guides["title"] and guides["guides"]
+    assert all({"id", "title", "origin"} <= g.keys() for g in guides["guides"])
+    # Each part's text is its plain rendering, and the reply is made of them.
+    for part in parts:
+        assert part["text"] and part["text"].strip() in body["reply"]
+
+    # The transcript keeps the parts, so the page can redraw the turn on reload.
+    stored = client.get(f"/api/sessions/{session_id}").json()["transcript"][-1]
+    assert stored["role"] == "assistant" and stored["meta"]["parts"] == parts
 
 
 def test_unknown_session_is_404(client: httpx.Client) -> None:
@@ -233,6 +282,12 @@ def test_no_js_chat_flow(base_url: str) -> None:
         page = browser.get("/").text
         assert 'class="contact"' in page and "à vérifier" in page
         assert "<details" in page
+        # Drawn from the stored parts: one card per contact, the plain-text list not shown.
+        session_id = browser.cookies["aiguillage_session"]
+        contacts = browser.get(f"/api/sessions/{session_id}/contacts").json()["contacts"]
+        assert page.count('<li class="contact">') == len(contacts) >= 2
+        assert "Comment le joindre :" not in page
+        assert page.count('class="part part-guides sources"') == 1
 
         empty = browser.post("/chat", data={"text": "   "})
         assert empty.status_code == 303 and "erreur=vide" in empty.headers["location"]
@@ -253,6 +308,23 @@ def test_no_js_chat_flow(base_url: str) -> None:
         assert "aiguillage_session" not in browser.cookies
         page = browser.get(erased.headers["location"]).text
         assert "Vos données ont été effacées" in page and "Gueret, on a 4" not in page
+
+
+def test_no_js_page_shows_a_turn_stored_without_parts_as_text(
+    base_url: str, runtime: Runtime
+) -> None:
+    """Turns stored before replies had parts are shown from their text."""
+    record = runtime.store.create()
+    old_reply = "Une ancienne réponse <b>en texte</b>, sans parties."
+    runtime.store.save_turn(
+        record.id, "Bonjour", old_reply, record.state, {"sources": [], "action": "ask"}
+    )
+    with httpx.Client(base_url=base_url, timeout=60) as browser:
+        browser.cookies.set("aiguillage_session", record.id)
+        page = browser.get("/").text
+    assert "Une ancienne réponse &lt;b&gt;en texte&lt;/b&gt;, sans parties." in page
+    assert page.count('<div class="text">') == 2  # the user's message and the old reply
+    assert 'class="parts"' in page  # the greeting, drawn from its parts
 
 
 def test_test_mode_runs_an_uploaded_scenario(client: httpx.Client) -> None:

@@ -34,12 +34,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from telegram import Bot
+from telegram.helpers import escape_markdown
 from typer.testing import CliRunner
 
 from assistant.errors import SessionNotFoundError
+from assistant.render.parts import AnswerPart, ContactsPart, GuidesPart
 from assistant.runtime import Runtime
 from assistant.settings import REPO_ROOT, Settings
-from connectors.base import Reply
+from connectors.base import CollectingOutput, Reply, deliver
 from connectors.cli.main import app as cli_app
 from connectors.telegram.bot import (
     APOLOGY,
@@ -51,6 +53,7 @@ from connectors.telegram.bot import (
     TelegramApp,
     TelegramOutput,
     build_application,
+    render_chunks,
     session_id_for,
     split_text,
     utf16_len,
@@ -255,29 +258,38 @@ def _error(code: int, description: str) -> JSONResponse:
 
 
 def markdown_v2_errors(text: str) -> list[str]:
-    """What Telegram would refuse: a reserved character left unescaped (bold '*' pairs aside)."""
+    """What Telegram would refuse: a reserved character left unescaped (bold '*' and italic
+    '_' pairs aside), or a bold or italic span left open (they never span lines here)."""
     problems: list[str] = []
-    stars = 0
-    escaped = False
-    for position, char in enumerate(text):
+    for number, text_line in enumerate(text.split("\n")):
+        open_markers: list[str] = []
+        escaped = False
+        for position, char in enumerate(text_line):
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char in "*_":
+                if open_markers and open_markers[-1] == char:
+                    open_markers.pop()
+                elif char in open_markers:
+                    problems.append(f"overlapping {char!r} at {number}:{position}")
+                else:
+                    open_markers.append(char)
+            elif char in MDV2_SPECIAL:
+                problems.append(f"unescaped {char!r} at {number}:{position}")
         if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "*":
-            stars += 1
-        elif char in MDV2_SPECIAL:
-            problems.append(f"unescaped {char!r} at {position}")
-    if escaped:
-        problems.append("dangling backslash")
-    if stars % 2:
-        problems.append("unbalanced '*'")
+            problems.append(f"dangling backslash on line {number}")
+        if open_markers:
+            problems.append(f"unclosed {open_markers} on line {number}")
+    if "__" in re.sub(r"\\.", "", text):
+        problems.append("'__' (underline) where italic was meant")
     return problems
 
 
 def unescape(text: str) -> str:
-    """What the user sees of a MarkdownV2 text (bold markers dropped)."""
-    return re.sub(r"\\(.)", r"\1", re.sub(r"(?<!\\)\*", "", text))
+    """What the user sees of a MarkdownV2 text (bold and italic markers dropped)."""
+    return re.sub(r"\\(.)", r"\1", re.sub(r"(?<!\\)[*_]", "", text))
 
 
 # -- fixtures and helpers ------------------------------------------------------------------------
@@ -524,6 +536,82 @@ def test_core_failure_gives_an_apology(tmp_path: Path, fake_api: FakeBotApi) -> 
         assert again.params["text"] == APOLOGY
 
     run(run_bot(application, scenario))
+
+
+# -- rendering the parts -----------------------------------------------------------------------
+
+
+def _turns(runtime: Runtime, texts: list[str]) -> list[Reply]:
+    """The replies of a conversation, as an output channel receives them."""
+    conversation = runtime.conversation
+    session_id, _greeting = conversation.start()
+    output = CollectingOutput()
+
+    async def converse() -> None:
+        for text in texts:
+            await deliver(conversation, session_id, text, output, "chat")
+
+    run(converse())
+    assert [recipient for recipient, _ in output.sent] == ["chat"] * len(texts)
+    return [reply for _, reply in output.sent]
+
+
+def test_parts_are_rendered_as_markdown_v2(runtime: Runtime) -> None:
+    words = "Bonjour, je préside une asso à Guéret, on a 4 salariés"
+    *_, contacts_turn, answer_turn = _turns(
+        runtime, [words, "Financement", "/contacts", "C'est quoi l'agrément ESUS ?"]
+    )
+    contacts_part = next(p for p in contacts_turn.parts if isinstance(p, ContactsPart))
+    assert contacts_part.contacts
+    chunks = render_chunks(contacts_turn)
+    raw = "\n\n".join(markdown for markdown, _plain in chunks)
+    plain = "\n\n".join(text for _markdown, text in chunks)
+    assert all(markdown_v2_errors(markdown) == [] for markdown, _ in chunks), raw
+    assert unescape(raw) == plain  # the fallback says the same, without the markup
+    for contact in contacts_part.contacts:
+        bold_name = re.escape(f"*{escape_markdown(contact.name, version=2)}*")
+        assert re.search(rf"^\d+\\\. {bold_name}", raw, re.MULTILINE), contact.name
+        assert contact.why in plain and contact.how_to_reach in plain
+        assert not re.search(rf"\b{re.escape(contact.id)}\b", plain)
+    if not all(contact.verified for contact in contacts_part.contacts):
+        assert "_Coordonnées à vérifier_" in raw
+    assert contacts_part.text not in plain  # drawn from the fields, not the template's text
+
+    # An answer: its body, then its sources once, numbered like the body's [n] markers.
+    answer = next(p for p in answer_turn.parts if isinstance(p, AnswerPart))
+    assert answer.citations
+    shown = "\n\n".join(text for _markdown, text in render_chunks(answer_turn))
+    assert shown.count("Sources :") == 1
+    for number, source in enumerate(answer.citations, start=1):
+        assert shown.count(f"[{number}] {source.title}") == 1
+    guides = [p for p in answer_turn.parts if isinstance(p, GuidesPart)]
+    for source in answer.citations:  # a guide already cited is not listed again
+        if any(source.id in {g.id for g in part.guides} for part in guides):
+            assert shown.count(source.title) == 1
+
+
+def test_contact_details_come_before_how_to_reach(runtime: Runtime) -> None:
+    replies = _turns(runtime, ["Une recyclerie associative à Tulle, en création", "Financement"])
+    contact = next(c for reply in replies for c in reply.contacts)
+    details = contact.contact.model_copy(
+        update={
+            "website": "https://exemple.org/a_b",
+            "phone": "05 55 00 00 00",
+            "email": "contact@exemple.org",
+        }
+    )
+    unverified = contact.model_copy(update={"contact": details, "verified": False})
+    verified = contact.model_copy(update={"contact": details, "verified": True})
+    for item, expect_warning in ((unverified, True), (verified, False)):
+        part = ContactsPart(text="(texte)", title="Voici 1 contact pour vous :", contacts=[item])
+        reply = Reply(text=part.text, parts=[part], contacts=[item])
+        [(markdown, plain)] = render_chunks(reply)
+        assert markdown_v2_errors(markdown) == []
+        assert "https://exemple\\.org/a\\_b" in markdown
+        site, phone, email = (plain.index(v) for v in ("https://", "05 55", "contact@"))
+        assert site < phone < email < plain.index(item.how_to_reach)
+        assert ("à vérifier" in plain) is expect_warning
+        assert plain.startswith("Voici 1 contact pour vous :\n\n1. ")
 
 
 # -- webhook -----------------------------------------------------------------------------------

@@ -76,10 +76,26 @@ def test_conversation_with_javascript(page: Page) -> None:
     expect(log.locator(".msg-assistant").last).to_contain_text("Guéret")
     assert p.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload
 
-    p.locator("#reponses button", has_text="Financement").click()
-    cards = log.locator(".msg").last.locator(".contact")
+    with p.expect_response(lambda r: r.url.endswith("/messages")) as sent:
+        p.locator("#reponses button", has_text="Financement").click()
+    reply = sent.value.json()
+    contacts_parts = [part for part in reply["parts"] if part["type"] == "contacts"]
+    assert len(contacts_parts) == 1 and contacts_parts[0]["contacts"] == reply["contacts"]
+    turn = log.locator(".msg").last
+    cards = turn.locator(".contact")
     expect(cards.first).to_be_visible()
+    # Cards drawn from the `contacts` part, not cut out of the reply's text.
+    expect(cards).to_have_count(len(reply["contacts"]))
     assert 2 <= cards.count() <= 5
+    expect(turn.locator(".part-contacts .part-title")).to_have_text(contacts_parts[0]["title"])
+    expect(turn).not_to_contain_text("Comment le joindre :")  # the plain-text list
+    expect(turn.locator(".part-steps li").first).to_be_visible()
+    guides = turn.locator("details.part-guides")
+    expect(guides).to_have_count(1)
+    assert guides.get_attribute("open") is None  # the guides are folded
+    first = reply["contacts"][0]
+    badge = "" if first["verified"] else "à vérifier "
+    expect(cards.first.locator(".what")).to_have_text(badge + first["what"])
     expect(log.locator(".contact", has_text="DLA de la Creuse")).to_have_count(1)
     expect(log.locator(".badge", has_text="à vérifier").first).to_be_visible()
 
@@ -88,13 +104,24 @@ def test_conversation_with_javascript(page: Page) -> None:
     expect(details.locator("li").first).to_be_visible()
     assert details.get_attribute("open") is not None
 
+    # The contacts turn, details folded, fits about two phone screens (390 x 844).
+    details.locator("summary").click()
+    assert details.get_attribute("open") is None
+    p.set_viewport_size({"width": 390, "height": 844})
+    height = turn.evaluate("node => node.getBoundingClientRect().height")
+    print(f"contacts turn at 390 px: {height:.0f} px")
+    assert height <= 2.15 * 844  # about two screens
+    assert p.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+
     ARTIFACTS.mkdir(exist_ok=True)
+    turn.screenshot(path=str(ARTIFACTS / "web-chat-phone.png"))
     p.set_viewport_size({"width": 1000, "height": 900})
     p.screenshot(path=str(ARTIFACTS / "web-chat.png"), full_page=True)
 
     p.reload()
     expect(log.locator(".msg")).to_have_count(5)  # greeting + two exchanges, from the store
     expect(log.locator(".contact", has_text="DLA de la Creuse")).to_have_count(1)
+    expect(log.locator(".msg").last.locator(".contact")).to_have_count(len(reply["contacts"]))
 
     p.click("text=Effacer mes données")
     expect(p.locator(".notice")).to_contain_text("effacées")

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -76,6 +77,21 @@ def _source_documents(knowledge_dir: Path, add: Callable[[Level, str, str], None
         return set()
 
 
+@dataclass
+class _Context:
+    """What every check of one validation run needs: the references and the dates."""
+
+    add: Callable[[Level, str, str], None]
+    card_ids: set[str]
+    structure_ids: set[str]
+    known_documents: set[str]
+    present_texts: set[str] | None  # None: the full source texts are not here
+    known_departements: set[str]
+    known_regions: set[str]
+    today: dt.date
+    stale_before: dt.date
+
+
 def validate_knowledge(
     knowledge_dir: Path,
     sources_dir: Path | None,
@@ -90,8 +106,38 @@ def validate_knowledge(
     def add(level: Level, where: str, message: str) -> None:
         problems.append(Problem(level=level, where=where, message=message))
 
+    cards = _load_cards(knowledge_dir / "cards", add)
+    structures = _load_structures(knowledge_dir / "structures", add)
+    for dup in _duplicates(c.id for c in cards):
+        paths = ", ".join(c.path for c in cards if c.id == dup)
+        add("error", f"card {dup}", f"duplicate card id in {paths}")
+    for dup in _duplicates(s.id for s in structures):
+        files = ", ".join(s.file for s in structures if s.id == dup)
+        add("error", f"structure {dup}", f"duplicate structure id in {files}")
+    context = _Context(
+        add=add,
+        card_ids={c.id for c in cards},
+        structure_ids={s.id for s in structures},
+        known_documents=_source_documents(knowledge_dir, add),
+        present_texts=(
+            {p.name for p in sources_dir.iterdir()}
+            if sources_dir and sources_dir.is_dir()
+            else None
+        ),
+        known_departements=known_departements,
+        known_regions=known_regions,
+        today=today,
+        stale_before=today - dt.timedelta(days=stale_after_days),
+    )
+    for card in cards:
+        _check_card(card, context)
+    for structure in structures:
+        _check_structure(structure, context)
+    return ValidationReport(cards=len(cards), structures=len(structures), problems=problems)
+
+
+def _load_cards(cards_dir: Path, add: Callable[[Level, str, str], None]) -> list[Card]:
     cards: list[Card] = []
-    cards_dir = knowledge_dir / "cards"
     for path in iter_card_files(cards_dir):
         if path.name.lower() == "readme.md":
             continue
@@ -100,112 +146,102 @@ def validate_knowledge(
             cards.append(parse_card(path.read_text(encoding="utf-8"), rel))
         except KnowledgeError as exc:
             add("error", rel, str(exc).split(": ", 1)[-1])
+    return cards
 
+
+def _load_structures(
+    structures_dir: Path, add: Callable[[Level, str, str], None]
+) -> list[Structure]:
     structures: list[Structure] = []
-    structures_dir = knowledge_dir / "structures"
     for path in sorted(structures_dir.rglob("*.yaml")):
         rel = f"structures/{path.relative_to(structures_dir)}"
         try:
             structures.extend(parse_directory_file(path.read_text(encoding="utf-8"), rel))
         except KnowledgeError as exc:
             add("error", rel, str(exc).split(": ", 1)[-1])
+    return structures
 
-    card_ids = {c.id for c in cards}
-    structure_ids = {s.id for s in structures}
-    for dup in _duplicates(c.id for c in cards):
-        paths = ", ".join(c.path for c in cards if c.id == dup)
-        add("error", f"card {dup}", f"duplicate card id in {paths}")
-    for dup in _duplicates(s.id for s in structures):
-        files = ", ".join(s.file for s in structures if s.id == dup)
-        add("error", f"structure {dup}", f"duplicate structure id in {files}")
-    known_documents = _source_documents(knowledge_dir, add)
-    present_texts = (
-        {p.name for p in sources_dir.iterdir()} if sources_dir and sources_dir.is_dir() else None
+
+def _check_document(document: str | None, where: str, context: _Context) -> None:
+    if not document:
+        return
+    if document not in context.known_documents:
+        context.add("error", where, f"source document '{document}' not in sources.yaml")
+    elif context.present_texts is not None and document not in context.present_texts:
+        context.add("error", where, f"source document '{document}' not found")
+
+
+def _check_card(card: Card, context: _Context) -> None:
+    where, add = card.path, context.add
+    for ref in card.structures:
+        if ref not in context.structure_ids:
+            add("error", where, f"refers to unknown structure '{ref}'")
+    for ref in card.related:
+        if ref not in context.card_ids:
+            add("error", where, f"related card '{ref}' does not exist")
+    if len(card.body.split()) < MIN_CARD_WORDS:
+        add("error", where, f"body has fewer than {MIN_CARD_WORDS} words")
+    for pattern, what in ((_PHONE, "phone number"), (_EMAIL, "e-mail"), (_URL, "URL")):
+        if pattern.search(card.body):
+            add("error", where, f"a {what} in a card body: contacts go in the directory")
+    _check_territory(
+        add,
+        where,
+        card.territory.departements,
+        card.territory.regions,
+        context.known_departements,
+        context.known_regions,
     )
-    stale_before = today - dt.timedelta(days=stale_after_days)
+    for source in card.sources:
+        if source.document is None and source.url is None:
+            add("error", where, "a source names a document or a url")
+        _check_document(source.document, where, context)
+    if card.updated < context.stale_before:
+        add("warning", where, f"not updated since {card.updated} (stale)")
+    if card.updated > context.today:
+        add("error", where, f"updated date {card.updated} is in the future")
 
-    for card in cards:
-        where = card.path
-        for ref in card.structures:
-            if ref not in structure_ids:
-                add("error", where, f"refers to unknown structure '{ref}'")
-        for ref in card.related:
-            if ref not in card_ids:
-                add("error", where, f"related card '{ref}' does not exist")
-        if len(card.body.split()) < MIN_CARD_WORDS:
-            add("error", where, f"body has fewer than {MIN_CARD_WORDS} words")
-        for pattern, what in ((_PHONE, "phone number"), (_EMAIL, "e-mail"), (_URL, "URL")):
-            if pattern.search(card.body):
-                add("error", where, f"a {what} in a card body: contacts go in the directory")
-        _check_territory(
-            add,
-            where,
-            card.territory.departements,
-            card.territory.regions,
-            known_departements,
-            known_regions,
-        )
-        for source in card.sources:
-            if source.document is None and source.url is None:
-                add("error", where, "a source names a document or a url")
-            if source.document and source.document not in known_documents:
-                add("error", where, f"source document '{source.document}' not in sources.yaml")
-            elif (
-                source.document
-                and present_texts is not None
-                and source.document not in present_texts
-            ):
-                add("error", where, f"source document '{source.document}' not found")
-        if card.updated < stale_before:
-            add("warning", where, f"not updated since {card.updated} (stale)")
-        if card.updated > today:
-            add("error", where, f"updated date {card.updated} is in the future")
 
-    for structure in structures:
-        where = f"{structure.file} {structure.id}"
-        for ref in structure.cards:
-            if ref not in card_ids:
-                add("error", where, f"refers to unknown card '{ref}'")
-        _check_territory(
-            add,
-            where,
-            structure.coverage.departements,
-            structure.coverage.regions,
-            known_departements,
-            known_regions,
-        )
-        contact = structure.contact
-        if not contact.is_empty() and not any(s.url or s.document for s in structure.sources):
-            add("error", where, "contact details without a source")
-        if contact.email and not _EMAIL.fullmatch(contact.email):
-            add("error", where, f"e-mail '{contact.email}' is malformed")
-        if (
-            contact.phone
-            and not _PHONE.search(contact.phone)
-            and not _SHORT_NUMBER.fullmatch(contact.phone)
-        ):
-            add("error", where, f"phone '{contact.phone}' is not a French number")
-        if contact.website and not contact.website.startswith(("http://", "https://")):
-            add("error", where, f"website '{contact.website}' must start with http(s)://")
-        for ref_source in structure.sources:
-            if (
-                known_documents is not None
-                and ref_source.document
-                and (ref_source.document not in known_documents)
-            ):
-                add("error", where, f"source document '{ref_source.document}' not found")
-            if ref_source.seen and ref_source.seen > today:
-                add("error", where, f"source seen on {ref_source.seen}, a future date")
-            elif ref_source.seen and ref_source.seen < stale_before:
-                add(
-                    "warning",
-                    where,
-                    f"source page seen on {ref_source.seen} (stale): check it again",
-                )
-        if structure.verified_on and structure.verified_on < stale_before:
-            add("warning", where, f"verified on {structure.verified_on}, too long ago")
+def _check_structure(structure: Structure, context: _Context) -> None:
+    where, add = f"{structure.file} {structure.id}", context.add
+    for ref in structure.cards:
+        if ref not in context.card_ids:
+            add("error", where, f"refers to unknown card '{ref}'")
+    _check_territory(
+        add,
+        where,
+        structure.coverage.departements,
+        structure.coverage.regions,
+        context.known_departements,
+        context.known_regions,
+    )
+    _check_contact(structure, where, add)
+    for source in structure.sources:
+        _check_document(source.document, where, context)
+        if source.seen and source.seen > context.today:
+            add("error", where, f"source seen on {source.seen}, a future date")
+        elif source.seen and source.seen < context.stale_before:
+            add("warning", where, f"source page seen on {source.seen} (stale): check it again")
+    if structure.verified_on and structure.verified_on < context.stale_before:
+        add("warning", where, f"verified on {structure.verified_on}, too long ago")
 
-    return ValidationReport(cards=len(cards), structures=len(structures), problems=problems)
+
+def _check_contact(
+    structure: Structure, where: str, add: Callable[[Level, str, str], None]
+) -> None:
+    contact = structure.contact
+    if not contact.is_empty() and not any(s.url or s.document for s in structure.sources):
+        add("error", where, "contact details without a source")
+    if contact.email and not _EMAIL.fullmatch(contact.email):
+        add("error", where, f"e-mail '{contact.email}' is malformed")
+    if (
+        contact.phone
+        and not _PHONE.search(contact.phone)
+        and not _SHORT_NUMBER.fullmatch(contact.phone)
+    ):
+        add("error", where, f"phone '{contact.phone}' is not a French number")
+    if contact.website and not contact.website.startswith(("http://", "https://")):
+        add("error", where, f"website '{contact.website}' must start with http(s)://")
 
 
 def _check_territory(

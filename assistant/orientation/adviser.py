@@ -16,16 +16,26 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field
 
 from assistant.answers.answering import Answerer, SourceRef, source_ref
 from assistant.dialogue.engine import Engine
 from assistant.dialogue.state import DiagnosticState
-from assistant.errors import AiguillageError, KnowledgeError
+from assistant.errors import AiguillageError
 from assistant.orientation.contacts import Recommendation, Step
+from assistant.orientation.ess_traits import (
+    LegalFamily,
+    RuleWhen,
+    TraitLexicon,
+    TraitName,
+    TraitStatus,
+    Verdict,
+    VerdictRule,
+    compile_pattern,
+    load_lexicon,
+)
 from assistant.render.composer import Composer
 from assistant.search.cards import Card
 from assistant.text import fold
@@ -39,13 +49,6 @@ __all__ = [
     "load_lexicon",
 ]
 
-TraitName = Literal[
-    "legal_form", "social_utility", "democratic_governance", "limited_profit", "esus"
-]
-TraitStatus = Literal["observed", "missing", "unclear"]
-Verdict = Literal["ess", "ess-compatible", "hors-ess", "a-preciser"]
-FormFamily = Literal["ess", "commercial"]
-LegalFamily = Literal["ess", "commercial", "mixed", "unknown"]
 
 MAX_EVIDENCE_CHARS = 80
 MAX_EVIDENCE = 3  # quotes per trait: enough to check, short enough to read
@@ -58,140 +61,6 @@ _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 
 
 # ------------------------------------------------------------------ the lexicon (data)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class NegationSpec(_Strict):
-    pattern: str
-    window: int = Field(ge=1, le=10)
-    except_: str | None = Field(default=None, alias="except")
-
-
-class FormSpec(_Strict):
-    label: str
-    family: FormFamily
-    observed: list[str] = Field(min_length=1)
-
-
-class FamilySpec(_Strict):
-    note: str
-
-
-class TraitSpec(_Strict):
-    label: str
-    why: str
-    ask: str
-    cards: list[str] = Field(min_length=1)
-    observed: list[str] = Field(default_factory=list)
-    unclear: list[str] = Field(default_factory=list)
-    against: list[str] = Field(default_factory=list)
-    forms: dict[str, FormSpec] = Field(default_factory=dict)
-    families: dict[FormFamily, FamilySpec] = Field(default_factory=dict)
-
-
-class RuleWhen(_Strict):
-    """Conditions of a verdict rule; all must hold (an empty `when` always holds)."""
-
-    legal_form: list[LegalFamily] | None = None
-    observed: list[TraitName] = Field(default_factory=list)
-    missing: list[TraitName] = Field(default_factory=list)
-    unclear: list[TraitName] = Field(default_factory=list)
-    not_observed: list[TraitName] = Field(default_factory=list)
-    contradicted_any: list[TraitName] = Field(default_factory=list)
-
-
-class VerdictRule(_Strict):
-    id: str
-    verdict: Verdict
-    when: RuleWhen
-    reason: str
-    cards: list[str] = Field(default_factory=list)
-
-
-class VerdictSpec(_Strict):
-    labels: dict[Verdict, str]
-    rules: list[VerdictRule] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _complete(self) -> VerdictSpec:
-        if set(self.labels) != set(get_args(Verdict)):
-            raise ValueError(f"verdicts.labels must name exactly {list(get_args(Verdict))}")
-        if self.rules[-1].when != RuleWhen():
-            raise ValueError("the last verdict rule must have an empty 'when' (the default)")
-        return self
-
-
-class AdviserStep(_Strict):
-    text: str
-    cards: list[str] = Field(default_factory=list)
-
-
-class TraitLexicon(_Strict):
-    """The whole of ess_traits.yaml, validated."""
-
-    version: int
-    negation: NegationSpec
-    ignore: list[str] = Field(default_factory=list)
-    traits: dict[TraitName, TraitSpec]
-    verdicts: VerdictSpec
-    adviser_steps: dict[Verdict, list[AdviserStep]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _all_traits(self) -> TraitLexicon:
-        absent = set(get_args(TraitName)) - set(self.traits)
-        if absent:
-            raise ValueError(f"traits missing from the lexicon: {sorted(absent)}")
-        if not self.traits["legal_form"].forms:
-            raise ValueError("legal_form needs its 'forms'")
-        return self
-
-    def card_ids(self) -> set[str]:
-        ids = {c for t in self.traits.values() for c in t.cards}
-        ids |= {c for r in self.verdicts.rules for c in r.cards}
-        ids |= {c for steps in self.adviser_steps.values() for s in steps for c in s.cards}
-        return ids
-
-
-def _fold_pattern(pattern: str) -> str:
-    """Fold the letters of a regex written by a curator, leaving its escapes (\\b, \\w) alone."""
-    out: list[str] = []
-    escaped = False
-    for char in pattern:
-        if escaped:
-            out.append(char)
-            escaped = False
-        elif char == "\\":
-            out.append(char)
-            escaped = True
-        else:
-            out.append(fold(char.replace("’", "'")))
-    return "".join(out)
-
-
-def _compile(pattern: str, where: str) -> re.Pattern[str]:
-    try:
-        return re.compile(rf"(?<![a-z0-9])(?:{_fold_pattern(pattern)})(?![a-z0-9])")
-    except re.error as exc:
-        raise KnowledgeError(f"{where}: invalid pattern {pattern!r}: {exc}") from exc
-
-
-def load_lexicon(path: Path, card_ids: Iterable[str]) -> TraitLexicon:
-    """Read and validate the lexicon; every card it cites must exist."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        lexicon = TraitLexicon.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise KnowledgeError(f"{path}: invalid ESS trait lexicon: {exc}") from exc
-    unknown = lexicon.card_ids() - set(card_ids)
-    if unknown:
-        raise KnowledgeError(f"{path}: unknown card ids {sorted(unknown)}")
-    return lexicon
-
-
-# ------------------------------------------------------------------ the report (API)
 
 
 class TraitFinding(BaseModel):
@@ -316,14 +185,14 @@ class _Matcher:
         self.negation_except = (
             re.compile(lexicon.negation.except_) if lexicon.negation.except_ else None
         )
-        self.ignore = [_compile(p, "ignore") for p in lexicon.ignore]
+        self.ignore = [compile_pattern(p, "ignore") for p in lexicon.ignore]
         self.patterns: dict[str, list[tuple[HitKind, str | None, re.Pattern[str]]]] = {}
         for name, spec in lexicon.traits.items():
             compiled: list[tuple[HitKind, str | None, re.Pattern[str]]] = []
             for form_id, form in spec.forms.items():
-                compiled += [("observed", form_id, _compile(p, name)) for p in form.observed]
+                compiled += [("observed", form_id, compile_pattern(p, name)) for p in form.observed]
             for kind in _KINDS:
-                compiled += [(kind, None, _compile(p, name)) for p in getattr(spec, kind)]
+                compiled += [(kind, None, compile_pattern(p, name)) for p in getattr(spec, kind)]
             self.patterns[name] = compiled
 
     def blank_ignored(self, text: str) -> str:

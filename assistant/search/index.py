@@ -100,16 +100,11 @@ class IndexBuilder:
         previous = read_manifest(live) if live else None
         if previous and previous.embedder != self.embedder.name:
             previous = None  # a different model: nothing can be reused
-        if previous and previous.tokenizer != TOKENIZER_VERSION:
+        if force or (previous and previous.tokenizer != TOKENIZER_VERSION):
             previous = None  # new tokenisation: rebuild (vectors still come from the cache)
-        if force:
-            previous = None
 
+        added, removed, updated = _changes(cards, previous)
         hashes = {card.id: card.content_hash for card in cards}
-        old = previous.cards if previous else {}
-        added = sorted(set(hashes) - set(old))
-        removed = sorted(set(old) - set(hashes))
-        updated = sorted(c for c in set(hashes) & set(old) if hashes[c] != old[c])
         if live and previous and not (added or removed or updated):
             return BuildReport(
                 generation=live.name,
@@ -242,3 +237,15 @@ class IndexBuilder:
         for leftover in self.index_dir.glob("gen-*.tmp"):
             if leftover.stat().st_mtime < stale:
                 shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _changes(
+    cards: Sequence[Card], previous: Manifest | None
+) -> tuple[list[str], list[str], list[str]]:
+    """Card ids (added, removed, updated) since the previous generation, by content hash."""
+    hashes = {card.id: card.content_hash for card in cards}
+    old = previous.cards if previous else {}
+    added = sorted(set(hashes) - set(old))
+    removed = sorted(set(old) - set(hashes))
+    updated = sorted(c for c in set(hashes) & set(old) if hashes[c] != old[c])
+    return added, removed, updated

@@ -29,54 +29,64 @@
   }
   function showError(text) { errorBox.textContent = text; }
 
-  function splitReply(text) {
-    var lines = text.split("\n");
-    var start = -1, end = lines.length, i;
-    for (i = 0; i < lines.length; i++) if (/^Voici \d+ contacts?/.test(lines[i])) { start = i; break; }
-    if (start < 0) return [text, ""];
-    for (i = start + 1; i < lines.length; i++) {
-      if (/^(Prochaines étapes|Pour aller plus loin|Pour affiner)/.test(lines[i])) { end = i; break; }
-    }
-    return [lines.slice(0, start + 1).join("\n").trim(), lines.slice(end).join("\n").trim()];
+  function details(cls, summary, items, tag) {
+    return el("details", { "class": cls }, [el("summary", {}, [summary]), el(tag || "ul", {}, items)]);
   }
 
   function contactCard(c) {
-    var k = c.contact || {}, items = [];
-    if (k.website) items.push(el("li", {}, ["Site : ", link(k.website)]));
-    if (k.phone) items.push(el("li", {}, ["Téléphone : ", el("a", { href: "tel:" + k.phone.replace(/\s/g, "") }, [k.phone])]));
-    if (k.email) items.push(el("li", {}, ["Courriel : ", el("a", { href: "mailto:" + k.email }, [k.email])]));
-    if (k.address) items.push(el("li", {}, ["Adresse : " + k.address]));
+    var k = c.contact || {}, reach = [];
+    if (k.website) reach.push(link(k.website, "Site web"));
+    if (k.phone) reach.push(el("a", { href: "tel:" + k.phone.replace(/\s/g, "") }, [k.phone]));
+    if (k.email) reach.push(el("a", { href: "mailto:" + k.email }, [k.email]));
     var refs = (c.sources || []).map(function (s) {
       var seen = s.seen ? " (consulté le " + s.seen.split("-").reverse().join("/") + ")" : "";
       return el("li", {}, [link(s.url, s.title || s.document || s.url), seen]);
     }).concat((c.cards || []).map(function (g) { return el("li", {}, [g.title + " — " + g.origin]); }));
     return el("li", { "class": "contact" }, [
       el("h3", {}, [c.name]),
-      el("p", { "class": "tags" }, [el("span", { "class": "kind" }, [c.kind_label]),
-        c.verified ? null : " ", c.verified ? null : el("span", { "class": "badge" }, ["à vérifier"])]),
-      el("p", {}, [el("strong", {}, ["Pourquoi :"]), " " + c.why]),
-      el("p", {}, [el("strong", {}, ["Comment le joindre :"]), " " + c.how_to_reach]),
-      items.length ? el("ul", { "class": "coords" }, items) : null,
-      c.carrier ? el("p", {}, ["Porté par : " + c.carrier]) : null,
-      refs.length ? el("details", { "class": "sources" }, [el("summary", {}, ["Sources de cette fiche"]), el("ul", {}, refs)]) : null
+      el("p", { "class": "what" }, [c.verified ? null : el("span", { "class": "badge" }, ["à vérifier"]), c.verified ? null : " ", c.what || c.kind_label]),
+      el("p", { "class": "why" }, [c.why]),
+      reach.length ? el("p", { "class": "reach" }, reach) : null,
+      el("p", { "class": "how" }, [c.how_to_reach + (k.address ? " — " + k.address : "")]),
+      c.carrier ? el("p", { "class": "carrier" }, ["Porté par : " + c.carrier]) : null,
+      refs.length ? el("details", { "class": "sources" }, [el("summary", {}, ["Sources", el("span", { "class": "sr-only" }, [" de cette fiche"])]), el("ul", {}, refs)]) : null
     ]);
   }
 
+  function titled(cls, title, list) { return el("div", { "class": "part " + cls }, [el("p", { "class": "part-title" }, [title]), list]); }
+
+  function renderPart(p) {
+    switch (p.type) {
+      case "ack": return el("p", { "class": "part part-ack" }, [p.text]);
+      case "answer": {
+        var paras = (p.body || "").split("\n\n").filter(function (t) { return t.trim(); })
+          .map(function (t) { return el("p", {}, [t.trim()]); });
+        var cites = p.citations || [];
+        if (cites.length) {
+          paras.push(details("sources", "Sources (" + cites.length + ")", cites.map(function (s) {
+            return el("li", {}, [el("strong", {}, [s.title]), " — " + s.origin]);
+          }), "ol"));
+        }
+        return el("div", { "class": "part part-answer" }, paras);
+      }
+      case "contacts": return titled("part-contacts", p.title, el("ul", { "class": "contacts" }, (p.contacts || []).map(contactCard)));
+      case "steps": return titled("part-steps", p.title, el("ul", { "class": "steps" }, (p.steps || []).map(function (s) { return el("li", {}, [s.text]); })));
+      case "guides": return details("part part-guides sources", p.title + " (" + (p.guides || []).length + ")", (p.guides || []).map(function (g) {
+        return el("li", {}, [link((g.urls || [])[0], g.title), " — " + g.origin]);
+      }));
+      case "question": return p.text.trim() ? el("p", { "class": "part part-question" }, [p.text]) : null;
+      default: return el("p", { "class": "part part-notice" }, [p.text]);
+    }
+  }
+
   function bubble(role, text, data) {
-    var parts = data && data.contacts && data.contacts.length ? splitReply(text) : [text, ""];
-    var children = [el("p", { "class": "who" }, [role === "user" ? "Vous" : "Aiguillage"]),
-      el("div", { "class": "text" }, [parts[0]])];
-    if (data) {
-      if (data.contacts && data.contacts.length) children.push(el("ul", { "class": "contacts" }, data.contacts.map(contactCard)));
-      if (parts[1]) children.push(el("div", { "class": "text" }, [parts[1]]));
-      if (data.action === "fiche") {
-        children.push(el("p", { "class": "fiche-links" }, [el("a", { href: "/fiche" }, ["Ouvrir ma fiche (page imprimable)"]), " · ",
-          el("a", { href: "/fiche.md", download: "" }, ["Télécharger en Markdown"])]));
-      }
-      if (data.sources && data.sources.length) {
-        children.push(el("details", { "class": "sources" }, [el("summary", {}, ["Sources (" + data.sources.length + ")"]),
-          el("ul", {}, data.sources.map(function (s) { return el("li", {}, [el("strong", {}, [s.title]), " — " + s.origin]); }))]));
-      }
+    var children = [el("p", { "class": "who" }, [role === "user" ? "Vous" : "Aiguillage"])];
+    var parts = data && data.parts ? data.parts : [];
+    if (parts.length) children.push(el("div", { "class": "parts" }, parts.map(renderPart)));
+    else children.push(el("div", { "class": "text" }, [text]));
+    if (data && data.action === "fiche") {
+      children.push(el("p", { "class": "fiche-links" }, [el("a", { href: "/fiche" }, ["Ouvrir ma fiche (page imprimable)"]), " · ",
+        el("a", { href: "/fiche.md", download: "" }, ["Télécharger en Markdown"])]));
     }
     var item = el("li", { "class": "msg msg-" + role }, children);
     log.appendChild(item);

@@ -1,0 +1,94 @@
+"""What the web routers share: the runtime (from `app.state`), the templates, the checks.
+
+Nothing here holds a runtime: `create_app` stores it in `app.state.runtime` and the routes
+reach it through the `RuntimeDep` dependency, so several apps (one per test server) coexist.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+
+from assistant.dialogue.engine import RESTART, SEE_FICHE
+from assistant.runtime import Runtime
+
+__all__ = [
+    "ACTION_BAR",
+    "COOKIE",
+    "CSP",
+    "NOT_FOUND",
+    "RETURN_PAGES",
+    "STATIC_DIR",
+    "RuntimeDep",
+    "check_text",
+    "fiche_page",
+    "get_runtime",
+    "page_csp",
+    "problem",
+    "templates",
+]
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+
+COOKIE = "aiguillage_session"
+RETURN_PAGES = ("/", "/test")
+# Quick replies the web page always offers in its action bar: not repeated beside the input.
+ACTION_BAR = (SEE_FICHE, RESTART)
+NOT_FOUND = "Session inconnue ou effacée."
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))  # autoescape is on
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The runtime of the app serving this request (set by `create_app`)."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def check_text(text: str, max_chars: int) -> str | None:
+    """The French reason a message cannot be sent, or None."""
+    if not text.strip():
+        return "Le message est vide."
+    if len(text) > max_chars:
+        return f"Message trop long : {max_chars} caractères au plus."
+    return None
+
+
+def problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def sha256_sources(blocks: list[str]) -> str:
+    """CSP hash sources allowing exactly these inline blocks."""
+    return " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(b.encode()).digest()).decode() + "'"
+        for b in blocks
+    )
+
+
+def page_csp(html: str) -> str:
+    """The CSP of a page we generate, allowing exactly its inline <style> blocks."""
+    blocks = re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.S)
+    return CSP.replace("style-src 'self'", f"style-src 'self' {sha256_sources(blocks)}".rstrip())
+
+
+def fiche_page(html: str) -> HTMLResponse:
+    return HTMLResponse(html, headers={"content-security-policy": page_csp(html)})
