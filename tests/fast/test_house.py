@@ -77,9 +77,7 @@ def _internal_ids(runtime: Runtime) -> set[str]:
     return set(runtime.structures) | set(runtime.cards)
 
 
-@pytest.mark.parametrize(
-    "path", collect([REPO_ROOT / "tests" / "scenarios"]), ids=lambda p: p.stem
-)
+@pytest.mark.parametrize("path", collect([REPO_ROOT / "tests" / "scenarios"]), ids=lambda p: p.stem)
 def test_no_reply_shows_an_internal_id(runtime: Runtime, path: Path) -> None:
     """Every reply of every scenario, and the contacts after it, read without ids."""
     ids = _internal_ids(runtime)
