@@ -7,6 +7,7 @@ connector -> engine -> (extraction, retrieval, orientation) -> composer -> conne
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, Literal
@@ -25,6 +26,8 @@ from assistant.territory.index import Candidate, Resolution, TerritoryIndex, fou
 from assistant.understanding.extraction import Extraction, Extractor, normalise
 from assistant.understanding.script import Condition, DiagnosticScript
 from assistant.vocabulary import NEED_LABELS, PROFILE_LABELS, STAGE_LABELS
+
+log = logging.getLogger(__name__)
 
 Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
 MAX_ASKS = 2  # a question ignored twice is not asked a third time
@@ -443,7 +446,9 @@ class Engine:
         search_filter = SearchFilter(departement=state.departement, region=state.region)
         try:
             return self._answerer().answer(message, search_filter, state.recent_questions)
-        except AiguillageError:
+        except AiguillageError as exc:
+            # The diagnostic goes on without the answer; the log says why (never the text).
+            log.warning("free question not answered: %s", type(exc).__name__, exc_info=exc)
             return None
 
     def _not_understood(self, state: DiagnosticState) -> TurnResult:

@@ -454,3 +454,28 @@ def test_free_questions_pass_earlier_questions_as_history(runtime: Runtime) -> N
         ("C'est quoi une Scop ?", ()),
         ("et une Scic, c'est quoi ?", ("C'est quoi une Scop ?",)),
     ]
+
+
+def test_a_failing_index_is_logged_and_the_diagnostic_goes_on(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    from assistant.errors import IndexNotBuiltError
+    from assistant.search.base import Hit, SearchFilter
+
+    class BrokenRetriever:
+        def search(
+            self, query: str, k: int = 5, search_filter: SearchFilter | None = None
+        ) -> list[Hit]:
+            raise IndexNotBuiltError("no index")
+
+        def term_weight(self, term: str) -> float:
+            return 1.0
+
+        def is_current(self, index_dir: object) -> bool:
+            return True
+
+    broken = Runtime(runtime.settings, embedder=runtime.embedder, retriever=BrokenRetriever())
+    with caplog.at_level("WARNING", logger="assistant.dialogue.engine"):
+        turn = broken.engine.handle(DiagnosticState(), "c'est quoi une Scic ?")
+    assert "IndexNotBuiltError" in caplog.text
+    assert not turn.sources and turn.parts[-1].type == "question"
