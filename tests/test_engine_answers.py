@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from talking import talk
 
-from assistant.dialogue.engine import Engine, TurnResult
+from assistant.dialogue.engine import Engine
 from assistant.dialogue.state import DiagnosticState
 from assistant.runtime import Runtime
 
@@ -12,16 +13,6 @@ from assistant.runtime import Runtime
 @pytest.fixture(scope="module")
 def engine(runtime: Runtime) -> Engine:
     return runtime.engine
-
-
-def talk(engine: Engine, *turns: str, state: DiagnosticState | None = None) -> list[TurnResult]:
-    state = state or DiagnosticState()
-    results = []
-    for text in turns:
-        result = engine.handle(state, text)
-        results.append(result)
-        state = result.state
-    return results
 
 
 def test_question_after_the_orientation_is_answered(engine: Engine) -> None:

@@ -6,10 +6,8 @@ embedder (the model is not what they test); one test builds with the real E5 mod
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,8 @@ import assistant.search.index as index_module
 from assistant.errors import IndexNotBuiltError
 from assistant.search.cards import Card, load_cards
 from assistant.search.chunks import MAX_WORDS, chunk_card
-from assistant.search.embeddings import E5Embedder, Vector
+from assistant.search.embeddings import E5Embedder
+from assistant.search.fakes import HashEmbedder
 from assistant.search.index import (
     CURRENT_FILE,
     KEEP_GENERATIONS,
@@ -39,33 +38,6 @@ SAMPLE_IDS = (
     "essaimage-franchise-sociale-messidor",
     "nantes-guichet-unique-debat",
 )
-
-
-class HashEmbedder:
-    """Deterministic bag-of-hashed-words vectors; records every text it embeds."""
-
-    def __init__(self, name: str = "hash-test", dim: int = 64) -> None:
-        self.name = name
-        self.dim = dim
-        self.embedded: list[str] = []
-
-    def _vector(self, text: str) -> Vector:
-        vector = np.zeros(self.dim, dtype=np.float32)
-        for word in re.findall(r"\w+", text.lower()):
-            digest = hashlib.sha256(word.encode()).digest()
-            vector[int.from_bytes(digest[:4], "big") % self.dim] += 1.0
-        norm = float(np.linalg.norm(vector))
-        if norm == 0:
-            vector[0] = 1.0
-            return vector
-        return vector / norm
-
-    def embed_passages(self, texts: Sequence[str]) -> list[Vector]:
-        self.embedded.extend(texts)
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> Vector:
-        return self._vector(text)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ medium draws the data (contact cards, folded sources) and uses the titles render
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from assistant.answers.answering import Answer
 from assistant.orientation.contacts import OrientationResult
@@ -25,6 +25,8 @@ from assistant.render.parts import (
 )
 
 __all__ = ["ReplyWriter", "reply_text"]
+
+_Listing = TypeVar("_Listing", ContactsPart, StepsPart, GuidesPart)
 
 
 def reply_text(parts: Sequence[Part]) -> str:
@@ -72,35 +74,28 @@ class ReplyWriter:
         """Contacts (or the lack of them), next steps, guides, and what would sharpen them."""
         parts: list[Part] = []
         if result.contacts:
-            context: dict[str, Any] = {"contacts": result.contacts}
-            parts.append(
-                ContactsPart(
-                    text=self.composer.render("parts/contacts.md.j2", **context),
-                    title=self.composer.render_block("parts/contacts.md.j2", "title", **context),
-                    contacts=result.contacts,
-                )
-            )
+            parts.append(self._listing(ContactsPart, result.contacts))
         else:
             parts.append(NoticePart(text=self.composer.render("parts/no_contacts.md.j2")))
         if result.next_steps:
-            context = {"steps": result.next_steps}
-            parts.append(
-                StepsPart(
-                    text=self.composer.render("parts/steps.md.j2", **context),
-                    title=self.composer.render_block("parts/steps.md.j2", "title", **context),
-                    steps=result.next_steps,
-                )
-            )
+            parts.append(self._listing(StepsPart, result.next_steps))
         if result.guides:
-            context = {"guides": result.guides}
-            parts.append(
-                GuidesPart(
-                    text=self.composer.render("parts/guides.md.j2", **context),
-                    title=self.composer.render_block("parts/guides.md.j2", "title", **context),
-                    guides=result.guides,
-                )
-            )
+            parts.append(self._listing(GuidesPart, result.guides))
         if missing:
             text = self.composer.render("parts/refine.md.j2", missing=list(missing))
             parts.append(NoticePart(text=text))
         return parts
+
+    def _listing(self, kind: type[_Listing], items: Sequence[Any]) -> _Listing:
+        """A titled list part; its type names its template and the field holding the items
+        ("contacts" → parts/contacts.md.j2, `contacts`)."""
+        name = str(kind.model_fields["type"].default)
+        template = f"parts/{name}.md.j2"
+        context = {name: list(items)}
+        return kind.model_validate(
+            {
+                "text": self.composer.render(template, **context),
+                "title": self.composer.render_block(template, "title", **context),
+                **context,
+            }
+        )

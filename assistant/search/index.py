@@ -103,8 +103,8 @@ class IndexBuilder:
         if force or (previous and previous.tokenizer != TOKENIZER_VERSION):
             previous = None  # new tokenisation: rebuild (vectors still come from the cache)
 
-        added, removed, updated = _changes(cards, previous)
         hashes = {card.id: card.content_hash for card in cards}
+        added, removed, updated = _changes(hashes, previous)
         if live and previous and not (added or removed or updated):
             return BuildReport(
                 generation=live.name,
@@ -240,10 +240,9 @@ class IndexBuilder:
 
 
 def _changes(
-    cards: Sequence[Card], previous: Manifest | None
+    hashes: dict[str, str], previous: Manifest | None
 ) -> tuple[list[str], list[str], list[str]]:
     """Card ids (added, removed, updated) since the previous generation, by content hash."""
-    hashes = {card.id: card.content_hash for card in cards}
     old = previous.cards if previous else {}
     added = sorted(set(hashes) - set(old))
     removed = sorted(set(old) - set(hashes))

@@ -1,25 +1,5 @@
-"""Territory resolution: where a user says they are, as INSEE codes (see ``index``)."""
+"""Territory resolution: where a user says they are, as INSEE codes.
 
-from assistant.territory.index import (
-    DEFAULT_PATH,
-    Candidate,
-    MatchKind,
-    Resolution,
-    Status,
-    TerritoryIndex,
-    found,
-    load_territories,
-    normalize,
-)
-
-__all__ = [
-    "DEFAULT_PATH",
-    "Candidate",
-    "MatchKind",
-    "Resolution",
-    "Status",
-    "TerritoryIndex",
-    "found",
-    "load_territories",
-    "normalize",
-]
+The public names (TerritoryIndex, load_territories, Resolution, Candidate, found…) live in
+``assistant.territory.index``; the other modules are its parts.
+"""

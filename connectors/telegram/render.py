@@ -45,7 +45,6 @@ __all__ = [
 
 MESSAGE_LIMIT: Final = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096 UTF-16 code units
 MAX_GUIDES: Final = 4  # a short list: the web page and the fiche give them all
-CONTACTS_TITLE: Final = "Vos contacts :"  # for a reply whose parts do not list its contacts
 UNVERIFIED: Final = "Coordonnées à vérifier"
 
 Style = Literal["", "bold", "italic"]
@@ -177,10 +176,6 @@ def render_blocks(reply: Reply) -> list[Block]:
     else:
         shown: set[str] = set()  # sources already listed: each is shown once per reply
         blocks = [b for part in reply.parts for b in _part_blocks(part, shown)]
-    listed = {c.id for part in reply.parts if isinstance(part, ContactsPart) for c in part.contacts}
-    missing = [c for c in reply.contacts if c.id not in listed and c.name not in reply.text]
-    if missing:  # a reply that names contacts must show them, whoever composed its text
-        blocks.extend(_contacts_blocks(CONTACTS_TITLE, missing))
     return blocks
 
 

@@ -58,10 +58,6 @@ class TerminalOutput:
                     out.print(text)
         else:
             out.print(Text(reply.text))
-        listed = {c.id for p in reply.parts if isinstance(p, ContactsPart) for c in p.contacts}
-        missing = [c for c in reply.contacts if c.id not in listed and c.name not in reply.text]
-        for text in _contacts_lines("Vos contacts :", missing) if missing else ():
-            out.print(text)
         for number, label in enumerate(reply.quick_replies, start=1):
             out.print(Text(f"  {number}. {label}"))
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from talking import talk
 
-from assistant.dialogue.engine import MAX_ASKS, RESTART, SEE_CONTACTS, SEE_FICHE, Engine, TurnResult
+from assistant.dialogue.engine import MAX_ASKS, RESTART, SEE_CONTACTS, SEE_FICHE, Engine
 from assistant.dialogue.state import DiagnosticState
 from assistant.runtime import Runtime
 from assistant.text import sentences
@@ -13,16 +14,6 @@ from assistant.text import sentences
 @pytest.fixture(scope="module")
 def engine(runtime: Runtime) -> Engine:
     return runtime.engine
-
-
-def talk(engine: Engine, *turns: str, state: DiagnosticState | None = None) -> list[TurnResult]:
-    state = state or DiagnosticState()
-    results = []
-    for turn in turns:
-        result = engine.handle(state, turn)
-        results.append(result)
-        state = result.state
-    return results
 
 
 def question(engine: Engine, slot: str) -> str:
