@@ -29,6 +29,7 @@ from assistant.settings import Settings
 from assistant.territory.index import TerritoryIndex, load_territories
 from assistant.understanding.extraction import Extractor
 from assistant.understanding.script import DiagnosticScript, load_script
+from assistant.understanding.semantic import SemanticReader, load_examples
 
 if TYPE_CHECKING:  # the LLM modules load only in LLM mode
     from langchain_core.language_models import BaseChatModel
@@ -143,6 +144,15 @@ class Runtime:
         return LLMExtractor(self.llm, self.composer, self.script, self.territories)
 
     @cached_property
+    def semantic(self) -> SemanticReader | None:
+        """The semantic layer under the rules (examples.yaml), unless switched off."""
+        if not self.settings.semantic_understanding:
+            return None
+        examples = load_examples(self.settings.knowledge_dir / "diagnostic" / "examples.yaml")
+        cache = self.settings.index_dir / "embeddings.sqlite3"
+        return SemanticReader(self.embedder, examples, cache_path=cache)
+
+    @cached_property
     def script(self) -> DiagnosticScript:
         return load_script(self.settings.knowledge_dir / "diagnostic" / "script.yaml")
 
@@ -159,7 +169,12 @@ class Runtime:
     def engine(self) -> Engine:
         return Engine(
             script=self.script,
-            extractor=Extractor(self.script, self.territories, refine=self.llm_extractor),
+            extractor=Extractor(
+                self.script,
+                self.territories,
+                self.semantic.refine if self.semantic else None,
+                self.llm_extractor,
+            ),
             orientation=self.orientation,
             answerer=lambda: self.answerer,
             composer=self.composer,

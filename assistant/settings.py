@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     min_term_coverage: float = 0.40
     stale_after_days: int = Field(default=730, ge=1)
 
+    # Diagnostic: the semantic layer (examples.yaml) under the rules.
+    semantic_understanding: bool = True
+
     # Sessions (SQLAlchemy URL; default: SQLite file in data_dir).
     database_url: str | None = None
     session_retention_days: int = Field(default=90, ge=1)

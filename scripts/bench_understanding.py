@@ -9,7 +9,9 @@ a change, once after) and report both runs. Prints, for one split:
   people with every label right;
 - adviser verdict accuracy (adviser-<split>.yaml);
 - diagnostic turn latency p50/p95 (Engine.handle), next to an in-process baseline: the same
-  turns through a no-op handler that only copies the state, as the echo endpoint does.
+  turns through a no-op handler that only copies the state, as the echo endpoint does;
+
+each for the rules alone and for the rules with the semantic layer, in the same run.
 
     python scripts/bench_understanding.py --split dev [--json] [--failures]
 """
@@ -28,7 +30,7 @@ from benchlib import load, stats  # scripts/ is on sys.path when run
 from assistant.dialogue.scenarios import Expectation, Scenario, run_scenario
 from assistant.dialogue.state import DiagnosticState
 from assistant.runtime import Runtime
-from assistant.settings import REPO_ROOT
+from assistant.settings import REPO_ROOT, Settings
 
 HOLDOUT = REPO_ROOT / "tests" / "holdout"
 SLOTS = ("stage", "profile", "needs", "departement")
@@ -115,19 +117,25 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--failures", action="store_true", help="list failures on stderr")
     args = parser.parse_args()
-    runtime = Runtime()
-    report = {
-        "split": args.split,
-        "load": load(),
-        **understanding(runtime, args.split, args.failures),
-        **adviser(runtime, args.split),
-        **latency(runtime, args.split),
-    }
+    report: dict[str, Any] = {"split": args.split, "load": load()}
+    # The same people, the same run: the rules alone, then with the semantic layer.
+    for mode, semantic in (("rules_only", False), ("rules_and_semantic", True)):
+        runtime = Runtime(Settings(semantic_understanding=semantic))
+        report[mode] = {
+            **understanding(runtime, args.split, args.failures and semantic),
+            **adviser(runtime, args.split),
+            **latency(runtime, args.split),
+        }
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return
     for key, value in report.items():
-        print(f"{key}: {value}")
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for name, figure in value.items():
+                print(f"  {name}: {figure}")
+        else:
+            print(f"{key}: {value}")
 
 
 if __name__ == "__main__":

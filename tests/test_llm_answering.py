@@ -318,14 +318,14 @@ def test_runtime_chooses_the_llm_answerer_only_when_configured(
     runtime: Runtime, settings: Settings
 ) -> None:
     assert runtime.llm is None and type(runtime.answerer) is Answerer
-    assert runtime.engine.extractor.refine is None
+    assert not any(isinstance(r, LLMExtractor) for r in runtime.engine.extractor.refiners)
     llm_runtime = Runtime(
         llm_settings(settings),
         embedder=runtime.embedder,
         chat_model=FakeListChatModel(responses=["x"]),
     )
     assert isinstance(llm_runtime.answerer, LLMAnswerer)
-    assert isinstance(llm_runtime.engine.extractor.refine, LLMExtractor)
+    assert isinstance(llm_runtime.engine.extractor.refiners[-1], LLMExtractor)
 
 
 def test_a_broken_model_leaves_scenarios_as_in_deterministic_mode(

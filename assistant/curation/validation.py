@@ -265,13 +265,15 @@ def _check_territory(
 def validate_data_files(
     knowledge_dir: Path, prompts_dir: Path, card_ids: set[str], structure_ids: set[str]
 ) -> list[Problem]:
-    """The other curated data: diagnostic script, next steps, ESS traits, reply templates."""
+    """The other curated data: diagnostic script and examples, next steps, ESS traits, reply
+    templates."""
     from jinja2 import Environment, FileSystemLoader, TemplateSyntaxError
 
     from assistant.errors import AiguillageError
     from assistant.orientation.adviser import load_lexicon
     from assistant.orientation.contacts import NextSteps
     from assistant.understanding.script import load_script
+    from assistant.understanding.semantic import load_examples
 
     problems: list[Problem] = []
     script_path = knowledge_dir / "diagnostic" / "script.yaml"
@@ -297,6 +299,10 @@ def validate_data_files(
             "diagnostic/ess_traits.yaml",
             lambda: load_lexicon(knowledge_dir / "diagnostic" / "ess_traits.yaml", card_ids),
         ),
+        (
+            "diagnostic/examples.yaml",
+            lambda: load_examples(knowledge_dir / "diagnostic" / "examples.yaml"),
+        ),
     )
     for where, check in checks:
         try:
@@ -304,11 +310,10 @@ def validate_data_files(
         except AiguillageError as exc:
             problems.append(Problem(level="error", where=where, message=str(exc)))
     env = Environment(loader=FileSystemLoader(str(prompts_dir)), autoescape=False)
-    for template in sorted(prompts_dir.glob("*.j2")):
+    for template in sorted(prompts_dir.rglob("*.j2")):
         try:
             env.parse(template.read_text(encoding="utf-8"))
         except TemplateSyntaxError as exc:
-            problems.append(
-                Problem(level="error", where=f"prompts/{template.name}", message=str(exc))
-            )
+            where = f"prompts/{template.relative_to(prompts_dir)}"
+            problems.append(Problem(level="error", where=where, message=str(exc)))
     return problems

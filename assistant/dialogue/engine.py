@@ -34,6 +34,7 @@ MAX_ASKS = 2  # a question ignored twice is not asked a third time
 ANSWER_WEIGHT = 1.5
 CORRECTION_WEIGHT = 3.0
 RECENT_QUESTIONS = 3
+HINT_WEIGHT = 0.5  # a reading by meaning alone: as one "weak" keyword of the script
 EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
 SUMMARY_MIN_WORDS = 6
 SUMMARY_MAX_CHARS = 200
@@ -322,6 +323,10 @@ class Engine:
                 if evidence[value] < EXPLICIT_WEIGHT:
                     evidence[value] *= self.script.evidence_decay
             scores = extraction.evidence.get(slot, {})
+            hint = extraction.hints.get(slot)
+            if not scores and hint and not any(evidence.values()):
+                # The semantic layer's reading fills a slot nothing else spoke for.
+                scores = {hint: HINT_WEIGHT}
             if not scores:
                 continue
             factor = 1.0

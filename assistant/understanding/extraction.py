@@ -90,6 +90,8 @@ class Extraction(BaseModel):
     needs: list[str] = Field(default_factory=list)
     territory: Resolution | None = None
     evidence: dict[str, dict[str, float]] = Field(default_factory=dict)  # slot -> value -> score
+    # Readings by meaning (semantic.py), used only where nothing else speaks for the slot.
+    hints: dict[str, str] = Field(default_factory=dict)
     employees: int | None = None
     sector: str | None = None
     context: list[str] = Field(default_factory=list)
@@ -222,11 +224,13 @@ class Extractor:
         script: DiagnosticScript,
         territories: TerritoryIndex,
         refine: Callable[[str, Extraction], Extraction] | None = None,
+        *more: Callable[[str, Extraction], Extraction] | None,
     ) -> None:
         self.script = script
         self.territories = territories
-        # Optional second reading (the LLM's, llm_extraction.py) merged into the rules' result.
-        self.refine = refine
+        # Further readings merged into the rules' result, in order: the semantic layer
+        # (semantic.py), then the optional LLM (llm/extraction.py).
+        self.refiners = [r for r in (refine, *more) if r is not None]
 
     @cached_property
     def _compiled(self) -> dict[str, dict[str, _CompiledMatcher]]:
@@ -310,8 +314,8 @@ class Extractor:
             resolved = self.territories.resolve(message)
             territory = resolved if resolved.status != "not_found" else None
         result.territory = territory
-        if self.refine is not None:
-            result = self.refine(message, result)
+        for refine in self.refiners:
+            result = refine(message, result)
         if result.dont_know and result.slots_found:
             result.dont_know = False  # "je sais pas trop, on est à Guéret" answers something
         return result

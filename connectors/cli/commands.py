@@ -98,6 +98,9 @@ def build_index(runtime: Runtime, force: bool = False, quiet: bool = False) -> N
         report = IndexBuilder(settings.index_dir, runtime.embedder).build(
             cards, RichProgress(bar), force=force
         )
+    if runtime.semantic is not None:
+        # The diagnostic's example sentences are embedded with the index, not on a first message.
+        _ = runtime.semantic.tables
     if not report.changed:
         if not quiet:
             err.print(f"Index à jour ({report.chunks_total} passages, {len(cards)} fiches).")

@@ -86,7 +86,7 @@ def _sources_lines(citations: Sequence[SourceRef], shown: set[str]) -> Iterable[
     shown.update(source.id for source in citations)
     yield Text("Sources :", style="dim")
     for number, source in enumerate(citations, start=1):
-        yield Text(f"  [{number}] {source.title} — {source.origin}", style="dim")
+        yield Text(f"  [{number}] {source.title}", style="dim")
 
 
 def _guides_lines(title: str, guides: Sequence[SourceRef], shown: set[str]) -> Iterable[Text]:

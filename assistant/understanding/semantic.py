@@ -1,0 +1,204 @@
+"""The semantic layer under the diagnostic rules: example sentences, compared by meaning.
+
+`knowledge/diagnostic/examples.yaml` holds, for each slot value, ways people say it. Each is
+embedded once (e5 query vectors, cached by text in the index's embedding cache); a message is
+cut into clauses, each clause embedded, and a value scores the best cosine between a clause and
+one of its examples (nearest neighbour). The rules of script.yaml decide first: this layer only
+fills what they left undecided (stage, profile, needs, whether the structure employs people),
+and only above per-slot thresholds calibrated on the development half of tests/holdout/ by
+scripts/bench_understanding.py. Nothing is embedded when the rules already decided everything.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from assistant.errors import DiagnosticScriptError
+from assistant.search.embeddings import Embedder, EmbeddingCache, Vector
+from assistant.understanding.extraction import Extraction, normalise
+from assistant.vocabulary import NEEDS, PROFILES, STAGES
+
+__all__ = ["Examples", "SemanticReader", "clauses", "load_examples"]
+
+EMPLOYER_VALUES = ("yes", "no")
+SLOT_VALUES: dict[str, tuple[str, ...]] = {
+    "stage": STAGES,
+    "profile": PROFILES,
+    "needs": NEEDS,
+    "employer": EMPLOYER_VALUES,
+}
+# Calibrated on tests/holdout/dev (scripts/bench_understanding.py --split dev): the cosine a
+# clause needs with an example, and how far the best value must lead the second.
+THRESHOLDS: dict[str, float] = {"stage": 0.90, "profile": 0.90, "needs": 0.90, "employer": 0.90}
+MARGIN = 0.01
+# Slots where a clear reading adds to the rules' evidence. For the others it is a hint the
+# engine uses only when neither this message's rules nor the conversation so far speak for
+# the slot (the rules read plans and legal forms more finely).
+ADDS_TO_RULES: frozenset[str] = frozenset({"needs"})
+MAX_NEEDS = 1  # needs added per message by this layer: the strongest only
+MAX_CLAUSES = 8
+EVIDENCE_WEIGHT = 0.5  # as one "weak" keyword of the rules: it tips, it rarely overrules
+_CLAUSE_BREAK = re.compile(
+    r"[.;!?\n]+|,|\b(?:mais|et puis|sinon|par contre|du coup|en plus|aussi|et on|et j)\b"
+)
+MIN_CLAUSE_WORDS = 2
+
+
+def clauses(text: str) -> list[str]:
+    """A message cut into clauses: punctuation, and the joints of dictated run-on speech."""
+    parts = [p.strip() for p in _CLAUSE_BREAK.split(normalise(text)) if p and p.strip()]
+    kept = [p for p in parts if len(p.split()) >= MIN_CLAUSE_WORDS]
+    return kept[:MAX_CLAUSES] or ([normalise(text)] if normalise(text) else [])
+
+
+class Examples(BaseModel):
+    """examples.yaml: slot -> value -> sentences."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: dict[str, list[str]]
+    profile: dict[str, list[str]]
+    needs: dict[str, list[str]]
+    employer: dict[str, list[str]]
+
+    @model_validator(mode="after")
+    def _known_values(self) -> Examples:
+        for slot, allowed in SLOT_VALUES.items():
+            unknown = set(getattr(self, slot)) - set(allowed)
+            if unknown:
+                raise ValueError(f"{slot}: unknown values {sorted(unknown)}")
+        return self
+
+    def pairs(self, slot: str) -> list[tuple[str, str]]:
+        """(value, sentence) for every example of a slot."""
+        table: dict[str, list[str]] = getattr(self, slot)
+        return [(value, sentence) for value, sentences in table.items() for sentence in sentences]
+
+
+def load_examples(path: Path) -> Examples:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Examples.model_validate(raw)
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise DiagnosticScriptError(f"{path}: {exc}") from exc
+
+
+class _SlotTable:
+    """One slot's example vectors, stacked, with the value of each row."""
+
+    def __init__(self, values: list[str], vectors: list[Vector]) -> None:
+        self.values = values
+        self.matrix = np.vstack(vectors)
+
+    def best(self, clause_vectors: np.ndarray) -> dict[str, float]:
+        """Each value's best cosine with any clause (vectors are L2-normalised)."""
+        similarities = (clause_vectors @ self.matrix.T).max(axis=0)
+        scores: dict[str, float] = {}
+        for value, score in zip(self.values, similarities, strict=True):
+            scores[value] = max(scores.get(value, -1.0), float(score))
+        return scores
+
+
+class SemanticReader:
+    """Fills the slots the rules left undecided, from the examples' meaning."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        examples: Examples,
+        cache_path: Path | None = None,
+        thresholds: dict[str, float] | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.examples = examples
+        self.cache_path = cache_path
+        self.thresholds = thresholds or THRESHOLDS
+
+    @cached_property
+    def tables(self) -> dict[str, _SlotTable]:
+        """Every example embedded (from the cache when it has them)."""
+        model = f"{self.embedder.name}:query"
+        # Examples are read like messages: folded and tidied by the same normaliser.
+        sentences = sorted(
+            {normalise(s) for slot in SLOT_VALUES for _, s in self.examples.pairs(slot)}
+        )
+        cache = EmbeddingCache(self.cache_path) if self.cache_path else None
+        try:
+            keys = {s: EmbeddingCache.key(model, s) for s in sentences}
+            known = cache.get_many(list(keys.values())) if cache else {}
+            vectors = {s: known[keys[s]] for s in sentences if keys[s] in known}
+            fresh = {s: self.embedder.embed_query(s) for s in sentences if s not in vectors}
+            if cache and fresh:
+                cache.put_many({keys[s]: v for s, v in fresh.items()})
+            vectors.update(fresh)
+        finally:
+            if cache:
+                cache.close()
+        return {
+            slot: _SlotTable(
+                [value for value, _ in self.examples.pairs(slot)],
+                [vectors[normalise(sentence)] for _, sentence in self.examples.pairs(slot)],
+            )
+            for slot in SLOT_VALUES
+        }
+
+    def scores(self, message: str) -> dict[str, dict[str, float]]:
+        """slot -> value -> best cosine, for the clauses of a message."""
+        found = clauses(message)
+        if not found:
+            return {}
+        clause_vectors = np.vstack([self.embedder.embed_query(c) for c in found])
+        return {slot: table.best(clause_vectors) for slot, table in self.tables.items()}
+
+    def decided(self, slot: str, scores: dict[str, float]) -> str | None:
+        """The value the slot's scores settle on, or None when none is clear enough."""
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        if not ranked or ranked[0][1] < self.thresholds[slot]:
+            return None
+        if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < MARGIN:
+            return None
+        return ranked[0][0]
+
+    def refine(self, message: str, extraction: Extraction) -> Extraction:
+        """The rules' extraction, with what the message means added.
+
+        Stage and profile: a clear reading becomes a hint, which the engine uses only where
+        nothing in the conversation spoke for the slot (or evidence, for the slots listed in
+        ADDS_TO_RULES). Needs: the clearest one is added to the rules'. Employment: only where
+        the rules read no number.
+        """
+        if extraction.question:  # a question names options, not the project
+            return extraction
+        scores = self.scores(message)
+        if not scores:
+            return extraction
+        result = extraction.model_copy(deep=True)
+        for slot in ("stage", "profile"):
+            value = self.decided(slot, scores[slot])
+            if value is None:
+                continue
+            if slot in ADDS_TO_RULES:
+                evidence = result.evidence.setdefault(slot, {})
+                evidence[value] = evidence.get(value, 0.0) + EVIDENCE_WEIGHT
+                setattr(result, slot, max(evidence, key=lambda v: evidence[v]))
+            else:
+                result.hints[slot] = value
+        if not result.needs or "needs" in ADDS_TO_RULES:
+            for need in self._needs(scores["needs"]):
+                if need not in result.needs:
+                    result.needs.append(need)
+        employer = self.decided("employer", scores["employer"])
+        if employer is not None and result.employees is None:
+            result.employees = 1 if employer == "yes" else 0  # "at least one" when unsaid
+        return result
+
+    def _needs(self, scores: dict[str, float]) -> list[str]:
+        threshold = self.thresholds["needs"]
+        ranked = sorted((v for v in scores.items() if v[1] >= threshold), key=lambda v: -v[1])
+        return [value for value, _ in ranked[:MAX_NEEDS]]

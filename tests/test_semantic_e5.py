@@ -1,0 +1,47 @@
+"""The semantic layer with the real e5 model: ordinary sentences the rules alone missed
+(issue 8's examples) now fill the diagnostic. The accuracy on held-out people is measured by
+scripts/bench_understanding.py, not here."""
+
+from __future__ import annotations
+
+import pytest
+from talking import talk
+
+from assistant.dialogue.engine import Engine
+from assistant.runtime import Runtime
+
+
+@pytest.fixture(scope="module")
+def engine(runtime: Runtime) -> Engine:
+    assert runtime.semantic is not None
+    return runtime.engine
+
+
+def test_paying_two_posts_makes_an_employing_association_that_gets_the_dla(
+    engine: Engine,
+) -> None:
+    turns = talk(
+        engine,
+        "Notre association d'aide aux devoirs est à Guéret depuis dix ans",
+        "on paie deux postes",
+        "la tréso est tendue, on veut pérenniser",
+    )
+    state = turns[-1].state
+    assert state.profile == "association-employeuse"
+    assert "financement" in state.needs
+    assert "dla" in [c.kind for c in engine.orientation_for(state).contacts]
+
+
+@pytest.mark.parametrize(
+    ("said", "need"),
+    [
+        ("pas de sous", "financement"),
+        ("personne ne veut reprendre la présidence", "gouvernance"),
+    ],
+)
+def test_needs_said_indirectly_are_understood(engine: Engine, said: str, need: str) -> None:
+    first = talk(
+        engine, "Je préside une association de bénévoles à Tulle depuis 2009, on veut consolider"
+    )[-1]
+    assert need not in first.state.needs
+    assert need in talk(engine, said, state=first.state)[-1].state.needs
