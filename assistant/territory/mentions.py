@@ -27,9 +27,10 @@ without a preposition.
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass
 
+from assistant.territory.agreement import Mention, code_after, narrow, reread_in_area
 from assistant.territory.models import BIG_CITY, BIG_TOWN, MentionClass, Resolution
 from assistant.territory.resolutions import Resolver
 from assistant.territory.tables import Tables
@@ -46,15 +47,7 @@ from assistant.territory.words import (
 
 __all__ = ["MentionFinder"]
 
-
-@dataclass(slots=True)
-class _Mention:
-    resolution: Resolution
-    score: float
-    start: int
-    # a capitalised commune name opening a sentence ("Valence dans la Drôme"): it only counts
-    # when a département, region or postal code mentioned elsewhere contains it
-    tentative: bool = False
+MIN_TYPO_CHARS = 5  # a shorter misspelt word is read as nothing ("a anecy" is Annecy)
 
 
 class MentionFinder:
@@ -73,22 +66,29 @@ class MentionFinder:
         tokens = tokenize(message)
         if not tokens:
             return None
-        mentions: list[_Mention] = []
+        mentions: list[Mention] = []
         mentions.extend(self._postal_mentions(message))
         mentions.extend(self._number_mentions(message, lenient))
         mentions.extend(self._name_mentions(message, tokens, lenient))
+        for mention in mentions:
+            picked = code_after(self.tables, self.resolver, message, mention)
+            if picked is not None:
+                return picked
         tentative = [m for m in mentions if m.tentative]
         mentions = [m for m in mentions if not m.tentative]
         if not mentions:
             return None
         mentions.sort(key=lambda m: (-m.score, m.start))
         best = mentions[0]
+        reread = reread_in_area(self.tables, self.resolver, best, mentions[1:])
+        if reread is not None:
+            return reread
         if best.resolution.kind in ("departement", "region", "postal_code"):
             # "Valence dans la Drôme": a commune inside the named area is more precise
             for other in mentions[1:] + tentative:
                 if other.resolution.kind in ("departement", "region", "postal_code"):
                     continue
-                narrowed = self._narrow(other.resolution, [best])
+                narrowed = narrow(other.resolution, [best])
                 if narrowed is not None and narrowed.status == "found":
                     return narrowed
                 o = other.resolution
@@ -108,44 +108,13 @@ class MentionFinder:
                 ):
                     return o
         if best.resolution.status == "ambiguous" and best.resolution.candidates:
-            narrowed = self._narrow(best.resolution, mentions[1:])
+            narrowed = narrow(best.resolution, mentions[1:])
             if narrowed is not None:
                 return narrowed
         return best.resolution
 
-    def _narrow(self, res: Resolution, others: list[_Mention]) -> Resolution | None:
-        """Use a département/region mentioned elsewhere to pick among candidates."""
-        for other in others:
-            o = other.resolution
-            if o.status != "found" or o.kind not in ("departement", "region", "postal_code"):
-                continue
-            keep = [
-                c
-                for c in res.candidates
-                if (o.kind == "region" and c.region == o.region)
-                or (o.kind != "region" and c.departement == o.departement)
-            ]
-            if len(keep) == 1:
-                c = keep[0]
-                return Resolution(
-                    status="found",
-                    query=res.query,
-                    kind=c.kind,
-                    matched=c.name,
-                    commune=c.commune,
-                    commune_code=c.commune_code,
-                    departement=c.departement,
-                    departement_name=c.departement_name,
-                    region=c.region,
-                    region_name=c.region_name,
-                    fuzzy=res.fuzzy,
-                )
-            if len(keep) > 1:
-                return res.model_copy(update={"candidates": keep})
-        return None
-
-    def _postal_mentions(self, message: str) -> list[_Mention]:
-        out: list[_Mention] = []
+    def _postal_mentions(self, message: str) -> list[Mention]:
+        out: list[Mention] = []
         for m in re.finditer(r"(?<![\d.,])(\d{2}) ?(\d{3})(?![\d.,]*\d)", message):
             if UNITS.match(message, m.end()):
                 continue
@@ -154,11 +123,11 @@ class MentionFinder:
                 continue
             res = self.resolver.postal_resolution(message, code)
             if res is not None:
-                out.append(_Mention(res, 6.0, m.start()))
+                out.append(Mention(res, 6.0, m.start()))
         return out
 
-    def _number_mentions(self, message: str, lenient: bool) -> list[_Mention]:
-        out: list[_Mention] = []
+    def _number_mentions(self, message: str, lenient: bool) -> list[Mention]:
+        out: list[Mention] = []
         bare = r"|(?<![\w,.])" if lenient else ""  # "Saint-Denis 974" in resolve()
         pattern = re.compile(
             r"(?:\bdans\s+l[ea]\s+"
@@ -178,11 +147,11 @@ class MentionFinder:
             code = self.tables.dep_code(m.group(1).replace(" ", ""))
             if code is None:
                 continue
-            out.append(_Mention(self.resolver.dep_resolution(message, code), 4.0, m.start()))
+            out.append(Mention(self.resolver.dep_resolution(message, code), 4.0, m.start()))
         return out
 
-    def _name_mentions(self, message: str, tokens: list[Token], lenient: bool) -> list[_Mention]:
-        out: list[_Mention] = []
+    def _name_mentions(self, message: str, tokens: list[Token], lenient: bool) -> list[Mention]:
+        out: list[Mention] = []
         whole = len(tokens) <= self.tables.max_tokens
         i = 0
         n = len(tokens)
@@ -195,7 +164,7 @@ class MentionFinder:
                     i = area[1]
                     continue
             prep, strength = preposition(tokens, i)
-            found: _Mention | None = None
+            found: Mention | None = None
             if tokens[i].norm in self.tables.first_tokens or prep in ("au", "du", "aux", "des"):
                 for j in range(min(n, i + self.tables.max_tokens), i, -1):
                     found = self._try_span(message, tokens, i, j, prep, strength, lenient, whole)
@@ -215,7 +184,7 @@ class MentionFinder:
 
     def _area_after_article(
         self, message: str, tokens: list[Token], i: int, lenient: bool, whole: bool
-    ) -> tuple[_Mention, int] | None:
+    ) -> tuple[Mention, int] | None:
         """A département or region name starting at token i (just after "dans le/la/les")."""
         if i >= len(tokens) or tokens[i].norm not in self.tables.first_tokens:
             return None
@@ -230,8 +199,8 @@ class MentionFinder:
         return None
 
     def _longer_fuzzy(
-        self, message: str, tokens: list[Token], i: int, j: int, exact: _Mention
-    ) -> tuple[_Mention, int] | None:
+        self, message: str, tokens: list[Token], i: int, j: int, exact: Mention
+    ) -> tuple[Mention, int] | None:
         """ "a clermont ferand": one typo in a longer name beats an ambiguous exact prefix."""
         if exact.resolution.status != "ambiguous":
             return None
@@ -239,9 +208,10 @@ class MentionFinder:
             if not _extension_ok(tokens[j:k]):
                 break
             key = " ".join(t.norm for t in tokens[i:k])
-            res = self.resolver.fuzzy_resolution(message, key, limit=1)
+            # a long name may carry two typos ("clermont ferant")
+            res = self.resolver.fuzzy_resolution(message, key, limit=1 if len(key) < 12 else 2)
             if res is not None and res.status == "found":
-                return _Mention(res, exact.score + 0.2 * (k - j), exact.start), k
+                return Mention(res, exact.score + 0.2 * (k - j), exact.start), k
         return None
 
     def _try_span(
@@ -254,7 +224,7 @@ class MentionFinder:
         strength: int,
         lenient: bool,
         whole: bool,
-    ) -> _Mention | None:
+    ) -> Mention | None:
         span = tokens[i:j]
         key = " ".join(t.norm for t in span)
         keys = [key]
@@ -268,9 +238,10 @@ class MentionFinder:
                 continue
             after = [t.norm for t in tokens[j : j + 2] if not t.initial]
             tentative = False
-            if not self._accept(
-                span, k, klass, prep, strength, lenient, whole and j - i == len(tokens), after
-            ):
+            alone = whole and j - i == len(tokens)
+            if not (
+                _hyphenated(message, span) and strength >= 1 and k not in COMMON_WORDS
+            ) and not self._accept(span, k, klass, prep, strength, lenient, alone, after):
                 if not self._tentative_ok(span, k, klass, strength):
                     continue
                 tentative = True
@@ -278,11 +249,11 @@ class MentionFinder:
             if res is None:
                 continue
             if tentative:
-                return _Mention(res, 0.0, span[0].start, tentative=True)
+                return Mention(res, 0.0, span[0].start, True, k, span[-1].end)
             score = 1.0 + strength + (1.0 if span[0].capital else 0.0) + 0.2 * (j - i)
             if klass == "commune":
                 score += 0.5
-            return _Mention(res, score, span[0].start)
+            return Mention(res, score, span[0].start, False, k, span[-1].end)
         return None
 
     def _class_of(self, key: str) -> MentionClass | None:
@@ -397,17 +368,17 @@ class MentionFinder:
 
     def _try_fuzzy(
         self, message: str, tokens: list[Token], i: int, prep: str | None, strength: int
-    ) -> _Mention | None:
+    ) -> Mention | None:
         tok = tokens[i]
         if strength < 2 and not (tok.capital and not tok.initial):
             return None
         if prep in ("en", "dans") and not tok.capital:
             return None
-        if tok.norm in COMMON_WORDS and tok.norm not in LINK_WORDS:
+        if tok.norm in COMMON_WORDS and tok.norm not in LINK_WORDS | SAINTS:
             return None
         if prep == "a" and not tok.capital and tok.norm in AFTER_A_STOP:
             return None
-        best: _Mention | None = None
+        best: Mention | None = None
         for j in range(i + 1, min(len(tokens), i + 4) + 1):
             span = tokens[i:j]
             limit: int | None = None
@@ -417,14 +388,16 @@ class MentionFinder:
                     break
                 limit = 1
             key = " ".join(t.norm for t in span)
-            if len(key) < 6:
+            if len(key) < MIN_TYPO_CHARS or key in SAINTS:
                 continue
             res = self.resolver.fuzzy_resolution(message, key, limit)
+            if res is not None and len(key) < 6 and res.commune_code is None:
+                continue  # five letters are too few to misspell an area ("l'heure" is not Eure)
             if res is not None and not tok.capital and not self._lowercase_fuzzy_ok(res, key):
                 continue
             if res is not None and res.status != "not_found":
                 score = 0.5 + strength + (1.0 if tok.capital else 0.0)
-                best = _Mention(res, score, tok.start)
+                best = Mention(res, score, tok.start)
         return best
 
 
@@ -434,4 +407,11 @@ def _extension_ok(extra: list[Token]) -> bool:
         return False
     return all(
         not t.initial and (t.norm in LINK_WORDS or t.norm not in COMMON_WORDS) for t in extra
+    )
+
+
+def _hyphenated(message: str, span: list[Token]) -> bool:
+    """Words joined by hyphens ("romorantin-lanthenay"): a name, even typed in lowercase."""
+    return len(span) > 1 and all(
+        message[a.end : b.start] == "-" for a, b in itertools.pairwise(span)
     )

@@ -37,6 +37,7 @@ MatchKind = Literal[
 MentionClass = Literal["commune", "departement", "region"]
 
 DOMINANCE_RATIO = 20
+FUZZY_DOMINANCE = 5  # for a misspelt name: "troye" is Troyes (62 000), not Roye (5 800)
 UNKNOWN_POPULATION = 1000  # a former commune's population, for the dominance test only
 BIG_TOWN = 10_000  # "à Vienne" is the town, not the département, from this population on
 BIG_CITY = 50_000  # "a tours", "a nice": lowercase after "à" even when the name is a common word

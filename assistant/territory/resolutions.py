@@ -12,6 +12,7 @@ from rapidfuzz.distance import OSA
 from assistant.territory.models import (
     BIG_TOWN,
     DOMINANCE_RATIO,
+    FUZZY_DOMINANCE,
     UNKNOWN_POPULATION,
     Candidate,
     MatchKind,
@@ -75,9 +76,15 @@ class Resolver:
         )
 
     def entries_resolution(
-        self, query: str, entries: list[NameEntry], *, fuzzy: bool = False
+        self,
+        query: str,
+        entries: list[NameEntry],
+        *,
+        fuzzy: bool = False,
+        dominance: float = DOMINANCE_RATIO,
     ) -> Resolution:
-        """Found, or ambiguous with candidates ranked by population (see rule 4)."""
+        """Found, or ambiguous with candidates ranked by population (see rule 4). Candidates
+        that all lie in one département are not worth a question: the biggest is taken."""
         by_commune: dict[str, NameEntry] = {}
         for e in entries:
             prev = by_commune.get(e.commune_code)
@@ -88,10 +95,10 @@ class Resolver:
         if not cands:
             return Resolution(status="not_found", query=query)
         top = cands[0]
-        if len(cands) > 1:
+        if len(cands) > 1 and len({c.departement for c in cands}) > 1:
             second = cands[1].population
             second_eff = UNKNOWN_POPULATION if second is None else max(second, 1)
-            if (top.population or 0) <= DOMINANCE_RATIO * second_eff:
+            if (top.population or 0) <= dominance * second_eff:
                 return Resolution(
                     status="ambiguous",
                     query=query,
@@ -198,7 +205,8 @@ class Resolver:
                     update={"fuzzy": True}
                 )
         entries = [e for k in keys for e in self.tables.names.get(k, [])]
-        return self.entries_resolution(query, entries, fuzzy=True)
+        # A typo most likely aims at the town people know: a lower bar for dominance.
+        return self.entries_resolution(query, entries, fuzzy=True, dominance=FUZZY_DOMINANCE)
 
     def dep_choice(self, query: str, code: str) -> Resolution:
         """ "20": the former single Corsican département, ambiguous between 2A and 2B."""

@@ -14,15 +14,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from assistant.territory.models import Commune, NameEntry
+from assistant.paths import KNOWLEDGE_DIR
+from assistant.territory.models import BIG_TOWN, Commune, NameEntry
 from assistant.territory.text import normalize
-from assistant.territory.words import DEPARTEMENT_ALIASES, REGION_ALIASES
+from assistant.territory.words import COMMON_WORDS, DEPARTEMENT_ALIASES, REGION_ALIASES, SAINTS
 
 __all__ = ["DEFAULT_PATH", "Tables"]
 
-DEFAULT_PATH = (
-    Path(__file__).resolve().parent.parent.parent / "knowledge/territories/territories.json.gz"
-)
+DEFAULT_PATH = KNOWLEDGE_DIR / "territories" / "territories.json.gz"
 
 
 class Tables:
@@ -61,13 +60,16 @@ class Tables:
         self._index_keys()
 
     def _read_communes(self, data: dict[str, Any]) -> None:
-        """Current communes, then former ones (communes déléguées and associées)."""
+        """Current communes, then former ones (communes déléguées and associées), then the
+        short names of communes, where no commune already bears that name."""
+        short: list[tuple[str, NameEntry]] = []
         for code, name, dep, postal, pop in data["communes"]:
             postals = tuple(postal.split())
             self.communes[code] = Commune(code, name, dep, postals, int(pop))
             entry = NameEntry("commune", name, code)
             self.insee[code] = entry
             self._add_name(name, entry)
+            short.extend((alias, entry) for alias in _short_names(name, int(pop)))
             for p in postals:
                 self.postal.setdefault(p, []).append(code)
         for code, name, parent, kind, _dep in data["former"]:
@@ -77,6 +79,10 @@ class Tables:
             self.former_count += 1
             self.insee.setdefault(code, entry)
             self._add_name(name, entry)
+        official = set(self.names)
+        for alias, entry in short:
+            if normalize(alias) not in official:
+                self._add_name(alias, entry)
 
     def _read_arrondissements(self, data: dict[str, Any]) -> None:
         for code, name, city, postal, _pop in data["arrondissements"]:
@@ -129,3 +135,28 @@ class Tables:
         if code.isdigit() and len(code) == 1:
             code = "0" + code
         return code if code in self.departements else None
+
+
+def _short_names(name: str, population: int) -> list[str]:
+    """Names people use for a commune besides its official one.
+
+    "Château-Chinon (Ville)" is said without its parenthesis; a town's long hyphenated name
+    by its first part ("Brive" for Brive-la-Gaillarde, "Romorantin"), unless that part is a
+    common word or a saint's name. Only added where no commune already bears the short name
+    (Le Blanc stays Le Blanc, not Le Blanc-Mesnil).
+    """
+    short: list[str] = []
+    bare = re.sub(r"\s*\(.*?\)\s*$", "", name)
+    if bare != name:
+        short.append(bare)
+    first = bare.split("-", 1)[0].strip()
+    key = normalize(first)
+    if (
+        first != bare
+        and population >= BIG_TOWN
+        and len(key) >= 4
+        and key not in COMMON_WORDS
+        and not set(key.split()) & SAINTS
+    ):
+        short.append(first)
+    return short

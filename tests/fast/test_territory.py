@@ -420,3 +420,42 @@ def test_sentence_initial_name_needs_an_area(ix: TerritoryIndex) -> None:
     res = ix.find_in_text("Valence. On est dans le Finistère")
     assert res is not None
     assert (res.kind, res.departement) == ("departement", "29")
+
+
+@pytest.mark.parametrize(
+    ("message", "dep", "commune"),
+    [
+        # official names with a parenthesis, and an area that settles the rest
+        ("Château-Chinon (Nièvre)", "58", "Château-Chinon (Ville)"),
+        # typos in long names, and short ones towards a big town
+        ("à saint etiene", "42", "Saint-Étienne"),
+        ("a clermont ferant, on", "63", "Clermont-Ferrand"),
+        ("a troye", "10", "Troyes"),
+        ("a anecy", "74", "Annecy"),
+        # the short name of a hyphenated town, a lowercase hyphenated name
+        ("à brive", "19", "Brive-la-Gaillarde"),
+        ("élue à la mairie de romorantin-lanthenay", "41", "Romorantin-Lanthenay"),
+        # a town and the area beside it agree; a département code after the name
+        ("Le Port, La Réunion", "974", "Le Port"),
+        ("Montreuil 93", "93", "Montreuil"),
+        ("on a 12 salariés à Saint-Denis 93", "93", "Saint-Denis"),
+        # a short name is not given to a town when a commune already bears it
+        ("je suis adjointe au maire du Blanc (Indre)", "36", "Le Blanc"),
+    ],
+)
+def test_places_as_people_write_them(
+    ix: TerritoryIndex, message: str, dep: str, commune: str
+) -> None:
+    found = ix.find_in_text(message)
+    assert found is not None and found.status == "found", found
+    assert (found.departement, found.commune) == (dep, commune)
+
+
+@pytest.mark.parametrize("message", ["on fait du porte-à-porte", "un vide-grenier"])
+def test_hyphenated_words_are_not_places(ix: TerritoryIndex, message: str) -> None:
+    assert ix.find_in_text(message) is None
+
+
+def test_a_headcount_after_a_town_is_not_a_departement_code(ix: TerritoryIndex) -> None:
+    found = ix.find_in_text("Lille 12 salariés")
+    assert found is None or found.departement != "12"
