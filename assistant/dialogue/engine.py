@@ -69,6 +69,10 @@ def holds(condition: Condition, state: DiagnosticState) -> bool:
         state.employees is None or state.employees < condition.employees_at_least
     ):
         return False
+    if condition.employees_at_most is not None and (
+        state.employees is None or state.employees > condition.employees_at_most
+    ):
+        return False
     return condition.stage_unknown is None or (state.stage is None) == condition.stage_unknown
 
 
@@ -329,6 +333,7 @@ class Engine:
                 scores = {hint: HINT_WEIGHT}
             if not scores:
                 continue
+            scores = self._reinterpreted(slot, scores, state)
             factor = 1.0
             if extraction.correction:
                 evidence.clear()  # "ah non, en fait…": earlier clues no longer count
@@ -345,7 +350,9 @@ class Engine:
             for need in extraction.needs:
                 self._set_slot(state, "needs", need, understood)
         if extraction.employees is not None and (
-            state.employees is None or extraction.correction or pending == "employees"
+            not state.employees  # unknown, or none until now: people hire
+            or extraction.correction
+            or pending == "employees"
         ):
             state.employees = extraction.employees
         if extraction.sector and state.sector is None:
@@ -362,6 +369,17 @@ class Engine:
             )
             if replace:
                 self._set_territory(state, extraction.territory, understood)
+
+    def _reinterpreted(
+        self, slot: str, scores: dict[str, float], state: DiagnosticState
+    ) -> dict[str, float]:
+        """The message's evidence as the situation so far reads it (script reinterpretations)."""
+        moved = dict(scores)
+        for rule in self.script.reinterpretations:
+            if rule.slot == slot and rule.from_ in moved and holds(rule.when, state):
+                weight = moved.pop(rule.from_)
+                moved[rule.to] = moved.get(rule.to, 0.0) + weight
+        return moved
 
     def _set_territory(
         self, state: DiagnosticState, resolution: Resolution, understood: list[str]

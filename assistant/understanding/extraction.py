@@ -69,6 +69,14 @@ _EMPLOYEES = re.compile(
     r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+(salarie|salariee|salaries|salariees|"
     r"employe|employes|employee|employees|etp|permanents|permanent|personnes salariees)\b"
 )
+# "nous employons deux personnes", "on paie 3 postes", "on a embauché une coordinatrice"
+_PAID = re.compile(
+    r"\b(?:employons|emploie|emploient|emploi|employe|embauche|embauchons|payons|paie|paye|"
+    r"salarions|salarie)\s+(?:actuellement\s+|aujourd'hui\s+)?(\d{1,4}|"
+    + "|".join(_NUMBER_WORDS)
+    + r"|notre|nos)\s+(?:personnes?|postes?|salaries?|salariees?|permanents?|"
+    r"premier|premiere|[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere)s?)\b"
+)
 _NO_EMPLOYEES = re.compile(
     r"\b(aucun|pas de|zero|0|sans) (salarie|salaries|employe|employes)\b|\bque des benevoles\b"
     r"|\bpas encore de salarie|\buniquement (des )?benevoles\b"
@@ -274,8 +282,23 @@ class Extractor:
                 found.append((position, rank, value) if slot.multiple else (-score, rank, value))
         return [value for _, _, value in sorted(found)]
 
+    @cached_property
+    def _spellings(self) -> tuple[re.Pattern[str], dict[str, str]] | None:
+        table = {normalise(k): normalise(v) for k, v in self.script.spellings.items()}
+        if not table:
+            return None
+        words = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+        return re.compile(rf"(?<![\w'])({words})(?![\w'])"), table
+
+    def spelled_out(self, text: str) -> str:
+        """A normalised message with its SMS spellings written out ("jsuis" -> "je suis")."""
+        if self._spellings is None:
+            return text
+        pattern, table = self._spellings
+        return pattern.sub(lambda m: table[m.group(1)], text)
+
     def extract(self, message: str, pending: str | None = None) -> Extraction:
-        text = normalise(message)
+        text = self.spelled_out(normalise(message))
         result = Extraction()
         result.correction = bool(_CORRECTION.search(text))
         result.for_client = bool(_FOR_CLIENT.search(text))
@@ -305,6 +328,12 @@ class Extractor:
         if "context" in self.script.slots:
             result.context = self.values_in("context", text)
         result.employees = self._employees(text)
+        profile = result.evidence.get("profile", {})
+        if result.employees == 0 and "association-employeuse" in profile:
+            # "sans salarié", "0 salarié": the word salarié says the opposite here
+            weight = profile.pop("association-employeuse")
+            profile["association"] = profile.get("association", 0.0) + weight
+            result.profile = max(profile, key=lambda v: profile[v])
 
         territory = self.territories.find_in_text(message)
         # The lenient resolver reads a whole message as a place name: only for a short
@@ -324,8 +353,10 @@ class Extractor:
     def _employees(text: str) -> int | None:
         if _NO_EMPLOYEES.search(text):
             return 0
-        match = _EMPLOYEES.search(text)
+        match = _EMPLOYEES.search(text) or _PAID.search(text)
         if not match:
             return None
         raw = match.group(1)
+        if raw in ("notre", "nos"):  # "on a embauché notre première coordinatrice"
+            return 1
         return int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]

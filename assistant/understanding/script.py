@@ -71,6 +71,7 @@ class Condition(BaseModel):
     stage: list[str] | None = None
     needs_any: list[str] | None = None
     employees_at_least: int | None = None
+    employees_at_most: int | None = None
     stage_unknown: bool | None = None
 
 
@@ -86,6 +87,18 @@ class Inference(BaseModel):
 
     when: Condition
     set: dict[str, str]
+
+
+class Reinterpretation(BaseModel):
+    """Words read differently in a situation: an existing structure that speaks of creating or
+    opening something is developing, not being created."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    when: Condition
+    slot: str
+    from_: str = Field(alias="from")
+    to: str
 
 
 class Prior(BaseModel):
@@ -147,6 +160,9 @@ class DiagnosticScript(BaseModel):
     branches: list[Branch] = Field(default_factory=list)
     inferences: list[Inference] = Field(default_factory=list)
     priors: list[Prior] = Field(default_factory=list)
+    reinterpretations: list[Reinterpretation] = Field(default_factory=list)
+    # SMS spellings and abbreviations -> words, read before any keyword (folded, whole words).
+    spellings: dict[str, str] = Field(default_factory=dict)
     # Per message, earlier evidence is multiplied by this: what was said last weighs most.
     evidence_decay: float = Field(default=0.75, gt=0, le=1)
     slots: dict[str, Slot]
@@ -177,6 +193,10 @@ class DiagnosticScript(BaseModel):
         for prior in self.priors:
             if prior.slot not in VOCABULARY or prior.value not in VOCABULARY[prior.slot]:
                 problems.append(f"prior {prior.slot}={prior.value}: not a vocabulary value")
+        for rule in self.reinterpretations:
+            allowed = VOCABULARY.get(rule.slot, ())
+            if rule.from_ not in allowed or rule.to not in allowed:
+                problems.append(f"reinterpretation {rule.slot}: not vocabulary values")
         for inference in self.inferences:
             for key, value in inference.set.items():
                 if key not in VOCABULARY or value not in VOCABULARY[key]:

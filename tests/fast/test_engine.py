@@ -470,3 +470,27 @@ def test_a_failing_index_is_logged_and_the_diagnostic_goes_on(
         turn = broken.engine.handle(DiagnosticState(), "c'est quoi une Scic ?")
     assert "IndexNotBuiltError" in caplog.text
     assert not turn.sources and turn.parts[-1].type == "question"
+
+
+def test_an_existing_structure_that_opens_something_is_developing(engine: Engine) -> None:
+    turns = talk(
+        engine,
+        "Notre Scic de livraison à vélo tourne à Rennes depuis quatre ans",
+        "on voudrait lancer une activité de réparation",
+    )
+    assert turns[0].state.stage == "consolidation"
+    evidence = turns[-1].state.evidence["stage"]
+    # "lancer" from a structure that exists is read as development, not creation
+    assert "creation" not in evidence and evidence["developpement"] > 0
+
+
+def test_an_employing_association_without_employees_any_more_is_an_association(
+    engine: Engine,
+) -> None:
+    turns = talk(
+        engine,
+        "Asso d'éducation à l'environnement à Foix, on a 2 salariés",
+        "ah non pardon, plus personne de payé depuis janvier, que des bénévoles",
+    )
+    assert turns[0].state.profile == "association-employeuse"
+    assert turns[-1].state.profile == "association"

@@ -263,3 +263,41 @@ def test_invalid_script_is_refused_with_a_clear_error(tmp_path: Path) -> None:
         load_script(bad)
     with pytest.raises(DiagnosticScriptError, match="cannot read"):
         load_script(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    ("said", "count"),
+    [
+        ("nous employons deux personnes", 2),
+        ("une salariée à mi-temps", 1),
+        ("on paie deux postes", 2),
+        ("emploie 3 personnes", 3),
+        ("on a embauché notre première coordinatrice", 1),
+        ("2 ETP", 2),
+        ("que des bénévoles", 0),
+        ("0 salarié", 0),
+        ("je paie une facture", None),
+        ("on emploie des bénévoles", None),
+    ],
+)
+def test_employment_is_a_quantity(extractor: Extractor, said: str, count: int | None) -> None:
+    assert extractor.extract(said).employees == count
+
+
+def test_without_employees_the_association_is_not_an_employer(extractor: Extractor) -> None:
+    result = extractor.extract("on vient de créer une asso de surf, 0 salarié")
+    assert "association-employeuse" not in result.evidence["profile"]
+    assert result.profile == "association"
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("bjr jsuis ds 1 asso", "bonjour je suis dans un asso"),
+        ("c pr la treso", "c'est pour la tresorerie"),
+        ("ce projet", "ce projet"),  # "ce" is a word, not an abbreviation
+        ("10 salaries", "10 salaries"),  # only the whole token "1"
+    ],
+)
+def test_sms_spellings_are_written_out(extractor: Extractor, typed: str, written: str) -> None:
+    assert extractor.spelled_out(normalise(typed)) == written
