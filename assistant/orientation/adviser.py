@@ -56,7 +56,9 @@ TEMPLATE = "adviser.md.j2"
 _EVIDENCE_BREAK = re.compile(r"[.;!?\n()]")
 _CLAUSE_END = re.compile(r"[,:]")
 MIN_CLAUSE_CHARS = 25  # a shorter clause ("avec 8 salariés") is quoted with its sentence
-_CLAUSE_BREAK = re.compile(r"[,.;:!?()]| mais | et puis | cependant | pourtant ")
+# A negation stops at a clause: "ne se verse pas de dividendes et réinvestit tout" negates
+# the dividends, not the reinvestment.
+_CLAUSE_BREAK = re.compile(r"[,.;:!?()]| mais | et puis | et | cependant | pourtant ")
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 
 
@@ -383,7 +385,9 @@ class Adviser:
             why=why,
             sources=[source_ref(self.cards[c]) for c in spec.cards],
             forms=form_labels,
-            question=None if status == "observed" else spec.ask,
+            # a named form (a SAS: "missing" only because the form alone is not ESS) is not
+            # asked again
+            question=None if status == "observed" or form_labels else spec.ask,
         )
 
     @staticmethod
@@ -404,6 +408,9 @@ class Adviser:
                 and all(status[t] == "missing" for t in when.missing)
                 and all(status[t] == "unclear" for t in when.unclear)
                 and all(status[t] != "observed" for t in when.not_observed)
+                and (
+                    not when.observed_any or any(status[t] == "observed" for t in when.observed_any)
+                )
                 and (
                     not when.contradicted_any
                     or any(

@@ -79,6 +79,7 @@ class RuleWhen(_Strict):
     unclear: list[TraitName] = Field(default_factory=list)
     not_observed: list[TraitName] = Field(default_factory=list)
     contradicted_any: list[TraitName] = Field(default_factory=list)
+    observed_any: list[TraitName] = Field(default_factory=list)
 
 
 class VerdictRule(_Strict):

@@ -56,9 +56,10 @@ def test_association_d_insertion_in_gueret_is_ess(reports: dict[str, AdviserRepo
     assert report.text.startswith("Verdict ESS : Relève de l'ESS")
 
 
-def test_sas_with_the_three_criteria_is_ess_compatible(reports: dict[str, AdviserReport]) -> None:
+def test_sas_with_the_three_criteria_is_ess(reports: dict[str, AdviserReport]) -> None:
+    # A company whose statutes (as described) hold the 2014 law's three criteria is ESS.
     report = reports[SAS_LYON]
-    assert report.ess_verdict == "ess-compatible"
+    assert report.ess_verdict == "ess"
     assert report.legal_form_family == "commercial"
     for name in ("social_utility", "democratic_governance", "limited_profit"):
         assert _trait(report, name).status == "observed", name
@@ -153,7 +154,7 @@ def test_cli_json(runtime: Runtime, command: str) -> None:
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     report = AdviserReport.model_validate(payload)
-    assert report.ess_verdict == "ess-compatible"
+    assert report.ess_verdict == "ess"
     assert {"traits", "contacts", "sources", "text", "stage", "departement"} <= set(payload)
 
 
@@ -165,3 +166,26 @@ def test_cli_text(runtime: Runtime) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Verdict ESS")
+
+
+def test_social_utility_and_one_more_trait_is_ess_compatible(runtime: Runtime) -> None:
+    report = runtime.adviser.analyse(
+        "EURL d'auto-école sociale : permis à tarif réduit pour des jeunes en parcours "
+        "d'insertion. Le gérant ne se verse pas de dividendes et réinvestit tout le résultat."
+    )
+    assert _trait(report, "limited_profit").status == "observed"
+    assert report.ess_verdict == "ess-compatible"
+
+
+def test_a_company_with_no_ess_trait_is_not_ess(runtime: Runtime) -> None:
+    report = runtime.adviser.analyse(
+        "Micro-entrepreneur graphiste, clientèle de PME locales, veut augmenter ses tarifs."
+    )
+    assert report.ess_verdict == "hors-ess"
+
+
+def test_a_named_form_is_not_asked_again(runtime: Runtime) -> None:
+    report = runtime.adviser.analyse("SAS de livraison à vélo à Lyon, deux associés")
+    legal_form = _trait(report, "legal_form")
+    assert legal_form.forms == ["SAS"] and legal_form.question is None
+
