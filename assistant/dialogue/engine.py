@@ -69,6 +69,10 @@ def holds(condition: Condition, state: DiagnosticState) -> bool:
         state.employees is None or state.employees < condition.employees_at_least
     ):
         return False
+    if condition.stage_said is not None and not any(
+        state.evidence.get("stage", {}).get(value, 0.0) > 0 for value in condition.stage_said
+    ):
+        return False
     if condition.employees_at_most is not None and (
         state.employees is None or state.employees > condition.employees_at_most
     ):

@@ -136,6 +136,11 @@ _FUTURE_OBJECT = re.compile(
     r"sous forme d'?|sous forme de|devenir)( une| un| 1| notre| mon| ma| en| l')?"
     r"(( [a-z0-9']+){1,3})"
 )
+# A structure named as such ("une Scop", "notre asso"), not an adjective ("café associatif").
+_FORM_NAMED = re.compile(
+    r"\b(une?|notre|nos|la|l'|ma|mon|leur)\s+(scop|scic|association|asso|cooperative|"
+    r"sas|sarl|eurl|sasu|entreprise|structure d'insertion|chantier d'insertion|cae)\b"
+)
 FUZZY_FACTOR = 0.8  # a typo'd keyword counts a little less than an exact one
 
 
@@ -312,6 +317,7 @@ class Extractor:
         # A question ("asso ou scop ?") names options, not the project: no stage/profile clue.
         if not result.question:
             result.evidence = {slot: self.scores(slot, text) for slot in ("stage", "profile")}
+            self._members_not_group(result.evidence["profile"], text)
             families = {LEGAL_FORMS[v] for v in result.evidence["profile"] if v in LEGAL_FORMS}
             if len(families) >= 2:
                 # "scop, scic, asso…": a list of options the user hesitates between.
@@ -348,6 +354,14 @@ class Extractor:
         if result.dont_know and result.slots_found:
             result.dont_know = False  # "je sais pas trop, on est à Guéret" answers something
         return result
+
+    def _members_not_group(self, profile: dict[str, float], text: str) -> None:
+        """ "on a une Scop, on est sept": a structure that exists counts its members, it is
+        not a group without structure (a structure only planned leaves the group as it is)."""
+        if "collectif" in profile and _FORM_NAMED.search(
+            _FUTURE_OBJECT.sub(_blank_unless_done, text)
+        ):
+            profile["collectif"] *= OPTIONS_FACTOR
 
     @staticmethod
     def _employees(text: str) -> int | None:

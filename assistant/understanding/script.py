@@ -72,6 +72,8 @@ class Condition(BaseModel):
     needs_any: list[str] | None = None
     employees_at_least: int | None = None
     employees_at_most: int | None = None
+    # the words so far (evidence, not priors) spoke for one of these stages
+    stage_said: list[str] | None = None
     stage_unknown: bool | None = None
 
 

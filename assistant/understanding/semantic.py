@@ -194,8 +194,10 @@ class SemanticReader:
                 if need not in result.needs:
                     result.needs.append(need)
         employer = self.decided("employer", scores["employer"])
-        if employer is not None and result.employees is None:
-            result.employees = 1 if employer == "yes" else 0  # "at least one" when unsaid
+        if employer == "yes" and result.employees is None:
+            # "at least one" when the number is unsaid; "no" only keeps "yes" honest (the
+            # rules read "que des bénévoles" themselves, a reading of absence is too risky)
+            result.employees = 1
         return result
 
     def _needs(self, scores: dict[str, float]) -> list[str]:

@@ -188,4 +188,3 @@ def test_a_named_form_is_not_asked_again(runtime: Runtime) -> None:
     report = runtime.adviser.analyse("SAS de livraison à vélo à Lyon, deux associés")
     legal_form = _trait(report, "legal_form")
     assert legal_form.forms == ["SAS"] and legal_form.question is None
-

@@ -301,3 +301,15 @@ def test_without_employees_the_association_is_not_an_employer(extractor: Extract
 )
 def test_sms_spellings_are_written_out(extractor: Extractor, typed: str, written: str) -> None:
     assert extractor.spelled_out(normalise(typed)) == written
+
+
+def test_a_structure_that_counts_its_members_is_not_a_group(extractor: Extractor) -> None:
+    assert extractor.extract("on a une Scop à Hyères, on est sept").profile == "scop-scic"
+    # a structure only planned leaves the group as it is
+    planned = extractor.extract("on est cinq et on veut créer une Scop")
+    assert planned.profile == "collectif"
+
+
+def test_the_town_hall_as_a_third_party_is_only_a_hint(extractor: Extractor) -> None:
+    told = extractor.extract("notre association de bénévoles : la mairie nous reprend la salle")
+    assert told.profile == "association"

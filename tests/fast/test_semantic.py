@@ -74,6 +74,8 @@ def test_a_clear_reading_adds_a_need_and_hints_stage_and_profile(reader: Semanti
     assert employs.employees == 1  # "at least one": the number was not said
     counted = reader.refine("une salariée à mi-temps", Extraction(employees=3))
     assert counted.employees == 3  # the rules' number stands
+    volunteers = reader.refine("bonjour. que des bénévoles", Extraction())
+    assert volunteers.employees is None  # absence is the rules' to read, not the layer's
 
 
 def test_a_question_is_left_to_the_rules(reader: SemanticReader) -> None:
