@@ -313,3 +313,10 @@ def test_a_structure_that_counts_its_members_is_not_a_group(extractor: Extractor
 def test_the_town_hall_as_a_third_party_is_only_a_hint(extractor: Extractor) -> None:
     told = extractor.extract("notre association de bénévoles : la mairie nous reprend la salle")
     assert told.profile == "association"
+
+
+@pytest.mark.parametrize(
+    "said", ["on voudrait ouvrir un deuxième atelier", "un nouveau site à Saint-Louis"]
+)
+def test_a_new_site_is_an_implantation_need(extractor: Extractor, said: str) -> None:
+    assert "implantation" in extractor.extract(said).needs
