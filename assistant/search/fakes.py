@@ -50,6 +50,9 @@ class HashEmbedder:
     def embed_query(self, text: str) -> Vector:
         return self._vector(text)
 
+    def embed_queries(self, texts: Sequence[str]) -> list[Vector]:
+        return [self.embed_query(t) for t in texts]
+
 
 class InMemoryRetriever:
     """Cosine search over the cards' passages, best passage per card; always current."""

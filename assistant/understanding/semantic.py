@@ -133,7 +133,8 @@ class SemanticReader:
             keys = {s: EmbeddingCache.key(model, s) for s in sentences}
             known = cache.get_many(list(keys.values())) if cache else {}
             vectors = {s: known[keys[s]] for s in sentences if keys[s] in known}
-            fresh = {s: self.embedder.embed_query(s) for s in sentences if s not in vectors}
+            missing = [s for s in sentences if s not in vectors]
+            fresh = dict(zip(missing, self.embedder.embed_queries(missing), strict=True))
             if cache and fresh:
                 cache.put_many({keys[s]: v for s, v in fresh.items()})
             vectors.update(fresh)
@@ -153,7 +154,7 @@ class SemanticReader:
         found = clauses(message)
         if not found:
             return {}
-        clause_vectors = np.vstack([self.embedder.embed_query(c) for c in found])
+        clause_vectors = np.vstack(self.embedder.embed_queries(found))
         return {slot: table.best(clause_vectors) for slot, table in self.tables.items()}
 
     def decided(self, slot: str, scores: dict[str, float]) -> str | None:
