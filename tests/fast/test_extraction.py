@@ -320,3 +320,7 @@ def test_the_town_hall_as_a_third_party_is_only_a_hint(extractor: Extractor) -> 
 )
 def test_a_new_site_is_an_implantation_need(extractor: Extractor, said: str) -> None:
     assert "implantation" in extractor.extract(said).needs
+
+
+def test_a_dozen_young_people_are_a_group(extractor: Extractor) -> None:
+    assert extractor.extract("une dizaine de jeunes du village").profile == "collectif"
