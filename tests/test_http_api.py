@@ -386,7 +386,7 @@ def test_adviser_endpoint_reports_ess_traits(client: httpx.Client) -> None:
     response = client.post("/api/adviser", json={"text": description})
     assert response.status_code == 200
     report = response.json()
-    assert report["ess_verdict"] == "ess-compatible"
+    assert report["ess_verdict"] == "ess"  # the three criteria of the 2014 law, as described
     assert report["departement"] == "69"
     assert report["sources"] and all("id" in s and "title" in s for s in report["sources"])
     assert client.post("/api/adviser", json={"text": ""}).status_code == 422
