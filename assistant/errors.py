@@ -56,3 +56,15 @@ class LLMUnavailableError(AiguillageError):
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+
+
+def describe(exc: Exception, root: str = "") -> str:
+    """One line a curator can act on: for a pydantic error, 'field.sub: message; …' (``root``
+    names the whole object when the error has no field); for anything else, its message."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    return "; ".join(
+        f"{'.'.join(str(part) for part in err['loc']) or root}: {err['msg']}".lstrip(": ")
+        for err in errors()
+    )

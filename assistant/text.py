@@ -106,11 +106,24 @@ def stopwords() -> frozenset[str]:
     return frozenset({*STOPWORDS_FRENCH, *_EXTRA_STOPWORDS})
 
 
+# The one normaliser of the code base: every comparison of words (retrieval terms, diagnostic
+# patterns, place names) starts from `fold`; the helpers below only choose how to cut it.
+_FOLD_TABLE = str.maketrans(
+    {"’": "'", "‘": "'", "`": "'", "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"}
+)
+
+
 def fold(text: str) -> str:
-    """Lower-case and strip accents: 'Économie' -> 'economie'. Ligatures are expanded."""
-    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Lower-case, strip accents, expand ligatures, straighten apostrophes: 'Œuvre’s É' ->
+    "oeuvre's e"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_TABLE))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def normalise(text: str) -> str:
+    """`fold` plus tidy separators, for matching a message: 'Ça coûte—combien ?' ->
+    "ca coute combien ?"."""
+    return re.sub(r"\s+", " ", re.sub(r"[-_/]", " ", fold(text))).strip()
 
 
 def words(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from assistant.errors import KnowledgeError
+from assistant.errors import KnowledgeError, describe
 from assistant.orientation.directory import Structure, parse_directory_file
 from assistant.search.cards import Card, iter_card_files, parse_card
 
@@ -73,7 +73,7 @@ def _source_documents(knowledge_dir: Path, add: Callable[[Level, str, str], None
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         return {SourceDocument.model_validate(item).file for item in raw}
     except (OSError, yaml.YAMLError, ValidationError, TypeError) as exc:
-        add("error", "sources.yaml", f"cannot read the source documents: {exc}")
+        add("error", "sources.yaml", f"cannot read the source documents: {describe(exc)}")
         return set()
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from assistant.answers.answering import Answer, Answerer, SourceRef
+from assistant.dialogue.slots import SCORED, SLOTS, Understood, set_value
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import AiguillageError
 from assistant.orientation.contacts import Orientation, OrientationResult, Recommendation, Step
@@ -23,9 +24,9 @@ from assistant.render.parts import Part
 from assistant.render.reply import ReplyWriter, reply_text
 from assistant.search.base import SearchFilter
 from assistant.territory.index import Candidate, Resolution, TerritoryIndex, found
-from assistant.understanding.extraction import Extraction, Extractor, normalise
-from assistant.understanding.script import Condition, DiagnosticScript
-from assistant.vocabulary import NEED_LABELS, PROFILE_LABELS, STAGE_LABELS
+from assistant.text import normalise
+from assistant.understanding.extraction import Extraction, Extractor
+from assistant.understanding.script import Buttons, Condition, DiagnosticScript
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,6 @@ HINT_WEIGHT = 0.5  # a reading by meaning alone: as one "weak" keyword of the sc
 EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
 SUMMARY_MIN_WORDS = 6
 SUMMARY_MAX_CHARS = 200
-SEE_CONTACTS = "Voir mes contacts"
-SEE_FICHE = "Voir ma fiche"
-RESTART = "Recommencer"
 
 
 class TurnResult(BaseModel):
@@ -125,10 +123,10 @@ class Engine:
         if command == "start":
             return self.greeting(state)
         if command == "contacts":
-            return self._orientation_turn(state, action="contacts", understood=[])
+            return self._orientation_turn(state, action="contacts", understood=self._understood())
         if command == "fiche":
             parts = self.writer.notice(self.script.messages.fiche_ready)
-            replies = [SEE_CONTACTS, RESTART]
+            replies = [self.buttons.contacts, self.buttons.restart]
             return self._result(parts, state, quick_replies=replies, action="fiche")
         return self._diagnostic_turn(state, message, text)
 
@@ -139,7 +137,7 @@ class Engine:
     def _diagnostic_turn(self, state: DiagnosticState, message: str, text: str) -> TurnResult:
         new = state.model_copy(deep=True)
         pending = new.last_question
-        understood: list[str] = []  # facts taken from this message, echoed back
+        understood = self._understood()  # facts taken from this message, echoed back
         notes: list[str] = []  # remarks on the turn itself
 
         if self._apply_quick_reply(new, pending, text, understood):
@@ -200,8 +198,8 @@ class Engine:
             new.last_question = next_slot
         else:
             new.last_question = None
-            replies = [SEE_CONTACTS, SEE_FICHE, RESTART]
-        parts = self.writer.ack(understood)
+            replies = [self.buttons.contacts, self.buttons.fiche, self.buttons.restart]
+        parts = self.writer.ack(understood.texts())
         for note in notes:
             parts += self.writer.notice(note)
         parts += self.writer.answer(answer)
@@ -218,14 +216,14 @@ class Engine:
         self,
         state: DiagnosticState,
         action: Action,
-        understood: list[str],
+        understood: Understood,
         answer: Answer | None = None,
     ) -> TurnResult:
         new = state.model_copy(deep=True)
         result = self.orientation.recommend(new)
         new.oriented = True
         new.last_question = None
-        parts = self.writer.ack(understood)
+        parts = self.writer.ack(understood.texts())
         parts += self.writer.answer(answer)
         parts += self.writer.notice(self.script.messages.ready if not result.missing else None)
         labels = self.script.messages.slot_labels
@@ -239,7 +237,7 @@ class Engine:
         return self._result(
             parts,
             new,
-            quick_replies=[SEE_FICHE, RESTART],
+            quick_replies=[self.buttons.fiche, self.buttons.restart],
             contacts=result.contacts,
             next_steps=result.next_steps,
             sources=sources,
@@ -248,10 +246,20 @@ class Engine:
         )
 
     # -- helpers -----------------------------------------------------------------------
+    @property
+    def buttons(self) -> Buttons:
+        return self.script.messages.buttons
+
+    def _understood(self) -> Understood:
+        return Understood(self.script.messages.understood)
+
     @cached_property
     def _commands(self) -> dict[str, str]:
         """Normalised command phrase -> command, built once from the script."""
-        table = {normalise(SEE_CONTACTS): "contacts", normalise(SEE_FICHE): "fiche"}
+        table = {
+            normalise(self.buttons.contacts): "contacts",
+            normalise(self.buttons.fiche): "fiche",
+        }
         # Later entries override earlier ones: on a shared phrase, "restart" has priority.
         for name in ("start", "forget", "fiche", "contacts", "restart"):
             table.update({normalise(c): name for c in getattr(self.script.commands, name)})
@@ -261,7 +269,7 @@ class Engine:
         return self._commands.get(text.strip(" .!?"))
 
     def _apply_quick_reply(
-        self, state: DiagnosticState, pending: str | None, text: str, understood: list[str]
+        self, state: DiagnosticState, pending: str | None, text: str, understood: Understood
     ) -> bool:
         if pending is None or pending not in self.script.slots:
             return False
@@ -271,9 +279,9 @@ class Engine:
                 return True
         return False
 
-    def _decide(self, state: DiagnosticState, understood: list[str]) -> None:
+    def _decide(self, state: DiagnosticState, understood: Understood) -> None:
         """Set stage and profile to the value with most evidence, priors included."""
-        for slot in ("profile", "stage"):
+        for slot in SCORED:
             scores = dict(state.evidence.get(slot, {}))
             for prior in self.script.priors:
                 if prior.slot == slot and holds(prior.when, state):
@@ -291,41 +299,24 @@ class Engine:
         state: DiagnosticState,
         slot: str,
         value: str,
-        understood: list[str],
+        understood: Understood,
         record: bool = True,
     ) -> None:
         """Set a slot; `record` makes it decisive (a quick reply, an inference)."""
-        if record and slot in ("stage", "profile"):
+        if record and SLOTS[slot].kind == "scored":
             state.evidence[slot] = {value: EXPLICIT_WEIGHT}
-        if slot == "needs":
-            if value not in state.needs:
-                state.needs.append(value)  # type: ignore[arg-type]
-                understood.append(f"besoin : {NEED_LABELS[value].lower()}")
-        elif slot == "employees":
-            state.employees = int(value)
-        elif slot == "stage":
-            state.stage = value  # type: ignore[assignment]
-            understood[:] = [u for u in understood if not u.startswith("étape : ")]
-            understood.append(f"étape : {STAGE_LABELS[value].split(' (')[0].lower()}")
-        elif slot == "profile":
-            state.profile = value  # type: ignore[assignment]
-            # Echo only the latest reading ("association" refined to "association employeuse").
-            earlier = {label.lower() for label in PROFILE_LABELS.values()}
-            understood[:] = [u for u in understood if u not in earlier]
-            understood.append(PROFILE_LABELS[value].lower())
-        if slot in state.unknown:
-            state.unknown.remove(slot)
+        set_value(state, slot, value, understood)
 
     def _merge(
         self,
         state: DiagnosticState,
         extraction: Extraction,
         pending: str | None,
-        understood: list[str],
+        understood: Understood,
     ) -> None:
         if extraction.for_client:
             state.speaking_for_client = True
-        for slot in ("profile", "stage"):
+        for slot in SCORED:
             evidence = state.evidence.setdefault(slot, {})
             for value in evidence:
                 if evidence[value] < EXPLICIT_WEIGHT:
@@ -386,7 +377,7 @@ class Engine:
         return moved
 
     def _set_territory(
-        self, state: DiagnosticState, resolution: Resolution, understood: list[str]
+        self, state: DiagnosticState, resolution: Resolution, understood: Understood
     ) -> None:
         if resolution.status == "found" and resolution.departement:
             state.departement = resolution.departement
@@ -401,11 +392,11 @@ class Engine:
             place = resolution.commune or resolution.departement_name or resolution.region_name
             dep_name = self.territories.departement_name(resolution.departement)
             label = f"{place} ({dep_name})" if resolution.commune else f"{place}"
-            understood.append(f"territoire : {label}")
+            understood.add("territory", label)
         elif resolution.status == "found" and resolution.region:
             # A region alone: keep it, and still ask for the département to be precise.
             state.region = resolution.region
-            understood.append(f"région : {resolution.region_name}")
+            understood.add("region", resolution.region_name or "")
         elif resolution.status == "ambiguous" and resolution.candidates:
             nearby = [c for c in resolution.candidates if c.departement == state.departement]
             if len(nearby) == 1:
@@ -414,7 +405,7 @@ class Engine:
                 return
             state.territory_candidates = list(resolution.candidates[:6])
 
-    def _pick_candidate(self, state: DiagnosticState, text: str, understood: list[str]) -> bool:
+    def _pick_candidate(self, state: DiagnosticState, text: str, understood: Understood) -> bool:
         candidates = state.territory_candidates
         stripped = text.strip(" .!")
         for index, candidate in enumerate(candidates, start=1):
@@ -429,7 +420,7 @@ class Engine:
                 return True
         return False
 
-    def _infer(self, state: DiagnosticState, understood: list[str]) -> None:
+    def _infer(self, state: DiagnosticState, understood: Understood) -> None:
         for inference in self.script.inferences:
             if holds(inference.when, state):
                 for key, value in inference.set.items():

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.dialogue.engine import Engine
 from assistant.dialogue.state import PROJECT_SLOTS, DiagnosticState
-from assistant.errors import ScenarioError
+from assistant.errors import ScenarioError, describe
 from assistant.vocabulary import Need, Profile, Stage, StructureKind
 
 
@@ -71,10 +71,7 @@ def load_scenario(path: Path) -> Scenario:
     try:
         return Scenario(**data, path=str(path))
     except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ScenarioError(f"{path}: {details}") from exc
+        raise ScenarioError(f"{path}: {describe(exc, 'scenario')}") from exc
     except TypeError as exc:
         raise ScenarioError(f"{path}: {exc}") from exc
 

@@ -20,7 +20,8 @@ from assistant.errors import LLMUnavailableError
 from assistant.llm.chat import ChatLLM
 from assistant.render.composer import Composer
 from assistant.territory.index import TerritoryIndex
-from assistant.understanding.extraction import Extraction, normalise
+from assistant.text import normalise
+from assistant.understanding.extraction import Extraction
 from assistant.understanding.script import DiagnosticScript
 from assistant.vocabulary import NEED_LABELS, NEEDS, PROFILE_LABELS, PROFILES, STAGE_LABELS, STAGES
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from assistant.answers.answering import SourceRef, source_ref
 from assistant.dialogue.state import DiagnosticState
-from assistant.errors import KnowledgeError
+from assistant.errors import KnowledgeError, describe
 from assistant.orientation.directory import Contact, Structure, StructureSource
 from assistant.render.composer import Composer
 from assistant.search.cards import Card, load_cards
@@ -144,10 +144,7 @@ class NextSteps:
             try:
                 rule = StepRule.model_validate(entry)
             except ValidationError as exc:
-                details = "; ".join(
-                    f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-                )
-                raise KnowledgeError(f"{path}: step {ident}: {details}") from exc
+                raise KnowledgeError(f"{path}: step {ident}: {describe(exc)}") from exc
             if rule.id in seen:
                 raise KnowledgeError(f"{path}: step id '{rule.id}' is used twice")
             unknown = [c for c in rule.cards if c not in known]

@@ -9,7 +9,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assistant.errors import KnowledgeError
+from assistant.errors import KnowledgeError, describe
 from assistant.vocabulary import Need, Profile, Stage, StructureKind
 
 
@@ -111,10 +111,7 @@ def parse_directory_file(text: str, path: str = "") -> list[Structure]:
             structures.append(Structure(**entry, file=path))
         except ValidationError as exc:
             ident = entry.get("id", f"#{position}")
-            details = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            raise KnowledgeError(f"{path}: {ident}: {details}") from exc
+            raise KnowledgeError(f"{path}: {ident}: {describe(exc)}") from exc
         except TypeError as exc:
             raise KnowledgeError(f"{path}: entry {position}: {exc}") from exc
     return structures

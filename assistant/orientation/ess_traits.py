@@ -13,7 +13,7 @@ from typing import Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assistant.errors import KnowledgeError
+from assistant.errors import KnowledgeError, describe
 from assistant.text import fold
 
 __all__ = [
@@ -163,7 +163,7 @@ def load_lexicon(path: Path, card_ids: Iterable[str]) -> TraitLexicon:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         lexicon = TraitLexicon.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise KnowledgeError(f"{path}: invalid ESS trait lexicon: {exc}") from exc
+        raise KnowledgeError(f"{path}: invalid ESS trait lexicon: {describe(exc)}") from exc
     unknown = lexicon.card_ids() - set(card_ids)
     if unknown:
         raise KnowledgeError(f"{path}: unknown card ids {sorted(unknown)}")

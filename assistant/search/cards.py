@@ -11,7 +11,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from assistant.errors import KnowledgeError
+from assistant.errors import KnowledgeError, describe
 from assistant.vocabulary import CardKind, Need, Profile, Stage, StructureKind
 
 
@@ -94,15 +94,9 @@ def parse_card(text: str, path: str = "") -> Card:
     try:
         return Card(**header, body=body.strip(), path=path)
     except ValidationError as exc:
-        raise KnowledgeError(f"{path}: {_describe(exc)}") from exc
+        raise KnowledgeError(f"{path}: {describe(exc, 'card')}") from exc
     except TypeError as exc:
         raise KnowledgeError(f"{path}: {exc}") from exc
-
-
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'card'}: {err['msg']}" for err in exc.errors()
-    )
 
 
 def iter_card_files(cards_dir: Path) -> Iterator[Path]:

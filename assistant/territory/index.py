@@ -43,7 +43,7 @@ from assistant.territory.mentions import MentionFinder
 from assistant.territory.models import Candidate, MatchKind, Resolution, Status, found
 from assistant.territory.resolutions import Resolver
 from assistant.territory.tables import DEFAULT_PATH, Tables
-from assistant.territory.text import normalize
+from assistant.territory.text import name_key
 from assistant.territory.words import RESOLVE_PREFIXES
 
 __all__ = [
@@ -55,7 +55,7 @@ __all__ = [
     "TerritoryIndex",
     "found",
     "load_territories",
-    "normalize",
+    "name_key",
 ]
 
 
@@ -114,7 +114,7 @@ class TerritoryIndex:
 
     def resolve(self, text: str) -> Resolution:
         """Resolve a short answer to "where are you?" (name, code, number, or a phrase)."""
-        key = normalize(text)
+        key = name_key(text)
         if not key:
             return Resolution(status="not_found", query=text)
         compact = key.replace(" ", "")

@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.paths import KNOWLEDGE_DIR
 from assistant.territory.models import BIG_TOWN, Commune, NameEntry
-from assistant.territory.text import normalize
+from assistant.territory.text import name_key
 from assistant.territory.words import COMMON_WORDS, DEPARTEMENT_ALIASES, REGION_ALIASES, SAINTS
 
 __all__ = ["DEFAULT_PATH", "Tables"]
@@ -48,10 +48,10 @@ class Tables:
 
         self.dep_names: dict[str, str] = {}
         for code, (name, _region) in self.departements.items():
-            self.dep_names[normalize(name)] = code
+            self.dep_names[name_key(name)] = code
         for alias, code in DEPARTEMENT_ALIASES.items():
             self.dep_names.setdefault(alias, code)
-        self.region_names: dict[str, str] = {normalize(n): c for c, n in self.regions.items()}
+        self.region_names: dict[str, str] = {name_key(n): c for c, n in self.regions.items()}
         for alias, code in REGION_ALIASES.items():
             self.region_names.setdefault(alias, code)
         self.single_dep_regions: dict[str, str] = {}
@@ -81,7 +81,7 @@ class Tables:
             self._add_name(name, entry)
         official = set(self.names)
         for alias, entry in short:
-            if normalize(alias) not in official:
+            if name_key(alias) not in official:
                 self._add_name(alias, entry)
 
     def _read_arrondissements(self, data: dict[str, Any]) -> None:
@@ -108,7 +108,7 @@ class Tables:
         self.first_tokens = frozenset(k.split()[0] for k in keys)
 
     def _add_name(self, name: str, entry: NameEntry) -> None:
-        key = normalize(name)
+        key = name_key(name)
         bucket = self.names.setdefault(key, [])
         if all(e.commune_code != entry.commune_code for e in bucket):
             bucket.append(entry)
@@ -118,11 +118,11 @@ class Tables:
         # "Paris 15e Arrondissement", "Marseille 1er Arrondissement"
         m = re.match(r"(\w+) (\d+)(?:er|e)", name)
         if not m:
-            return [normalize(name)]
+            return [name_key(name)]
         city, n = m.group(1).lower(), m.group(2)
         suffix = "er" if n == "1" else "e"
         return [
-            normalize(name),
+            name_key(name),
             f"{city} {n}",
             f"{city} {n}{suffix}",
             f"{city} {n}{suffix} arrondissement",
@@ -150,7 +150,7 @@ def _short_names(name: str, population: int) -> list[str]:
     if bare != name:
         short.append(bare)
     first = bare.split("-", 1)[0].strip()
-    key = normalize(first)
+    key = name_key(first)
     if (
         first != bare
         and population >= BIG_TOWN

@@ -1,38 +1,30 @@
-"""Text handling shared by name lookup and mention finding: ``normalize`` (the key of every
+"""Text handling shared by name lookup and mention finding: ``name_key`` (the key of every
 name table), the tokenizer that keeps capitals and sentence starts, and the reading of the
 preposition before a token."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from assistant.territory.words import DANS_ARTICLES, STRONG, STRONG_BEFORE_DE
+from assistant.text import fold
 
-__all__ = ["Token", "normalize", "preposition", "tokenize"]
+__all__ = ["Token", "name_key", "preposition", "tokenize"]
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "œ": "oe", "æ": "ae", "Œ": "OE"})
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _ABBREV = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 _TOKEN = re.compile(r"[^\W_]+")
 
 
-_COMBINING = re.compile(r"[\u0300-\u036f]")
-
-
-def _strip(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).lower())
-    return _COMBINING.sub("", text).replace("ß", "ss")
-
-
 def _fold(word: str) -> str:
-    word = _strip(word)
+    word = fold(word)
     return _ABBREV.get(word, word)
 
 
-def normalize(text: str) -> str:
-    """Lowercase, strip accents, split on anything not a letter or digit, expand St/Ste."""
-    return " ".join(_ABBREV.get(t, t) for t in _TOKEN.findall(_strip(text)))
+def name_key(text: str) -> str:
+    """The key of every name table: `fold`, words joined by one space, St/Ste expanded."""
+    return " ".join(_ABBREV.get(t, t) for t in _TOKEN.findall(fold(text)))
 
 
 @dataclass(frozen=True, slots=True)

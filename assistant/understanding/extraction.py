@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
 from assistant.territory.index import Resolution, TerritoryIndex
-from assistant.text import fold
+from assistant.text import normalise
 from assistant.understanding.script import DiagnosticScript, Matcher, Slot
 
 FUZZY_MIN_LENGTH = 6
@@ -81,13 +81,6 @@ _NO_EMPLOYEES = re.compile(
     r"\b(aucun|pas de|zero|0|sans) (salarie|salaries|employe|employes)\b|\bque des benevoles\b"
     r"|\bpas encore de salarie|\buniquement (des )?benevoles\b"
 )
-
-
-def normalise(text: str) -> str:
-    """Fold and tidy a message for matching: 'Ça coûte—combien ?' -> "ca coute combien ?"."""
-    text = fold(text.replace("’", "'").replace("‘", "'"))
-    text = re.sub(r"[-_/]", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 class Extraction(BaseModel):

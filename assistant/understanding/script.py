@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assistant.errors import DiagnosticScriptError
+from assistant.errors import DiagnosticScriptError, describe
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
 ASKABLE_SLOTS = ("territory", "profile", "stage", "needs", "employees", "summary")
@@ -115,6 +115,16 @@ class Prior(BaseModel):
     weight: float = 1.0
 
 
+class Buttons(BaseModel):
+    """The labels of the quick replies every channel offers (pressing one sends its label)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contacts: str
+    fiche: str
+    restart: str
+
+
 class Messages(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -129,6 +139,9 @@ class Messages(BaseModel):
     which_commune: str
     # How a missing slot is named in "Pour affiner, dites-m'en plus sur : …".
     slot_labels: dict[str, str]
+    buttons: Buttons
+    # How a fact taken from a message is echoed, per slot: "étape : {value}".
+    understood: dict[str, str] = Field(default_factory=dict)
 
 
 class Commands(BaseModel):
@@ -216,7 +229,4 @@ def load_script(path: Path) -> DiagnosticScript:
     try:
         return DiagnosticScript.model_validate(data)
     except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'script'}: {e['msg']}" for e in exc.errors()
-        )
-        raise DiagnosticScriptError(f"{path}: {details}") from exc
+        raise DiagnosticScriptError(f"{path}: {describe(exc, 'script')}") from exc

@@ -19,9 +19,10 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from assistant.errors import DiagnosticScriptError
+from assistant.errors import DiagnosticScriptError, describe
 from assistant.search.embeddings import Embedder, EmbeddingCache, Vector
-from assistant.understanding.extraction import Extraction, normalise
+from assistant.text import normalise
+from assistant.understanding.extraction import Extraction
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
 __all__ = ["Examples", "SemanticReader", "clauses", "load_examples"]
@@ -86,7 +87,7 @@ def load_examples(path: Path) -> Examples:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return Examples.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise DiagnosticScriptError(f"{path}: {exc}") from exc
+        raise DiagnosticScriptError(f"{path}: {describe(exc, 'examples')}") from exc
 
 
 class _SlotTable:

@@ -25,10 +25,10 @@ from assistant.render.parts import ContactsPart, Part
 from assistant.runtime import Runtime
 from assistant.sessions.store import TranscriptEntry
 from connectors.web.deps import (
-    ACTION_BAR,
     COOKIE,
     RETURN_PAGES,
     RuntimeDep,
+    action_bar,
     check_text,
     fiche_page,
     templates,
@@ -159,12 +159,15 @@ def render_chat(runtime: Runtime, request: Request, page: str, **extra: Any) -> 
     messages, quick_replies = messages_for(runtime, session_id)
     conversation = runtime.conversation
     state = conversation.get(session_id).state if session_id else DiagnosticState()
+    bar = action_bar(runtime)
     context = {
         "page": page,
         "session_id": session_id or "",
         "messages": messages,
-        "quick_replies": [q for q in quick_replies if q not in ACTION_BAR],
-        "action_bar": "|".join(ACTION_BAR),
+        "quick_replies": [q for q in quick_replies if q not in bar],
+        "action_bar": "|".join(bar),
+        "fiche_label": bar[0],
+        "restart_label": bar[1],
         "max_chars": runtime.settings.max_message_chars,
         "error": request.query_params.get("erreur"),
         "erased": request.query_params.get("efface") == "1",

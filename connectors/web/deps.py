@@ -16,17 +16,16 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
-from assistant.dialogue.engine import RESTART, SEE_FICHE
 from assistant.runtime import Runtime
 
 __all__ = [
-    "ACTION_BAR",
     "COOKIE",
     "CSP",
     "NOT_FOUND",
     "RETURN_PAGES",
     "STATIC_DIR",
     "RuntimeDep",
+    "action_bar",
     "check_text",
     "fiche_page",
     "get_runtime",
@@ -41,8 +40,6 @@ STATIC_DIR = HERE / "static"
 
 COOKIE = "aiguillage_session"
 RETURN_PAGES = ("/", "/test")
-# Quick replies the web page always offers in its action bar: not repeated beside the input.
-ACTION_BAR = (SEE_FICHE, RESTART)
 NOT_FOUND = "Session inconnue ou effacée."
 
 CSP = (
@@ -61,6 +58,12 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def action_bar(runtime: Runtime) -> tuple[str, str]:
+    """Quick replies the web page always offers in its action bar: not repeated by the input."""
+    buttons = runtime.engine.buttons
+    return (buttons.fiche, buttons.restart)
 
 
 def check_text(text: str, max_chars: int) -> str | None:

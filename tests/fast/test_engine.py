@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 from talking import talk
 
-from assistant.dialogue.engine import MAX_ASKS, RESTART, SEE_CONTACTS, SEE_FICHE, Engine
+from assistant.dialogue.engine import MAX_ASKS, Engine
 from assistant.dialogue.state import DiagnosticState
+from assistant.paths import KNOWLEDGE_DIR
 from assistant.runtime import Runtime
 from assistant.text import sentences
+from assistant.understanding.script import load_script
+
+BUTTONS = load_script(KNOWLEDGE_DIR / "diagnostic" / "script.yaml").messages.buttons
+SEE_CONTACTS, SEE_FICHE, RESTART = BUTTONS.contacts, BUTTONS.fiche, BUTTONS.restart
 
 
 @pytest.fixture(scope="module")

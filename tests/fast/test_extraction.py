@@ -9,7 +9,8 @@ import pytest
 from assistant.errors import DiagnosticScriptError
 from assistant.settings import Settings
 from assistant.territory.index import load_territories
-from assistant.understanding.extraction import Extractor, normalise
+from assistant.text import normalise
+from assistant.understanding.extraction import Extractor
 from assistant.understanding.script import DiagnosticScript, load_script
 
 SCRIPT = Settings().knowledge_dir / "diagnostic" / "script.yaml"

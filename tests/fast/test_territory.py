@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.territory.index import DEFAULT_PATH, TerritoryIndex, load_territories, normalize
+from assistant.territory.index import DEFAULT_PATH, TerritoryIndex, load_territories, name_key
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +26,8 @@ def test_load_is_cached() -> None:
 
 
 def test_normalize() -> None:
-    assert normalize("Saint-Étienne") == normalize("st etienne") == normalize("SAINT ETIENNE")
-    assert normalize("L’Haÿ-les-Roses") == "l hay les roses"
+    assert name_key("Saint-Étienne") == name_key("st etienne") == name_key("SAINT ETIENNE")
+    assert name_key("L’Haÿ-les-Roses") == "l hay les roses"
 
 
 @pytest.mark.parametrize(
