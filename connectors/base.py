@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from assistant.answers.answering import SourceRef
 from assistant.dialogue.conversation import Conversation
 from assistant.dialogue.engine import TurnResult
-from assistant.orientation.contacts import Recommendation
+from assistant.orientation.contacts import Recommendation, Step
 from assistant.render.parts import Part
 
 __all__ = [
@@ -35,6 +35,7 @@ class Reply(BaseModel):
     parts: list[Part] = Field(default_factory=list)
     quick_replies: list[str] = Field(default_factory=list)
     contacts: list[Recommendation] = Field(default_factory=list)
+    next_steps: list[Step] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     action: str = "reply"
 
@@ -45,6 +46,7 @@ class Reply(BaseModel):
             parts=turn.parts,
             quick_replies=turn.quick_replies,
             contacts=turn.contacts,
+            next_steps=turn.next_steps,
             sources=turn.sources,
             action=turn.action,
         )

@@ -19,13 +19,13 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from assistant.answers.answering import Answer, Answerer, SourceRef
-from assistant.dialogue.engine import TurnResult
 from assistant.dialogue.state import DiagnosticState
 from assistant.orientation.adviser import AdviserReport
 from assistant.orientation.contacts import OrientationResult, Recommendation, Step
 from assistant.render.parts import Part
 from assistant.search.index import current_generation
 from assistant.sessions.store import TranscriptEntry
+from connectors.base import CollectingOutput, Reply, deliver
 from connectors.web.deps import NOT_FOUND, RuntimeDep, check_text, fiche_page, problem
 
 __all__ = ["MessageOut", "router", "sse"]
@@ -90,16 +90,16 @@ class MessageOut(BaseModel):
     )
 
     @classmethod
-    def from_turn(cls, turn: TurnResult) -> MessageOut:
+    def from_reply(cls, reply: Reply, state: DiagnosticState) -> MessageOut:
         return cls(
-            reply=turn.reply,
-            parts=turn.parts,
-            quick_replies=turn.quick_replies,
-            state=turn.state,
-            contacts=turn.contacts,
-            sources=turn.sources,
-            next_steps=turn.next_steps,
-            action=turn.action,
+            reply=reply.text,
+            parts=reply.parts,
+            quick_replies=reply.quick_replies,
+            state=state,
+            contacts=reply.contacts,
+            sources=reply.sources,
+            next_steps=reply.next_steps,
+            action=reply.action,
         )
 
 
@@ -214,11 +214,14 @@ def create_session(runtime: RuntimeDep) -> SessionCreated:
     tags=["api"],
     responses={404: {"model": Problem}, 413: {"model": Problem}, 422: {"model": Problem}},
 )
-def post_message(runtime: RuntimeDep, session_id: str, message: MessageIn) -> MessageOut:
+async def post_message(runtime: RuntimeDep, session_id: str, message: MessageIn) -> MessageOut:
     """One user message in; the assistant's reply (as text and as typed `parts`), state,
     contacts and sources out."""
     text = checked(message.text, runtime.settings.max_message_chars)
-    return MessageOut.from_turn(runtime.conversation.send(session_id, text))
+    # The HTTP API is a request/response channel: the reply goes to a collecting output.
+    output = CollectingOutput()
+    turn = await deliver(runtime.conversation, session_id, text, output, session_id)
+    return MessageOut.from_reply(output.last, turn.state)
 
 
 @router.get("/api/sessions/{session_id}", tags=["api"], responses={404: {"model": Problem}})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,22 @@ SOURCES_DIR = _SHARED_SOURCES if _SHARED_SOURCES.is_dir() else None
 LISTED_DOCUMENTS = {
     d["file"] for d in yaml.safe_load((REPO_ROOT / "knowledge" / "sources.yaml").read_text())
 }
-TODAY = dt.date(2026, 11, 25)
+
+def _newest_date_in_knowledge() -> dt.date:
+    """The latest `updated`/`seen`/`reviewed` date the shipped knowledge carries: the tests'
+    "today", so they depend on the content, not on the day they run."""
+    found = re.findall(
+        r"\b(?:updated|seen|reviewed|verified_on):\s*\"?(\d{4}-\d{2}-\d{2})",
+        "\n".join(
+            p.read_text(encoding="utf-8")
+            for p in (REPO_ROOT / "knowledge").rglob("*")
+            if p.suffix in {".md", ".yaml"}
+        ),
+    )
+    return max(dt.date.fromisoformat(d) for d in found)
+
+
+TODAY = _newest_date_in_knowledge()
 
 
 @pytest.fixture(scope="module")
