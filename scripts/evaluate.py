@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 import yaml
+from real_questions import evaluate_real_questions, print_real_questions  # scripts/ on path
 
 from assistant.runtime import Runtime
 from assistant.search.base import Hit
@@ -379,17 +380,32 @@ def main(argv: list[str] | None = None) -> int:
         "--calibration", action="store_true", help="show similarity/coverage of each top hit"
     )
     parser.add_argument("--all-failures", action="store_true", help="list every answer failure")
+    parser.add_argument(
+        "--split",
+        choices=["dev", "test"],
+        help="also score the held-out real-life questions of this half (tune on dev only)",
+    )
+    parser.add_argument(
+        "--only-real", action="store_true", help="with --split: skip the source questions"
+    )
     args = parser.parse_args(argv)
 
-    eval_set = load_eval_set(args.questions)
     runtime = Runtime()
     ensure_index(runtime)
-    report = evaluate(runtime, eval_set)
+    data: dict[str, Any] = {}
+    if not args.only_real:
+        report = evaluate(runtime, load_eval_set(args.questions))
+        data = report_json(report, args.calibration)
+        if not args.json:
+            print_report(report, runtime, args.calibration, args.all_failures)
+    if args.split:
+        real = evaluate_real_questions(runtime.answerer, args.split)
+        data["real_questions"] = real.as_json()
+        if not args.json:
+            print_real_questions(real, args.all_failures)
     if args.json:
-        json.dump(report_json(report, args.calibration), sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         print()
-    else:
-        print_report(report, runtime, args.calibration, args.all_failures)
     return 0
 
 
