@@ -27,6 +27,7 @@ from assistant.search.embeddings import E5Embedder, Embedder
 from assistant.sessions.base import SessionStore
 from assistant.settings import Settings
 from assistant.territory.index import TerritoryIndex, load_territories
+from assistant.text import Respeller
 from assistant.understanding.extraction import Extractor
 from assistant.understanding.script import DiagnosticScript, load_script
 from assistant.understanding.semantic import SemanticReader, load_examples
@@ -107,8 +108,20 @@ class Runtime:
                 self.llm,
                 self.grounding,
                 entry_points=self.entry_points,
+                spell=self.respeller.readable,
             )
-        return Answerer(self.retriever, self.cards, self.composer, policy, self.entry_points)
+        return Answerer(
+            self.retriever,
+            self.cards,
+            self.composer,
+            policy,
+            self.entry_points,
+            spell=self.respeller.readable,
+        )
+
+    @cached_property
+    def respeller(self) -> Respeller:
+        return Respeller(self.script.spellings)
 
     @cached_property
     def entry_points(self) -> EntryPoints:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     strong_dense_similarity: float = 0.88
     min_dense_similarity: float = 0.85
     min_term_coverage: float = 0.40
+    # …or the question is phrased like one of the card's `questions`.
+    min_question_similarity: float = 0.90
     stale_after_days: int = Field(default=730, ge=1)
 
     # Diagnostic: the semantic layer (examples.yaml) under the rules.

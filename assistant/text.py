@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
 
 import Stemmer
@@ -124,6 +125,37 @@ def normalise(text: str) -> str:
     """`fold` plus tidy separators, for matching a message: 'Ça coûte—combien ?' ->
     "ca coute combien ?"."""
     return re.sub(r"\s+", " ", re.sub(r"[-_/]", " ", fold(text))).strip()
+
+
+class Respeller:
+    """Writes out the spellings people type ("jsuis" -> "je suis", "koi" -> "quoi") from a table
+    kept as data (the diagnostic script's `spellings`), for every reader of messages."""
+
+    def __init__(self, table: Mapping[str, str]) -> None:
+        self._table = {normalise(k): v for k, v in table.items() if normalise(k)}
+        keys = "|".join(re.escape(k) for k in sorted(self._table, key=len, reverse=True))
+        self._pattern = re.compile(rf"(?<![\w'])({keys})(?![\w'])") if keys else None
+
+    def folded(self, text: str) -> str:
+        """`normalise(text)` with the spellings written out (matching works on this)."""
+        text = normalise(text)
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: normalise(self._table[m.group(1)]), text)
+
+    def readable(self, text: str) -> str:
+        """The message as typed, accents kept, with only the listed spellings written out (what
+        a search engine or a language model reads best)."""
+        if self._pattern is None:
+            return text
+        out: list[str] = []
+        last = 0
+        for m in re.finditer(r"[\w']+", text):
+            replacement = self._table.get(normalise(m.group(0)))
+            if replacement is not None:
+                out.append(text[last : m.start()] + replacement)
+                last = m.end()
+        return "".join(out) + text[last:]
 
 
 def words(text: str) -> list[str]:

@@ -52,8 +52,11 @@ class RelevancePolicy(BaseModel):
     strong_similarity: float
     min_similarity: float
     min_term_coverage: float
+    min_question_similarity: float = 1.0
 
     def accepts(self, hit: Hit) -> bool:
+        if (hit.question_similarity or 0.0) >= self.min_question_similarity:
+            return True
         similarity = hit.dense_similarity or 0.0
         if similarity >= self.strong_similarity:
             return True
@@ -65,6 +68,7 @@ class RelevancePolicy(BaseModel):
             strong_similarity=settings.strong_dense_similarity,
             min_similarity=settings.min_dense_similarity,
             min_term_coverage=settings.min_term_coverage,
+            min_question_similarity=settings.min_question_similarity,
         )
 
 
@@ -133,17 +137,20 @@ class Answerer:
         composer: Composer,
         policy: RelevancePolicy,
         entry_points: EntryPoints | None = None,
+        spell: Callable[[str], str] | None = None,
     ) -> None:
         self.retriever = retriever
         self.cards = cards
         self.composer = composer
         self.policy = policy
         self.entry_points = entry_points
+        # Writes out SMS spellings before searching ("c koi une cae" -> "c'est quoi une cae").
+        self.spell = spell or (lambda text: text)
 
     def relevant_hits(
         self, question: str, search_filter: SearchFilter | None = None, k: int = 5
     ) -> list[Hit]:
-        hits = self.retriever.search(question, k=k, search_filter=search_filter)
+        hits = self.retriever.search(self.spell(question), k=k, search_filter=search_filter)
         if not hits or not self.policy.accepts(hits[0]):
             return []
         best = hits[0].score
@@ -174,7 +181,7 @@ class Answerer:
                 confidence=0.0,
             )
         chosen = self.pick_sentences(
-            question, [self.cards[h.card_id] for h in hits], self.retriever.term_weight
+            self.spell(question), [self.cards[h.card_id] for h in hits], self.retriever.term_weight
         )
         used_cards = sorted({card_rank for card_rank, _, _ in chosen})
         numbering = {rank: n for n, rank in enumerate(used_cards, start=1)}

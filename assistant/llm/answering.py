@@ -19,7 +19,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,8 +82,9 @@ class LLMAnswerer(Answerer):
         grounding: Grounding,
         rewrite_queries: bool = True,
         entry_points: EntryPoints | None = None,
+        spell: Callable[[str], str] | None = None,
     ) -> None:
-        super().__init__(retriever, cards, composer, policy, entry_points)
+        super().__init__(retriever, cards, composer, policy, entry_points, spell)
         self.llm = llm
         self.grounding = grounding  # the directory part; passages are added per answer
         self.rewrite_queries = rewrite_queries

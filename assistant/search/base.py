@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.search.chunks import Chunk
 
-__all__ = ["Hit", "Retriever", "SearchFilter"]
+__all__ = ["Hit", "Retriever", "SearchFilter", "best_by_card"]
 
 
 class SearchFilter(BaseModel):
@@ -50,6 +51,19 @@ class Hit(BaseModel):
     dense_rank: int | None = None
     dense_similarity: float | None = None  # cosine, query vs. best passage
     term_coverage: float = 0.0  # IDF-weighted share of the query's terms present in the card
+    question_similarity: float | None = None  # cosine, query vs. the card's closest `question`
+
+
+def best_by_card(
+    scored: Iterable[tuple[Chunk, float]],
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per card, the best similarity of its passages and of its `questions`."""
+    passages: dict[str, float] = {}
+    questions: dict[str, float] = {}
+    for chunk, similarity in scored:
+        table = questions if chunk.question else passages
+        table[chunk.card_id] = max(similarity, table.get(chunk.card_id, similarity))
+    return passages, questions
 
 
 class Retriever(Protocol):

@@ -62,6 +62,9 @@ class Card(BaseModel):
     related: list[str] = Field(default_factory=list)  # ids of other cards
     # YAML reads `2018` as a number; a keyword is always text.
     keywords: list[Annotated[str, BeforeValidator(str)]] = Field(default_factory=list)
+    # How people ask what this card answers ("le DLA c'est gratuit ?"): matched by meaning
+    # against a question, more reliably than the card's prose is.
+    questions: list[str] = Field(default_factory=list)
     updated: dt.date
     body: str
     path: str = ""  # relative path, filled by the loader

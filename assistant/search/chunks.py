@@ -28,10 +28,14 @@ class Chunk(BaseModel):
     national: bool
     regions: list[str]
     departements: list[str]
+    question: bool = False  # one of the card's `questions`, not a passage of its text
 
     @property
     def search_text(self) -> str:
-        """What the lexical and dense indexes see: the title and keywords carry the topic."""
+        """What the lexical and dense indexes see: the title and keywords carry the topic; a
+        question is embedded alone, as a question, to meet questions phrased like it."""
+        if self.question:
+            return self.text
         return f"{self.title}. {' ; '.join(self.keywords)}\n{self.text}".strip()
 
 
@@ -62,9 +66,11 @@ def chunk_card(card: Card, max_words: int = MAX_WORDS) -> list[Chunk]:
         count += n
     if current:
         pieces.append("\n\n".join(current))
+    texts = [(f"{card.id}#{i}", text, False) for i, text in enumerate(pieces)]
+    texts += [(f"{card.id}#q{i}", q, True) for i, q in enumerate(card.questions)]
     return [
         Chunk(
-            id=f"{card.id}#{i}",
+            id=ident,
             card_id=card.id,
             position=i,
             title=card.title,
@@ -78,6 +84,7 @@ def chunk_card(card: Card, max_words: int = MAX_WORDS) -> list[Chunk]:
             national=card.territory.national,
             regions=card.territory.regions,
             departements=card.territory.departements,
+            question=is_question,
         )
-        for i, text in enumerate(pieces)
+        for i, (ident, text, is_question) in enumerate(texts)
     ]

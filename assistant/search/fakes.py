@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.search.base import Hit, SearchFilter
+from assistant.search.base import Hit, SearchFilter, best_by_card
 from assistant.search.cards import Card
 from assistant.search.chunks import chunk_card
 from assistant.search.embeddings import Vector
@@ -87,10 +87,18 @@ class InMemoryRetriever:
         similarities = self._matrix @ self.embedder.embed_query(query)
         query_terms = set(terms(query))
         total = sum(self.term_weight(t) for t in query_terms) or 1.0
+        allowed = [
+            int(p)
+            for p in np.argsort(-similarities)
+            if not search_filter or search_filter.accepts(self.chunks[int(p)])
+        ]
+        _, question_similarity = best_by_card(
+            (self.chunks[p], float(similarities[p])) for p in allowed
+        )
         hits: dict[str, Hit] = {}
-        for position in np.argsort(-similarities):
-            chunk = self.chunks[int(position)]
-            if chunk.card_id in hits or (search_filter and not search_filter.accepts(chunk)):
+        for position in allowed:
+            chunk = self.chunks[position]
+            if chunk.card_id in hits or chunk.question:
                 continue
             found = query_terms & self._card_terms[chunk.card_id]
             hits[chunk.card_id] = Hit(
@@ -100,6 +108,7 @@ class InMemoryRetriever:
                 dense_rank=len(hits),
                 dense_similarity=float(similarities[position]),
                 term_coverage=sum(self.term_weight(t) for t in found) / total,
+                question_similarity=question_similarity.get(chunk.card_id),
             )
             if len(hits) == k:
                 break

@@ -170,6 +170,11 @@ class IndexBuilder:
             seconds=time.perf_counter() - started,
         )
 
+    def _cache_key(self, chunk: Chunk) -> str:
+        side = "query" if chunk.question else "passage"
+        name = self.embedder.name if side == "passage" else f"{self.embedder.name}:{side}"
+        return EmbeddingCache.key(name, chunk.search_text)
+
     def _upsert(
         self, collection: chromadb.Collection, chunks: list[Chunk], progress: Progress
     ) -> int:
@@ -177,13 +182,22 @@ class IndexBuilder:
             return 0
         cache = EmbeddingCache(self.index_dir / "embeddings.sqlite3")
         try:
-            keys = [EmbeddingCache.key(self.embedder.name, c.search_text) for c in chunks]
+            keys = [self._cache_key(c) for c in chunks]
             vectors = cache.get_many(keys)
             missing = [(k, c) for k, c in zip(keys, chunks, strict=True) if k not in vectors]
             progress.start(len(missing), "Calcul des vecteurs")
-            for start in range(0, len(missing), 16):
-                batch = missing[start : start + 16]
-                computed = self.embedder.embed_passages([c.search_text for _, c in batch])
+            # A card's questions are embedded as queries (e5's symmetric side), passages as
+            # passages: each batch holds one kind only.
+            batches = [
+                (asked, part[start : start + 16])
+                for asked in (False, True)
+                for part in [[(k, c) for k, c in missing if c.question is asked]]
+                for start in range(0, len(part), 16)
+            ]
+            for asked, batch in batches:
+                texts = [c.search_text for _, c in batch]
+                embed = self.embedder.embed_queries if asked else self.embedder.embed_passages
+                computed = embed(texts)
                 fresh = {k: v for (k, _), v in zip(batch, computed, strict=True)}
                 cache.put_many(fresh)
                 vectors.update(fresh)

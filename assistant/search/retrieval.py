@@ -16,7 +16,7 @@ import bm25s
 import numpy as np
 
 from assistant.errors import IndexNotBuiltError
-from assistant.search.base import Hit, SearchFilter
+from assistant.search.base import Hit, SearchFilter, best_by_card
 from assistant.search.chroma import ChromaE5Function
 from assistant.search.chunks import Chunk
 from assistant.search.embeddings import Embedder
@@ -51,6 +51,11 @@ class HybridRetriever:
         raw = json.loads((generation / "chunks.json").read_text("utf-8"))
         self.chunks = [Chunk.model_validate(c) for c in raw]
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        # A card is shown by its first passage when one of its questions is what matched.
+        self._first_passage: dict[str, Chunk] = {}
+        for chunk in self.chunks:
+            if not chunk.question:
+                self._first_passage.setdefault(chunk.card_id, chunk)
         self._bm25 = bm25s.BM25.load(str(generation / "bm25"))
         self._client = chroma_client(generation / "chroma")
         self._collection = self._client.get_collection(
@@ -173,22 +178,25 @@ class HybridRetriever:
                 fused[position] = fused.get(position, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         lexical_rank = {p: r for r, (p, _) in enumerate(lexical)}
         dense_rank = {p: r for r, (p, _) in enumerate(dense)}
-        similarity = dict(dense)
+        passage_similarity, question_similarity = best_by_card(
+            (self.chunks[position], similarity) for position, similarity in dense
+        )
         query_terms = set(terms(query))
         hits: dict[str, Hit] = {}
         for position, score in sorted(fused.items(), key=lambda item: -item[1]):
             chunk = self.chunks[position]
-            if chunk.card_id in hits:
+            card_id = chunk.card_id
+            if card_id in hits:
                 continue
-            coverage = self.coverage(query_terms, chunk.card_id)
-            hits[chunk.card_id] = Hit(
-                card_id=chunk.card_id,
-                chunk=chunk,
+            hits[card_id] = Hit(
+                card_id=card_id,
+                chunk=self._first_passage.get(card_id, chunk) if chunk.question else chunk,
                 score=score,
                 lexical_rank=lexical_rank.get(position),
                 dense_rank=dense_rank.get(position),
-                dense_similarity=similarity.get(position),
-                term_coverage=coverage,
+                dense_similarity=passage_similarity.get(card_id),
+                term_coverage=self.coverage(query_terms, card_id),
+                question_similarity=question_similarity.get(card_id),
             )
             if len(hits) == k:
                 break

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
 from assistant.territory.index import Resolution, TerritoryIndex
-from assistant.text import normalise
+from assistant.text import Respeller, normalise
 from assistant.understanding.script import DiagnosticScript, Matcher, Slot
 
 FUZZY_MIN_LENGTH = 6
@@ -281,22 +281,15 @@ class Extractor:
         return [value for _, _, value in sorted(found)]
 
     @cached_property
-    def _spellings(self) -> tuple[re.Pattern[str], dict[str, str]] | None:
-        table = {normalise(k): normalise(v) for k, v in self.script.spellings.items()}
-        if not table:
-            return None
-        words = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
-        return re.compile(rf"(?<![\w'])({words})(?![\w'])"), table
+    def respeller(self) -> Respeller:
+        return Respeller(self.script.spellings)
 
     def spelled_out(self, text: str) -> str:
         """A normalised message with its SMS spellings written out ("jsuis" -> "je suis")."""
-        if self._spellings is None:
-            return text
-        pattern, table = self._spellings
-        return pattern.sub(lambda m: table[m.group(1)], text)
+        return self.respeller.folded(text)
 
     def extract(self, message: str, pending: str | None = None) -> Extraction:
-        text = self.spelled_out(normalise(message))
+        text = self.spelled_out(message)
         result = Extraction()
         result.correction = bool(_CORRECTION.search(text))
         result.for_client = bool(_FOR_CLIENT.search(text))

@@ -294,7 +294,7 @@ def test_without_employees_the_association_is_not_an_employer(extractor: Extract
 @pytest.mark.parametrize(
     ("typed", "written"),
     [
-        ("bjr jsuis ds 1 asso", "bonjour je suis dans un asso"),
+        ("bjr jsuis ds 1 asso", "bonjour je suis dans un association"),
         ("c pr la treso", "c'est pour la tresorerie"),
         ("ce projet", "ce projet"),  # "ce" is a word, not an abbreviation
         ("10 salaries", "10 salaries"),  # only the whole token "1"
