@@ -14,11 +14,13 @@ from assistant.answers.answering import (
     RelevancePolicy,
     directory_entry_points,
 )
+from assistant.answers.limits import Limits, load_limits
 from assistant.dialogue.conversation import Conversation
 from assistant.dialogue.engine import Engine
 from assistant.orientation.adviser import Adviser
 from assistant.orientation.contacts import NextSteps, Orientation
 from assistant.orientation.directory import Structure, load_directory
+from assistant.orientation.reach import Reach, load_networks
 from assistant.render.composer import Composer
 from assistant.render.fiche import FicheBuilder
 from assistant.search.base import Retriever
@@ -109,6 +111,7 @@ class Runtime:
                 self.grounding,
                 entry_points=self.entry_points,
                 spell=self.respeller.readable,
+                limits=self.limits,
             )
         return Answerer(
             self.retriever,
@@ -117,7 +120,12 @@ class Runtime:
             policy,
             self.entry_points,
             spell=self.respeller.readable,
+            limits=self.limits,
         )
+
+    @cached_property
+    def limits(self) -> Limits:
+        return load_limits(self.settings.knowledge_dir / "answers" / "limits.yaml")
 
     @cached_property
     def respeller(self) -> Respeller:
@@ -174,8 +182,15 @@ class Runtime:
         next_steps = NextSteps.from_file(
             self.settings.knowledge_dir / "next_steps.yaml", card_ids=self.cards.keys()
         )
+        structures = list(self.structures.values())
+        networks = load_networks(self.settings.knowledge_dir / "networks.yaml")
         return Orientation(
-            list(self.structures.values()), self.cards, self.territories, self.composer, next_steps
+            structures,
+            self.cards,
+            self.territories,
+            self.composer,
+            next_steps,
+            Reach(networks, structures, self.composer),
         )
 
     @cached_property

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any, get_args
 
 import yaml
-from real_questions import evaluate_real_questions, print_real_questions  # scripts/ on path
+from contact_reach import contact_reach, print_reach  # scripts/ is on sys.path when run
+from real_questions import evaluate_real_questions, print_real_questions
 
 from assistant.runtime import Runtime
 from assistant.search.base import Hit
@@ -398,6 +399,11 @@ def main(argv: list[str] | None = None) -> int:
         data = report_json(report, args.calibration)
         if not args.json:
             print_report(report, runtime, args.calibration, args.all_failures)
+    if not args.only_real:
+        reach = contact_reach(runtime.engine)
+        data["contact_reach"] = reach.as_json()
+        if not args.json:
+            print_reach(reach)
     if args.split:
         real = evaluate_real_questions(runtime.answerer, args.split)
         data["real_questions"] = real.as_json()

@@ -163,11 +163,22 @@ def test_relevance_policy() -> None:
     assert not policy.accepts(_hit(0.79, 1.0))
     assert not policy.accepts(_hit(None, 1.0))  # lexical-only hit: never enough
     settings = Settings(
-        strong_dense_similarity=0.9, min_dense_similarity=0.7, min_term_coverage=0.3
+        strong_dense_similarity=0.9,
+        min_dense_similarity=0.7,
+        min_term_coverage=0.3,
+        min_question_similarity=0.93,
     )
     assert RelevancePolicy.from_settings(settings) == RelevancePolicy(
-        strong_similarity=0.9, min_similarity=0.7, min_term_coverage=0.3
+        strong_similarity=0.9,
+        min_similarity=0.7,
+        min_term_coverage=0.3,
+        min_question_similarity=0.93,
     )
+    # A question phrased like one of the card's `questions` is enough, whatever the prose.
+    asked = RelevancePolicy.from_settings(settings)
+    close = _hit(0.5, 0.0).model_copy(update={"question_similarity": 0.95})
+    assert asked.accepts(close)
+    assert not asked.accepts(close.model_copy(update={"question_similarity": 0.92}))
 
 
 def test_strict_policy_declines_everything(runtime: Runtime) -> None:

@@ -7,12 +7,13 @@ from collections.abc import Callable, Iterable, Sequence
 
 from pydantic import BaseModel
 
+from assistant.answers.limits import Limit, Limits
 from assistant.orientation.directory import Structure
 from assistant.render.composer import Composer
 from assistant.search.base import Hit, Retriever, SearchFilter
 from assistant.search.cards import Card
 from assistant.settings import Settings
-from assistant.text import fold, sentences, terms
+from assistant.text import fold, normalise, sentences, terms
 
 MAX_SENTENCES = 3
 MAX_SOURCE_CARDS = 3
@@ -21,6 +22,8 @@ _FIGURE_QUESTION = re.compile(
     r"\b(combien|chiffre|chiffres|nombre|taux|pourcentage|montant|duree|combien de temps|"
     r"quelle part|quel budget|how many|how much)\b|%"
 )
+# A bold line alone is a card's sub-heading ("**Qui peut en bénéficier ?**"), not an answer.
+_HEADING = re.compile(r"^\*\*[^*]+\*\*\s*:?$")
 _DIGIT = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|"
     r"mille|million|millions|milliard|milliards|moitie|tiers|quart)\b"
@@ -138,8 +141,10 @@ class Answerer:
         policy: RelevancePolicy,
         entry_points: EntryPoints | None = None,
         spell: Callable[[str], str] | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.retriever = retriever
+        self.limits = limits
         self.cards = cards
         self.composer = composer
         self.policy = policy
@@ -168,18 +173,10 @@ class Answerer:
     ) -> Answer:
         """`history` (the user's earlier questions) serves only an answerer that rewrites
         follow-ups (the LLM one); the deterministic composer answers the question as asked."""
-        hits = self.relevant_hits(question, search_filter)
+        limit = self.limit_for(question)
+        hits = [] if limit else self.relevant_hits(question, search_filter)
         if not hits:
-            return Answer(
-                answer=self.composer.render(
-                    "decline.md.j2",
-                    question=question,
-                    contacts=self.entry_points(search_filter) if self.entry_points else [],
-                ),
-                sources=[],
-                declined=True,
-                confidence=0.0,
-            )
+            return self.decline(question, search_filter, limit)
         chosen = self.pick_sentences(
             self.spell(question), [self.cards[h.card_id] for h in hits], self.retriever.term_weight
         )
@@ -200,6 +197,26 @@ class Answerer:
             confidence=float(hits[0].dense_similarity or 0.0),
         )
 
+    def limit_for(self, question: str) -> Limit | None:
+        """The limit a question falls under (a personal, current or local figure…), if any."""
+        return self.limits.find(normalise(self.spell(question))) if self.limits else None
+
+    def decline(
+        self, question: str, search_filter: SearchFilter | None, limit: Limit | None = None
+    ) -> Answer:
+        """Say that the cards cannot answer (and why, under a limit), and who can."""
+        return Answer(
+            answer=self.composer.render(
+                "decline.md.j2",
+                question=question,
+                limit=limit,
+                contacts=self.entry_points(search_filter) if self.entry_points else [],
+            ),
+            sources=[],
+            declined=True,
+            confidence=0.0,
+        )
+
     @staticmethod
     def pick_sentences(
         question: str, cards: list[Card], weight: Callable[[str], float] = lambda _: 1.0
@@ -214,19 +231,24 @@ class Answerer:
         asks_figure = bool(_FIGURE_QUESTION.search(fold(question)))
         scale = max((weight(t) for t in wanted), default=1.0)
         scored: list[tuple[float, int, int, str]] = []
+        fit: dict[tuple[int, int], float] = {}  # how well a sentence itself answers
         for rank, card in enumerate(cards):
             for position, sentence in enumerate(sentences(card.body)):
                 text = _clean(sentence)
-                if len(text.split()) < 4:
+                if len(text.split()) < 4 or _HEADING.match(sentence.strip()):
                     continue
                 overlap = sum(weight(t) for t in wanted & set(terms(text))) / scale
-                score = overlap + (0.8 if position == 0 else 0.0) - 0.6 * rank
-                if asks_figure and _DIGIT.search(fold(text)):
-                    score += 1.2
+                figure = 1.2 if asks_figure and _DIGIT.search(fold(text)) else 0.0
+                fit[rank, position] = overlap + figure - 0.6 * rank
+                score = fit[rank, position] + (0.8 if position == 0 else 0.0)
                 if overlap or position == 0:
                     scored.append((score, rank, position, text))
         scored.sort(key=lambda item: (-item[0], item[1], item[2]))
         best = scored[:MAX_SENTENCES]
         if best and all(rank != 0 for _, rank, _, _ in best):
             best[-1] = next(s for s in scored if s[1] == 0)  # always quote the best card
-        return sorted(((r, p, t) for _, r, p, t in best), key=lambda item: (item[0], item[1]))
+        # The sentence that answers best leads (a phone shows the first lines); the others
+        # follow in reading order, as details.
+        best.sort(key=lambda item: (-fit[item[1], item[2]], item[1], item[2]))
+        lead, rest = best[:1], sorted(best[1:], key=lambda item: (item[1], item[2]))
+        return [(r, p, t) for _, r, p, t in lead + rest]

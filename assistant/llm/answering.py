@@ -27,6 +27,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from assistant.answers.answering import Answer, Answerer, EntryPoints, RelevancePolicy, source_ref
+from assistant.answers.limits import Limits
 from assistant.errors import LLMUnavailableError
 from assistant.llm.chat import ChatLLM
 from assistant.llm.guards import AnswerGuard, Grounding, GuardReport
@@ -83,8 +84,9 @@ class LLMAnswerer(Answerer):
         rewrite_queries: bool = True,
         entry_points: EntryPoints | None = None,
         spell: Callable[[str], str] | None = None,
+        limits: Limits | None = None,
     ) -> None:
-        super().__init__(retriever, cards, composer, policy, entry_points, spell)
+        super().__init__(retriever, cards, composer, policy, entry_points, spell, limits)
         self.llm = llm
         self.grounding = grounding  # the directory part; passages are added per answer
         self.rewrite_queries = rewrite_queries
@@ -205,6 +207,9 @@ class LLMAnswerer(Answerer):
     def _prepare(
         self, question: str, search_filter: SearchFilter | None, history: Sequence[str]
     ) -> _Prepared | Answer:
+        limit = self.limit_for(question)
+        if limit:
+            return self.decline(question, search_filter, limit)  # no model call either
         started = time.perf_counter()
         search_query = self.rewrite(question, history)
         rewrite_seconds = time.perf_counter() - started

@@ -27,6 +27,7 @@ from assistant.answers.answering import SourceRef, source_ref
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import KnowledgeError, describe
 from assistant.orientation.directory import Contact, Structure, StructureSource
+from assistant.orientation.reach import Finder, Reach
 from assistant.render.composer import Composer
 from assistant.search.cards import Card, load_cards
 from assistant.territory.index import TerritoryIndex
@@ -207,6 +208,7 @@ class Recommendation(BaseModel):
     why: str  # one short sentence: why it fits this person
     how_to_reach: str
     contact: Contact
+    finder: Finder | None = None  # a way in when `contact` has no site, e-mail or phone
     carrier: str | None
     verified: bool
     sources: list[StructureSource]
@@ -280,7 +282,9 @@ class Orientation:
         territories: TerritoryIndex,
         composer: Composer,
         next_steps: NextSteps,
+        reach: Reach | None = None,
     ) -> None:
+        self.reach = reach
         missing = sorted(next_steps.card_ids() - cards.keys())
         if missing:
             raise KnowledgeError(f"next steps cite unknown card id(s): {', '.join(missing)}")
@@ -442,6 +446,7 @@ class Orientation:
             why=self._why(c, state, place),
             how_to_reach=entry.how_to_reach,
             contact=entry.contact.model_copy(),
+            finder=self.reach.way_in(entry, place.region) if self.reach else None,
             carrier=entry.carrier,
             verified=entry.verified,
             sources=[s.model_copy() for s in entry.sources],

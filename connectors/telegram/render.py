@@ -236,6 +236,8 @@ def contact_block(number: int, contact: Recommendation) -> Block:
             lines.append(line(contact.how_to_reach))
     elif contact.how_to_reach:
         lines.append(line(f"Comment le joindre : {contact.how_to_reach}"))
+    if contact.finder:
+        lines.append(line(f"{contact.finder.label} : {contact.finder.url}"))
     if not contact.verified:
         lines.append(line((UNVERIFIED, "italic")))
     return block(*lines)

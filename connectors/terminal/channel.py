@@ -117,6 +117,8 @@ def _contacts_lines(title: str, contacts: Sequence[Recommendation]) -> Iterable[
         if contact.how_to_reach:
             label = INDENT if reach else f"{INDENT}Comment le joindre : "
             yield Text(f"{label}{contact.how_to_reach}")
+        if contact.finder:
+            yield Text(f"{INDENT}{contact.finder.label} : {contact.finder.url}")
         if not contact.verified:
             yield Text(f"{INDENT}(coordonnées à vérifier)", style="dim")
 

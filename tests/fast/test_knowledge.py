@@ -29,6 +29,7 @@ LISTED_DOCUMENTS = {
     d["file"] for d in yaml.safe_load((REPO_ROOT / "knowledge" / "sources.yaml").read_text())
 }
 
+
 def _newest_date_in_knowledge() -> dt.date:
     """The latest `updated`/`seen`/`reviewed` date the shipped knowledge carries: the tests'
     "today", so they depend on the content, not on the day they run."""

@@ -47,6 +47,7 @@
       el("p", { "class": "what" }, [c.verified ? null : el("span", { "class": "badge" }, ["à vérifier"]), c.verified ? null : " ", c.what || c.kind_label]),
       el("p", { "class": "why" }, [c.why]),
       reach.length ? el("p", { "class": "reach" }, reach) : null,
+      c.finder ? el("p", { "class": "reach finder" }, [link(c.finder.url, c.finder.label)]) : null,
       el("p", { "class": "how" }, [c.how_to_reach + (k.address ? " — " + k.address : "")]),
       c.carrier ? el("p", { "class": "carrier" }, ["Porté par : " + c.carrier]) : null,
       refs.length ? el("details", { "class": "sources" }, [el("summary", {}, ["Sources", el("span", { "class": "sr-only" }, [" de cette fiche"])]), el("ul", {}, refs)]) : null

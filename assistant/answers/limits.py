@@ -1,0 +1,59 @@
+"""What the cards must not answer: a figure that depends on the person, on today's date or on
+one local office, a personal legal case. Kept as data (knowledge/answers/limits.yaml) so that
+a curator adds a case without Python; each case says why and who can answer instead."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant.errors import KnowledgeError, describe
+
+__all__ = ["Limit", "Limits", "load_limits"]
+
+
+class Limit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    patterns: list[str] = Field(min_length=1)
+    figure: bool = False  # applies only when the question asks for an amount, rate, ceiling
+    say: str
+    ask: str
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    figure: list[str] = Field(default_factory=list)
+    limits: list[Limit] = Field(default_factory=list)
+
+    @cached_property
+    def _compiled(self) -> tuple[list[re.Pattern[str]], list[tuple[Limit, list[re.Pattern[str]]]]]:
+        figure = [re.compile(p) for p in self.figure]
+        return figure, [(limit, [re.compile(p) for p in limit.patterns]) for limit in self.limits]
+
+    def find(self, folded_question: str) -> Limit | None:
+        """The first limit the question falls under (`folded_question`: normalised, SMS
+        spellings written out), or None."""
+        figure_patterns, limits = self._compiled
+        asks_figure = any(p.search(folded_question) for p in figure_patterns)
+        for limit, patterns in limits:
+            if limit.figure and not asks_figure:
+                continue
+            if any(p.search(folded_question) for p in patterns):
+                return limit
+        return None
+
+
+def load_limits(path: Path) -> Limits:
+    try:
+        limits = Limits.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        limits.find("")  # compile every pattern now: a bad one is the curator's error
+    except (OSError, yaml.YAMLError, ValidationError, re.error) as exc:
+        raise KnowledgeError(f"{path}: {describe(exc, 'limits')}") from exc
+    return limits

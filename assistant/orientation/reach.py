@@ -1,0 +1,122 @@
+"""A way in for every contact: its own sourced site, e-mail or phone, or else a page that finds
+the local office (the network's finder, the network's national site, the region's CRESS).
+
+The networks and their finder pages are data (knowledge/networks.yaml); which structure belongs
+to which network is given there by id patterns. Nothing here invents an address: every URL
+comes from a finder page recorded with its source, or from a directory entry's sourced contact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant.errors import KnowledgeError, describe
+from assistant.orientation.directory import Structure
+from assistant.render.composer import Composer
+
+__all__ = ["Finder", "Network", "Reach", "load_networks"]
+
+FinderKind = Literal["finder", "network", "cress"]
+
+
+class FinderPage(BaseModel):
+    """A network's own page that lists or finds its local offices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    label: str  # what the person clicks, in French
+    title: str
+    seen: dt.date
+    evidence: str
+
+
+class Network(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    members: list[str] = Field(default_factory=list)  # directory ids, `*` patterns allowed
+    finder: FinderPage | None = None
+    missing: str | None = None  # where no finder page was found: what was searched
+
+    def has(self, structure_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(structure_id, pattern) for pattern in self.members)
+
+
+class Finder(BaseModel):
+    """How to reach a contact that has no sourced detail of its own."""
+
+    kind: FinderKind
+    label: str  # French, from prompts/parts/finder.md.j2
+    url: str
+    via: str  # the network or directory entry the address comes from
+
+
+def load_networks(path: Path) -> list[Network]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        return [Network.model_validate(item) for item in raw]
+    except (OSError, yaml.YAMLError, ValidationError, TypeError) as exc:
+        raise KnowledgeError(f"{path}: {describe(exc, 'networks')}") from exc
+
+
+def _site(structure: Structure) -> str | None:
+    return structure.contact.website
+
+
+class Reach:
+    """Finds the way in for each directory entry (computed once per entry)."""
+
+    def __init__(
+        self, networks: Iterable[Network], structures: Iterable[Structure], composer: Composer
+    ) -> None:
+        self.networks = list(networks)
+        self.composer = composer
+        active = [s for s in structures if s.status == "active"]
+        self._cress_by_region = {
+            region: s
+            for s in active
+            if s.kind == "cress" and _site(s)
+            for region in s.coverage.regions
+        }
+        self._heads = {
+            n.id: head
+            for n in self.networks
+            for head in active
+            if n.has(head.id) and head.coverage.national and _site(head)
+        }
+
+    def network_of(self, structure_id: str) -> Network | None:
+        return next((n for n in self.networks if n.has(structure_id)), None)
+
+    def way_in(self, entry: Structure, region: str | None = None) -> Finder | None:
+        """None when the entry has its own sourced site, e-mail or phone; otherwise the best
+        finder; None too when nothing sourced can be offered (the caller reports it)."""
+        if entry.contact.website or entry.contact.email or entry.contact.phone:
+            return None
+        network = self.network_of(entry.id)
+        if network and network.finder:
+            return self._finder("finder", network.finder.url, network.id, network.finder.label)
+        head = self._heads.get(network.id) if network else None
+        if network and head and head.id != entry.id:
+            return self._finder("network", _site(head) or "", head.id, name=head.name)
+        regions = [r for r in (*entry.coverage.regions, region) if r]
+        for code in regions:
+            cress = self._cress_by_region.get(code)
+            if cress is not None and cress.id != entry.id:
+                return self._finder("cress", _site(cress) or "", cress.id, name=cress.name)
+        return None
+
+    def _finder(
+        self, kind: FinderKind, url: str, via: str, label: str = "", name: str = ""
+    ) -> Finder:
+        text = self.composer.render("parts/finder.md.j2", kind=kind, label=label, name=name)
+        return Finder(kind=kind, label=text, url=url, via=via)

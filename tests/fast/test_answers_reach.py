@@ -1,0 +1,182 @@
+"""Answers that know their limits, questions as people type them, and a way in for contacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.answers.limits import load_limits
+from assistant.errors import KnowledgeError
+from assistant.orientation.directory import Structure
+from assistant.orientation.reach import Network, Reach, load_networks
+from assistant.runtime import Runtime
+from assistant.search.cards import parse_card
+from assistant.search.fakes import InMemoryRetriever
+from assistant.text import Respeller, normalise
+
+# -- limits -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "limit"),
+    [
+        ("c combien le smic en ce moment ?", "chiffre-du-moment"),
+        ("quel est le taux du livret A actuellement", "chiffre-du-moment"),
+        ("combien je vais toucher d'ARE si je crée ma boîte ?", "montant-personnel"),
+        ("combien d impots je vais payer avec 30000 euros de CA", "montant-personnel"),
+        ("combien la région va nous donner pour le projet ?", "montant-local"),
+        ("la plateforme Initiative de chez moi prête combien au maximum ?", "montant-local"),
+        ("la CRESS ouvre à quelle heure demain ?", "coordonnees-horaires"),
+        ("on a un litige avec un salarié, on va aux prud'hommes", "litige"),
+    ],
+)
+def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, limit: str) -> None:
+    found = runtime.answerer.limit_for(question)
+    assert found is not None and found.id == limit
+    answer = runtime.answerer.answer(question)
+    assert answer.declined and not answer.sources
+    assert found.say in answer.answer and found.ask in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "combien de personnes pour créer une association ?",  # a count, not a changing figure
+        "l'agrément ESUS est valable combien de temps ?",
+        "c'est quoi le DLA ?",
+        "combien d'acteurs dans la communauté émergence et accélération en 2018 ?",
+    ],
+)
+def test_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:
+    assert runtime.answerer.limit_for(question) is None
+
+
+def test_a_bad_limit_pattern_is_the_curators_error(tmp_path: Path) -> None:
+    path = tmp_path / "limits.yaml"
+    path.write_text("limits:\n  - {id: x, patterns: ['(unclosed'], say: a, ask: b}\n")
+    with pytest.raises(KnowledgeError, match=r"limits\.yaml"):
+        load_limits(path)
+
+
+# -- SMS spellings ------------------------------------------------------------------------------
+
+
+def test_respeller_writes_out_spellings_and_keeps_accents() -> None:
+    respeller = Respeller({"c": "c'est", "koi": "quoi", "asso": "association", "pr": "pour"})
+    assert respeller.readable("c koi une asso ? Élue pr 3 ans") == (
+        "c'est quoi une association ? Élue pour 3 ans"
+    )
+    assert respeller.folded("C KOI une Asso") == "c'est quoi une association"
+    assert respeller.readable("cest-à-dire") == "cest-à-dire"  # only listed words move
+    assert normalise(respeller.readable("Prêt")) == "pret"
+
+
+# -- a card's own questions ---------------------------------------------------------------------
+
+_CARD = """---
+id: {id}
+title: {title}
+kind: faq
+territory: {{national: true}}
+sources: [{{url: "https://example.org/{id}", title: t, seen: 2026-11-30}}]
+questions: {questions}
+updated: 2026-11-30
+---
+{body}
+"""
+
+
+def test_a_card_question_is_matched_and_answers(runtime: Runtime) -> None:
+    asked = parse_card(
+        _CARD.format(
+            id="asked",
+            title="Sujet A",
+            questions='["le dispositif est il gratuit pour nous"]',
+            body="Le dispositif accompagne les structures employeuses sans frais pour elles.",
+        )
+    )
+    other = parse_card(
+        _CARD.format(
+            id="other",
+            title="Sujet B",
+            questions="[]",
+            body="Une coopérative réunit ses associés en assemblée générale chaque année.",
+        )
+    )
+    retriever = InMemoryRetriever([asked, other], runtime.embedder)
+    hits = retriever.search("le dispositif est il gratuit pour nous")
+    assert hits[0].card_id == "asked"
+    assert hits[0].question_similarity is not None and hits[0].question_similarity > 0.99
+    assert not hits[0].chunk.question  # a card is shown by a passage of its text
+    assert hits[1].question_similarity is None
+
+
+# -- a way in -------------------------------------------------------------------------------------
+
+
+def _entry(ident: str, kind: str, **extra: object) -> Structure:
+    data: dict[str, object] = {
+        "id": ident,
+        "name": ident.upper(),
+        "kind": kind,
+        "coverage": {"regions": ["75"]},
+        "stages": ["creation"],
+        "description": "d",
+        "how_to_reach": "h",
+        "sources": [{"url": "https://example.org/s", "title": "s", "seen": "2026-11-30"}],
+    }
+    data.update(extra)
+    return Structure.model_validate(data)
+
+
+def test_each_contact_gets_the_best_way_in(runtime: Runtime) -> None:
+    site = {"website": "https://example.org/s"}
+    head = _entry("dla-national", "dla", coverage={"national": True}, contact=site)
+    local = _entry("dla-23", "dla", coverage={"departements": ["23"]})
+    cress = _entry("cress-75", "cress", contact=site)
+    lonely = _entry("tiers-lieu-x", "lieu")
+    own = _entry(
+        "with-phone",
+        "lieu",
+        contact={"phone": "05 00 00 00 00"},
+        sources=[{"url": "https://example.org/s", "title": "s", "seen": "2026-11-30"}],
+    )
+    cci = _entry("cci-x", "classique")
+    networks = [
+        Network(id="dla", name="DLA", members=["dla-*"]),
+        Network.model_validate(
+            {
+                "id": "cci",
+                "name": "CCI",
+                "members": ["cci-*"],
+                "finder": {
+                    "url": "https://example.org/carte",
+                    "label": "Voir la carte des CCI",
+                    "title": "t",
+                    "seen": "2026-11-30",
+                    "evidence": "e",
+                },
+            }
+        ),
+    ]
+    reach = Reach(networks, [head, local, cress, lonely, own, cci], runtime.composer)
+    assert reach.way_in(own) is None  # its own sourced phone is the way in
+    found = reach.way_in(cci)
+    assert found is not None and (found.kind, found.url) == ("finder", "https://example.org/carte")
+    assert found.label == "Voir la carte des CCI"
+    found = reach.way_in(local)
+    assert found is not None and (found.kind, found.via) == ("network", "dla-national")
+    assert "DLA-NATIONAL" in found.label
+    found = reach.way_in(lonely)
+    assert found is not None and (found.kind, found.via) == ("cress", "cress-75")
+    assert reach.way_in(_entry("far", "lieu", coverage={"regions": ["11"]})) is None
+
+
+def test_the_shipped_networks_name_real_entries(runtime: Runtime) -> None:
+    networks = load_networks(runtime.settings.knowledge_dir / "networks.yaml")
+    ids = set(runtime.structures)
+    for network in networks:
+        for pattern in network.members:
+            assert any(network.has(i) for i in ids), (network.id, pattern)
+        assert network.finder is not None or network.missing, network.id
