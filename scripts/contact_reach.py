@@ -48,8 +48,7 @@ def contact_reach(engine: Engine, folders: list[Path] = SCENARIO_DIRS) -> ReachR
             state = engine.handle(state, turn).state
         for contact in engine.orientation_for(state).contacts:
             report.proposed += 1
-            details = contact.contact
-            if details.website or details.email or details.phone:
+            if contact.contact.way_in():
                 report.own += 1
             elif contact.finder:
                 report.by_finder[contact.finder.kind] += 1

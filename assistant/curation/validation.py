@@ -13,6 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from assistant.curation.truth import Renamed, TextCheck, load_renamed
 from assistant.errors import KnowledgeError, describe
 from assistant.orientation.directory import Structure, parse_directory_file
 from assistant.search.cards import Card, iter_card_files, parse_card
@@ -90,6 +91,7 @@ class _Context:
     known_regions: set[str]
     today: dt.date
     stale_before: dt.date
+    text_check: TextCheck
 
 
 def validate_knowledge(
@@ -128,6 +130,7 @@ def validate_knowledge(
         known_regions=known_regions,
         today=today,
         stale_before=today - dt.timedelta(days=stale_after_days),
+        text_check=TextCheck(_renamed(knowledge_dir, add), today, add),
     )
     for card in cards:
         _check_card(card, context)
@@ -200,6 +203,8 @@ def _check_card(card: Card, context: _Context) -> None:
         add("warning", where, f"not updated since {card.updated} (stale)")
     if card.updated > context.today:
         add("error", where, f"updated date {card.updated} is in the future")
+    _check_reviewed(card.reviewed, where, context)
+    context.text_check.check(where, [card.title, card.body])
 
 
 def _check_structure(structure: Structure, context: _Context) -> None:
@@ -224,6 +229,32 @@ def _check_structure(structure: Structure, context: _Context) -> None:
             add("warning", where, f"source page seen on {source.seen} (stale): check it again")
     if structure.verified_on and structure.verified_on < context.stale_before:
         add("warning", where, f"verified on {structure.verified_on}, too long ago")
+    _check_reviewed(structure.reviewed, where, context)
+    if structure.status == "active":
+        context.text_check.check(
+            where,
+            [structure.name, structure.description, structure.how_to_reach, structure.carrier],
+        )
+
+
+def _check_reviewed(reviewed: dt.date | None, where: str, context: _Context) -> None:
+    if reviewed is None:
+        context.add("error", where, "no `reviewed` date: when was it last checked?")
+    elif reviewed > context.today:
+        context.add("error", where, f"reviewed date {reviewed} is in the future")
+    elif reviewed < context.stale_before:
+        context.add("warning", where, f"not reviewed since {reviewed}: see `knowledge stale`")
+
+
+def _renamed(knowledge_dir: Path, add: Callable[[Level, str, str], None]) -> list[Renamed]:
+    path = knowledge_dir / "renamed.yaml"
+    if not path.exists():
+        return []
+    try:
+        return load_renamed(path)
+    except KnowledgeError as exc:
+        add("error", "renamed.yaml", str(exc).split(": ", 1)[-1])
+        return []
 
 
 def _check_contact(
@@ -242,6 +273,8 @@ def _check_contact(
         add("error", where, f"phone '{contact.phone}' is not a French number")
     if contact.website and not contact.website.startswith(("http://", "https://")):
         add("error", where, f"website '{contact.website}' must start with http(s)://")
+    if contact.site_page and contact.site_page not in {s.url for s in structure.sources}:
+        add("error", where, "site_page must be one of the entry's sources (the page itself)")
 
 
 def _check_territory(

@@ -36,12 +36,19 @@ class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     website: str | None = None
+    # A page of the body's own site that is not its home page (a presentation, an article):
+    # still a way in when no source gives the home page. It must be one of the entry's sources.
+    site_page: str | None = None
     email: str | None = None
     phone: str | None = None
     address: str | None = None
 
     def is_empty(self) -> bool:
-        return not any((self.website, self.email, self.phone, self.address))
+        return not any((self.website, self.site_page, self.email, self.phone, self.address))
+
+    def way_in(self) -> str | None:
+        """The first detail a person can use to get in touch (an address alone is not one)."""
+        return self.website or self.site_page or self.email or self.phone
 
 
 class StructureSource(BaseModel):
@@ -83,6 +90,7 @@ class Structure(BaseModel):
     cards: list[str] = Field(default_factory=list)  # knowledge cards that back this entry
     verified: bool = False
     verified_on: dt.date | None = None
+    reviewed: dt.date | None = None  # last checked against its sources (knowledge validate)
     # "closed": kept for the record (and the coverage report) but never proposed to a user.
     status: Literal["active", "closed"] = "active"
     file: str = ""  # relative path of the YAML file, filled by the loader

@@ -69,7 +69,7 @@ def load_networks(path: Path) -> list[Network]:
 
 
 def _site(structure: Structure) -> str | None:
-    return structure.contact.website
+    return structure.contact.website or structure.contact.site_page
 
 
 class Reach:
@@ -100,7 +100,7 @@ class Reach:
     def way_in(self, entry: Structure, region: str | None = None) -> Finder | None:
         """None when the entry has its own sourced site, e-mail or phone; otherwise the best
         finder; None too when nothing sourced can be offered (the caller reports it)."""
-        if entry.contact.website or entry.contact.email or entry.contact.phone:
+        if entry.contact.way_in():
             return None
         network = self.network_of(entry.id)
         if network and network.finder:

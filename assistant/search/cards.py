@@ -66,6 +66,7 @@ class Card(BaseModel):
     # against a question, more reliably than the card's prose is.
     questions: list[str] = Field(default_factory=list)
     updated: dt.date
+    reviewed: dt.date | None = None  # last checked against its sources (knowledge validate)
     body: str
     path: str = ""  # relative path, filled by the loader
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -227,6 +228,47 @@ def knowledge_coverage(
             f"{row.departement} {row.name} : {row.local_entries} structure(s) locale(s), "
             f"{row.holes} trou(s) ; étapes sans contact : {stages} ; besoins sans contact : {needs}"
         )
+
+
+@knowledge_app.command("stale")
+def knowledge_stale(
+    limit: Annotated[int, typer.Option(help="Nombre d'éléments listés.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Liste JSON sur stdout.")] = False,
+) -> None:
+    """Ce qu'il faut revérifier, le plus ancien d'abord (date `reviewed` des fiches et de
+    l'annuaire), avec les pages et documents à relire."""
+    from assistant.curation.truth import review_list
+
+    runtime = Runtime()
+    settings = runtime.settings
+    items = review_list(runtime.cards.values(), runtime.structures.values())
+    cutoff = dt.date.today() - dt.timedelta(days=settings.stale_after_days)
+    if as_json:
+        rows = [
+            {
+                "what": i.what,
+                "id": i.id,
+                "reviewed": i.reviewed.isoformat() if i.reviewed else None,
+                "stale": i.reviewed is None or i.reviewed < cutoff,
+                "file": i.where,
+                "recheck": i.recheck,
+            }
+            for i in items[:limit]
+        ]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
+        return
+    out = Console(highlight=False)
+    stale = sum(1 for i in items if i.reviewed is None or i.reviewed < cutoff)
+    out.print(
+        f"{len(items)} éléments ; {stale} à revoir (revus il y a plus de "
+        f"{settings.stale_after_days} jours). Les plus anciens d'abord :"
+    )
+    for item in items[:limit]:
+        when = item.reviewed.isoformat() if item.reviewed else "jamais"
+        kind = "fiche" if item.what == "card" else "structure"
+        out.print(f"{when}  {kind} {item.id}  ({item.where})")
+        for source in item.recheck[:3]:
+            out.print(f"    à relire : {source}")
 
 
 @knowledge_app.command("unanswered")

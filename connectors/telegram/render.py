@@ -245,7 +245,8 @@ def contact_block(number: int, contact: Recommendation) -> Block:
 
 def _coordinates(contact: Recommendation) -> Iterable[str]:
     details = contact.contact
-    for value in (details.website, details.phone, details.email, details.address):
+    site = details.website or details.site_page
+    for value in (site, details.phone, details.email, details.address):
         if value:
             yield str(value)
 

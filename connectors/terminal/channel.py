@@ -109,7 +109,8 @@ def _contacts_lines(title: str, contacts: Sequence[Recommendation]) -> Iterable[
         if contact.why:
             yield Text(f"{INDENT}{contact.why}")
         details = contact.contact
-        reach = [str(v) for v in (details.website, details.phone, details.email) if v]
+        site = details.website or details.site_page
+        reach = [str(v) for v in (site, details.phone, details.email) if v]
         if details.address:
             reach.append(details.address)
         if reach:

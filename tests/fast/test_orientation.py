@@ -303,7 +303,13 @@ def test_contact_fields_come_from_the_directory(
             assert contact.carrier == entry.carrier
             assert contact.verified == entry.verified
             assert contact.contact.model_dump() == entry.contact.model_dump()
-            assert set(contact.contact.model_dump()) == {"website", "email", "phone", "address"}
+            assert set(contact.contact.model_dump()) == {
+                "website",
+                "site_page",
+                "email",
+                "phone",
+                "address",
+            }
             assert [s.model_dump() for s in contact.sources] == [
                 s.model_dump() for s in entry.sources
             ]

@@ -36,6 +36,7 @@
   function contactCard(c) {
     var k = c.contact || {}, reach = [];
     if (k.website) reach.push(link(k.website, "Site web"));
+    else if (k.site_page) reach.push(link(k.site_page, "Sur son site"));
     if (k.phone) reach.push(el("a", { href: "tel:" + k.phone.replace(/\s/g, "") }, [k.phone]));
     if (k.email) reach.push(el("a", { href: "mailto:" + k.email }, [k.email]));
     var refs = (c.sources || []).map(function (s) {
