@@ -15,28 +15,24 @@ Ranking, in short (details on :meth:`Orientation.recommend`):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel
 
 from assistant.answers.answering import SourceRef, source_ref
 from assistant.dialogue.state import DiagnosticState
-from assistant.errors import KnowledgeError, describe
+from assistant.errors import KnowledgeError
 from assistant.orientation.directory import Contact, Structure, StructureSource
 from assistant.orientation.reach import Finder, Reach
+from assistant.orientation.steps import NextSteps, Step, StepRule, StepWhen, effective_profile
 from assistant.render.composer import Composer
-from assistant.search.cards import Card, load_cards
+from assistant.search.cards import Card
 from assistant.territory.index import TerritoryIndex
 from assistant.vocabulary import (
     KIND_LABELS,
     NEED_LABELS,
-    Need,
-    Profile,
-    Stage,
 )
 
 __all__ = [
@@ -67,131 +63,15 @@ NEED_FIT = 5.0  # per need of the user the entry works on
 MAX_NEED_MATCHES = 4
 NEED_PRECISION = 5.0  # times the share of the entry's needs that match: specialists first
 MISMATCH_PENALTY = 100.0
+# At equal fit, a contact the person can reach (own site, e-mail, phone, or a finder) first;
+# smaller than any fit unit, so it never outweighs what fits the person.
+REACHABLE_BONUS = 1.0
 
 EMPLOYING_PROFILES: frozenset[str] = frozenset({"association-employeuse", "siae", "scop-scic"})
 DLA_STAGES: frozenset[str] = frozenset({"consolidation", "developpement"})
 ORIENTATION_STAGES: frozenset[str] = frozenset({"emergence", "creation"})
 # Profile names that keep their capital inside a sentence.
 _PROPER_PROFILE_WORDS = frozenset({"Scop"})
-
-
-# --------------------------------------------------------------------------- next steps
-
-
-class StepWhen(BaseModel):
-    """When a step applies: a stage or a need (or both), optionally only for some profiles."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    stage: Stage | None = None
-    need: Need | None = None
-    profiles: list[Profile] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _stage_or_need(self) -> StepWhen:
-        if self.stage is None and self.need is None:
-            raise ValueError("'when' names a stage or a need")
-        return self
-
-    def allows(self, profile: str | None) -> bool:
-        # A step written for some profiles is not shown while the profile is unknown.
-        return not self.profiles or profile in self.profiles
-
-
-class StepRule(BaseModel):
-    """One entry of next_steps.yaml."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    when: StepWhen
-    text: str = Field(min_length=1)
-    cards: list[str] = Field(min_length=1)
-
-
-class Step(BaseModel):
-    """A next step as shown to the user, with the cards that back it."""
-
-    id: str
-    text: str
-    cards: list[str]
-
-
-class NextSteps:
-    """The next-step rules, validated against the vocabulary and the card ids."""
-
-    def __init__(self, rules: Sequence[StepRule]) -> None:
-        self.rules = list(rules)
-
-    @classmethod
-    def from_file(cls, path: Path, card_ids: Collection[str] | None = None) -> NextSteps:
-        """Load and validate `path`. Card ids are checked against `card_ids`, or by default
-        against the cards in the `cards/` folder next to the file."""
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise KnowledgeError(f"{path}: cannot read next steps: {exc}") from exc
-        if not isinstance(data, list):
-            raise KnowledgeError(f"{path}: next steps are a YAML list of steps")
-        if card_ids is None:
-            card_ids = {card.id for card in load_cards(path.parent / "cards")}
-        known = set(card_ids)
-        rules: list[StepRule] = []
-        seen: set[str] = set()
-        for position, entry in enumerate(data, start=1):
-            ident = entry.get("id", f"#{position}") if isinstance(entry, dict) else f"#{position}"
-            if not isinstance(entry, dict):
-                raise KnowledgeError(f"{path}: step {ident} is not a mapping")
-            try:
-                rule = StepRule.model_validate(entry)
-            except ValidationError as exc:
-                raise KnowledgeError(f"{path}: step {ident}: {describe(exc)}") from exc
-            if rule.id in seen:
-                raise KnowledgeError(f"{path}: step id '{rule.id}' is used twice")
-            unknown = [c for c in rule.cards if c not in known]
-            if unknown:
-                raise KnowledgeError(
-                    f"{path}: step {rule.id}: unknown card id(s): {', '.join(unknown)}"
-                )
-            seen.add(rule.id)
-            rules.append(rule)
-        return cls(rules)
-
-    def card_ids(self) -> set[str]:
-        return {card for rule in self.rules for card in rule.cards}
-
-    def for_state(self, state: DiagnosticState, limit: int = MAX_STEPS) -> list[Step]:
-        """Stage steps first, then need steps in the user's order: every need gets its first
-        step before any need gets a second one, so a long list of needs is not crowded out."""
-        profile = effective_profile(state)
-        chosen: list[StepRule] = []
-        if state.stage:
-            chosen.extend(
-                r
-                for r in self.rules
-                if r.when.stage == state.stage and r.when.need is None and r.when.allows(profile)
-            )
-        per_need = [
-            [
-                r
-                for r in self.rules
-                if r.when.need == need
-                and r.when.stage in (None, state.stage)
-                and r.when.allows(profile)
-            ]
-            for need in dict.fromkeys(state.needs)
-        ]
-        depth = max((len(rules) for rules in per_need), default=0)
-        for rank in range(depth):
-            chosen.extend(rules[rank] for rules in per_need if rank < len(rules))
-        steps: list[Step] = []
-        seen: set[str] = set()
-        for rule in chosen:
-            if rule.id in seen or rule.text in seen:
-                continue
-            seen.update((rule.id, rule.text))
-            steps.append(Step(id=rule.id, text=rule.text, cards=list(rule.cards)))
-        return steps[:limit]
 
 
 # --------------------------------------------------------------------------- results
@@ -249,13 +129,6 @@ class _Candidate:
     @property
     def key(self) -> tuple[float, str]:
         return (-self.score, self.entry.id)
-
-
-def effective_profile(state: DiagnosticState) -> str | None:
-    """An association that declares employees is an employing association."""
-    if state.profile == "association" and (state.employees or 0) > 0:
-        return "association-employeuse"
-    return state.profile
 
 
 def _is_employing(state: DiagnosticState) -> bool:
@@ -348,6 +221,11 @@ class Orientation:
 
     # ------------------------------------------------------------------ scoring
 
+    def _reachable(self, entry: Structure, place: _Place) -> bool:
+        if entry.contact.way_in():
+            return True
+        return self.reach is not None and self.reach.way_in(entry, place.region) is not None
+
     def _candidate(
         self, entry: Structure, state: DiagnosticState, place: _Place
     ) -> _Candidate | None:
@@ -371,6 +249,8 @@ class Orientation:
         if needs and entry.needs:
             score += NEED_PRECISION * len(needs) / len(entry.needs)
         score -= MISMATCH_PENALTY * mismatches
+        if self._reachable(entry, place):
+            score += REACHABLE_BONUS
         return _Candidate(entry, level, round(score, 2), mismatches, needs, stage_fit, profile_fit)
 
     # ------------------------------------------------------------------ selection
