@@ -26,7 +26,14 @@ from assistant.dialogue.state import DiagnosticState
 from assistant.errors import KnowledgeError
 from assistant.orientation.directory import Contact, Structure, StructureSource
 from assistant.orientation.reach import Finder, Reach
-from assistant.orientation.steps import NextSteps, Step, StepRule, StepWhen, effective_profile
+from assistant.orientation.steps import (
+    MAX_STEPS,
+    NextSteps,
+    Step,
+    StepRule,
+    StepWhen,
+    effective_profile,
+)
 from assistant.render.composer import Composer
 from assistant.search.cards import Card
 from assistant.territory.index import TerritoryIndex
@@ -53,7 +60,6 @@ TerritoryLevel = Literal["commune", "departement", "region", "national"]
 
 MIN_CONTACTS = 2
 MAX_CONTACTS = 5
-MAX_STEPS = 6
 
 # Base score per coverage level: a more local entry wins over a wider one at equal fit.
 LEVEL_SCORES: dict[str, float] = {"commune": 40, "departement": 30, "region": 20, "national": 10}

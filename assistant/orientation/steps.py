@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -21,26 +20,7 @@ from assistant.vocabulary import (
 
 __all__ = ["NextSteps", "Step", "StepRule", "StepWhen", "effective_profile"]
 
-TerritoryLevel = Literal["commune", "departement", "region", "national"]
-
-MIN_CONTACTS = 2
-MAX_CONTACTS = 5
 MAX_STEPS = 6
-
-# Base score per coverage level: a more local entry wins over a wider one at equal fit.
-LEVEL_SCORES: dict[str, float] = {"commune": 40, "departement": 30, "region": 20, "national": 10}
-STAGE_FIT = 10.0
-PROFILE_FIT = 10.0
-NEED_FIT = 5.0  # per need of the user the entry works on
-MAX_NEED_MATCHES = 4
-NEED_PRECISION = 5.0  # times the share of the entry's needs that match: specialists first
-MISMATCH_PENALTY = 100.0
-
-EMPLOYING_PROFILES: frozenset[str] = frozenset({"association-employeuse", "siae", "scop-scic"})
-DLA_STAGES: frozenset[str] = frozenset({"consolidation", "developpement"})
-ORIENTATION_STAGES: frozenset[str] = frozenset({"emergence", "creation"})
-# Profile names that keep their capital inside a sentence.
-_PROPER_PROFILE_WORDS = frozenset({"Scop"})
 
 
 class StepWhen(BaseModel):
