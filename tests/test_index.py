@@ -68,7 +68,11 @@ def test_first_build_writes_a_complete_generation(tmp_path: Path, sample: list[C
     expected_chunks = [chunk for card in sample for chunk in chunk_card(card)]
     assert report.chunks_total == len(expected_chunks)
     assert report.chunks_embedded == len(expected_chunks)
-    assert sorted(embedder.embedded) == sorted(c.search_text for c in expected_chunks)
+    passages = [c.search_text for c in expected_chunks if not c.question]
+    questions = [c.search_text for c in expected_chunks if c.question]
+    assert questions  # the sample's cards list the questions they answer
+    assert sorted(embedder.embedded) == sorted(passages)
+    assert sorted(embedder.embedded_queries) == sorted(questions)  # embedded as queries
 
     generation = current_generation(tmp_path)
     assert generation is not None
@@ -267,7 +271,7 @@ def test_a_different_embedder_forces_a_full_rebuild(tmp_path: Path, sample: list
     assert report.changed
     assert report.added == sorted(SAMPLE_IDS)
     assert report.chunks_embedded == total == report.chunks_total
-    assert len(other.embedded) == total
+    assert len(other.embedded) + len(other.embedded_queries) == total
     generation = current_generation(tmp_path)
     assert generation is not None
     assert read_manifest(generation).embedder == "hash-b"
@@ -326,7 +330,7 @@ def test_build_report_is_serialisable(tmp_path: Path, sample: list[Card]) -> Non
 
 
 def _card_with_body(base: Card, body: str) -> Card:
-    return base.model_copy(update={"id": "long-card", "body": body})
+    return base.model_copy(update={"id": "long-card", "body": body, "questions": []})
 
 
 def test_long_paragraph_is_cut_by_words(sample: list[Card]) -> None:
@@ -356,12 +360,17 @@ def test_short_paragraphs_are_grouped_up_to_the_limit(sample: list[Card]) -> Non
 
 def test_chunks_carry_the_card_metadata(sample: list[Card]) -> None:
     card = sample[0]
+    assert card.questions
     for chunk in chunk_card(card):
         assert chunk.card_id == card.id and chunk.title == card.title
         assert chunk.stages == list(card.stages) and chunk.needs == list(card.needs)
         assert chunk.national == card.territory.national
-        assert chunk.search_text.startswith(card.title)
-        assert all(k in chunk.search_text for k in card.keywords)
+        if chunk.question:  # a question is searched alone, as people ask it
+            assert chunk.search_text in card.questions and chunk.id.startswith(f"{card.id}#q")
+        else:
+            assert chunk.search_text.startswith(card.title)
+            assert all(k in chunk.search_text for k in card.keywords)
+    assert [c.text for c in chunk_card(card) if c.question] == card.questions
 
 
 def test_empty_body_gives_one_chunk_with_the_title(sample: list[Card]) -> None:

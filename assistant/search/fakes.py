@@ -31,6 +31,7 @@ class HashEmbedder:
         self.name = name
         self.dim = dim
         self.embedded: list[str] = []
+        self.embedded_queries: list[str] = []  # batches only (a card's `questions`)
 
     def _vector(self, text: str) -> Vector:
         vector = np.zeros(self.dim, dtype=np.float32)
@@ -51,6 +52,7 @@ class HashEmbedder:
         return self._vector(text)
 
     def embed_queries(self, texts: Sequence[str]) -> list[Vector]:
+        self.embedded_queries.extend(texts)
         return [self.embed_query(t) for t in texts]
 
 

@@ -43,15 +43,22 @@
       var seen = s.seen ? " (consulté le " + s.seen.split("-").reverse().join("/") + ")" : "";
       return el("li", {}, [link(s.url, s.title || s.document || s.url), seen]);
     }).concat((c.cards || []).map(function (g) { return el("li", {}, [g.title + " — " + g.origin]); }));
+    // With a way in shown, how to reach it and who carries it are details, folded.
+    var folded = reach.length > 0 || !!c.finder;
+    var how = el("p", { "class": "how" }, [c.how_to_reach + (k.address ? " — " + k.address : "")]);
     return el("li", { "class": "contact" }, [
       el("h3", {}, [c.name]),
       el("p", { "class": "what" }, [c.verified ? null : el("span", { "class": "badge" }, ["à vérifier"]), c.verified ? null : " ", c.what || c.kind_label]),
       el("p", { "class": "why" }, [c.why]),
       reach.length ? el("p", { "class": "reach" }, reach) : null,
       c.finder ? el("p", { "class": "reach finder" }, [link(c.finder.url, c.finder.label)]) : null,
-      el("p", { "class": "how" }, [c.how_to_reach + (k.address ? " — " + k.address : "")]),
-      c.carrier ? el("p", { "class": "carrier" }, ["Porté par : " + c.carrier]) : null,
-      refs.length ? el("details", { "class": "sources" }, [el("summary", {}, ["Sources", el("span", { "class": "sr-only" }, [" de cette fiche"])]), el("ul", {}, refs)]) : null
+      folded ? null : how,
+      (refs.length || folded) ? el("details", { "class": "sources" }, [
+        el("summary", {}, [folded ? "Détails et sources" : "Sources", el("span", { "class": "sr-only" }, [" de cette fiche"])]),
+        folded ? how : null,
+        c.carrier ? el("p", { "class": "carrier" }, ["Porté par : " + c.carrier]) : null,
+        el("ul", {}, refs)
+      ]) : null
     ]);
   }
 
