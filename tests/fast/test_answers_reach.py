@@ -29,6 +29,7 @@ from assistant.text import Respeller, normalise
         ("la plateforme Initiative de chez moi prête combien au maximum ?", "montant-local"),
         ("la CRESS ouvre à quelle heure demain ?", "coordonnees-horaires"),
         ("on a un litige avec un salarié, on va aux prud'hommes", "litige"),
+        ("mon ancien associé me réclame 5000 €, il a le droit ?", "litige"),
     ],
 )
 def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, limit: str) -> None:
