@@ -169,6 +169,12 @@ class _CompiledMatcher:
         self.fuzzy_words = [
             k for k in self.weights if " " not in k and "'" not in k and len(k) >= FUZZY_MIN_LENGTH
         ]
+        # Phrases too: "travaillé ensemble" is "travailler ensemble" typed in a hurry.
+        self.fuzzy_phrases = [
+            (k, k.count(" ") + 1)
+            for k in self.weights
+            if " " in k and "'" not in k and len(k) >= 2 * FUZZY_MIN_LENGTH
+        ]
 
     def score(self, text: str, tokens: list[str]) -> tuple[float, int]:
         """(evidence, position of the first match) for this value; (0, -1) if absent.
@@ -209,6 +215,8 @@ class _CompiledMatcher:
                         hits.append((index, keyword, self.weights[keyword] * FUZZY_FACTOR))
                         break
         if not hits:
+            hits = self._fuzzy_phrases(cleaned, tokens)
+        if not hits:
             return 0.0, -1
         # Overlapping keywords ("tresorerie" inside "probleme de tresorerie") count once.
         total = 0.0
@@ -220,6 +228,29 @@ class _CompiledMatcher:
             seen_spans.append(span)
             total += weight
         return total, min(p for p, _, _ in hits)
+
+    def _fuzzy_phrases(self, cleaned: str, tokens: list[str]) -> list[tuple[int, str, float]]:
+        """A keyword phrase found with typos, word window by word window."""
+        for phrase, size in self.fuzzy_phrases:
+            words = phrase.split(" ")
+            for start in range(len(tokens) - size + 1):
+                window = tokens[start : start + size]
+                # Short words must be exact ("la commune au" is not "la commune a"); a long
+                # word may carry a typo, with its first letter right.
+                if window == words or not all(
+                    typed == word
+                    or (
+                        len(word) >= FUZZY_MIN_LENGTH - 1
+                        and typed[:1] == word[:1]
+                        and fuzz.ratio(typed, word) >= FUZZY_RATIO
+                    )
+                    for typed, word in zip(window, words, strict=True)
+                ):
+                    continue
+                index = cleaned.find(tokens[start])
+                if index >= 0 and not _NEGATION.search(cleaned[:index]):
+                    return [(index, phrase, self.weights[phrase] * FUZZY_FACTOR)]
+        return []
 
 
 class Extractor:

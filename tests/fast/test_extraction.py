@@ -325,3 +325,21 @@ def test_a_new_site_is_an_implantation_need(extractor: Extractor, said: str) -> 
 
 def test_a_dozen_young_people_are_a_group(extractor: Extractor) -> None:
     assert extractor.extract("une dizaine de jeunes du village").profile == "collectif"
+
+
+@pytest.mark.parametrize(
+    ("message", "need"),
+    [
+        ("on cherche des garages pour travaillé ensemble", "cooperation"),
+        ("on a plus de sous pour payé le vétérinaire", "financement"),
+        ("le président veut arrêter et personne ne veut le remplacé", "gouvernance"),
+    ],
+)
+def test_keyword_phrases_survive_typos(extractor: Extractor, message: str, need: str) -> None:
+    assert need in extractor.extract(message).needs
+
+
+def test_a_typo_only_counts_inside_a_long_word(extractor: Extractor) -> None:
+    # "la commune au capital" is not "la commune a" (a commune speaking for itself).
+    found = extractor.extract("on veut faire entrer la commune au capital de la scic")
+    assert found.evidence.get("profile", {}).get("collectivite", 0.0) < 1.0
