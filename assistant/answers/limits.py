@@ -8,9 +8,9 @@ import re
 from functools import cached_property
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assistant import yamlfile
 from assistant.errors import KnowledgeError, describe
 
 __all__ = ["Limit", "Limits", "load_limits"]
@@ -52,8 +52,8 @@ class Limits(BaseModel):
 
 def load_limits(path: Path) -> Limits:
     try:
-        limits = Limits.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        limits = Limits.model_validate(yamlfile.safe_load(path.read_text(encoding="utf-8")))
         limits.find("")  # compile every pattern now: a bad one is the curator's error
-    except (OSError, yaml.YAMLError, ValidationError, re.error) as exc:
+    except (OSError, yamlfile.YAMLError, ValidationError, re.error) as exc:
         raise KnowledgeError(f"{path}: {describe(exc, 'limits')}") from exc
     return limits

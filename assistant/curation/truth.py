@@ -15,9 +15,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from assistant import yamlfile
 from assistant.errors import KnowledgeError, describe
 from assistant.orientation.directory import Structure
 from assistant.search.cards import Card
@@ -75,9 +75,9 @@ class Renamed(BaseModel):
 
 def load_renamed(path: Path) -> list[Renamed]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8")) or []
         return [Renamed.model_validate(item) for item in raw]
-    except (OSError, yaml.YAMLError, ValidationError, TypeError) as exc:
+    except (OSError, yamlfile.YAMLError, ValidationError, TypeError) as exc:
         raise KnowledgeError(f"{path}: {describe(exc, 'renamed')}") from exc
 
 
@@ -89,9 +89,17 @@ class TextCheck:
     today: dt.date
     add: Callable[[Literal["error", "warning"], str, str], None]
 
+    @cached_property
+    def _suspect(self) -> re.Pattern[str]:
+        """Anything worth a sentence-by-sentence look: an old name or a period."""
+        names = [re.escape(fold(p)) for body in self.renamed for p in body.patterns]
+        return re.compile("|".join([*names, _PERIOD.pattern]))
+
     def check(self, where: str, texts: Iterable[str | None]) -> None:
         for text in texts:
-            for sentence in sentences(text or ""):
+            if not text or not self._suspect.search(fold(text)):
+                continue  # most texts: nothing to look at closely
+            for sentence in sentences(text):
                 self._names(where, sentence)
                 self._period(where, sentence)
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from assistant import yamlfile
 from assistant.curation.truth import Renamed, TextCheck, load_renamed
 from assistant.errors import KnowledgeError, describe
 from assistant.orientation.directory import Structure, parse_directory_file
@@ -71,9 +71,9 @@ class SourceDocument(BaseModel):
 def _source_documents(knowledge_dir: Path, add: Callable[[Level, str, str], None]) -> set[str]:
     path = knowledge_dir / "sources.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8")) or []
         return {SourceDocument.model_validate(item).file for item in raw}
-    except (OSError, yaml.YAMLError, ValidationError, TypeError) as exc:
+    except (OSError, yamlfile.YAMLError, ValidationError, TypeError) as exc:
         add("error", "sources.yaml", f"cannot read the source documents: {describe(exc)}")
         return set()
 

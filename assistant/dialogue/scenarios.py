@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assistant import yamlfile
 from assistant.dialogue.engine import Engine
 from assistant.dialogue.state import PROJECT_SLOTS, DiagnosticState
 from assistant.errors import ScenarioError, describe
@@ -59,8 +59,8 @@ class ScenarioReport(BaseModel):
 
 def load_scenario(path: Path) -> Scenario:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        data = yamlfile.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yamlfile.YAMLError) as exc:
         raise ScenarioError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: a scenario is a mapping with name, turns and expect")

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from assistant import yamlfile
 from assistant.errors import KnowledgeError, describe
 from assistant.vocabulary import Need, Profile, Stage, StructureKind
 
@@ -104,8 +104,8 @@ class Structure(BaseModel):
 
 def parse_directory_file(text: str, path: str = "") -> list[Structure]:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = yamlfile.safe_load(text)
+    except yamlfile.YAMLError as exc:
         raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
     if data is None:
         return []

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from assistant import yamlfile
 from assistant.errors import KnowledgeError, describe
 from assistant.text import fold
 
@@ -160,9 +160,9 @@ def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
 def load_lexicon(path: Path, card_ids: Iterable[str]) -> TraitLexicon:
     """Read and validate the lexicon; every card it cites must exist."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfile.safe_load(path.read_text(encoding="utf-8"))
         lexicon = TraitLexicon.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
+    except (OSError, yamlfile.YAMLError, ValidationError) as exc:
         raise KnowledgeError(f"{path}: invalid ESS trait lexicon: {describe(exc)}") from exc
     unknown = lexicon.card_ids() - set(card_ids)
     if unknown:

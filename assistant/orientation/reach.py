@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assistant import yamlfile
 from assistant.errors import KnowledgeError, describe
 from assistant.orientation.directory import Structure
 from assistant.render.composer import Composer
@@ -62,9 +62,9 @@ class Finder(BaseModel):
 
 def load_networks(path: Path) -> list[Network]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8")) or []
         return [Network.model_validate(item) for item in raw]
-    except (OSError, yaml.YAMLError, ValidationError, TypeError) as exc:
+    except (OSError, yamlfile.YAMLError, ValidationError, TypeError) as exc:
         raise KnowledgeError(f"{path}: {describe(exc, 'networks')}") from exc
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from assistant import yamlfile
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import KnowledgeError, describe
 from assistant.search.cards import load_cards
@@ -73,8 +73,8 @@ class NextSteps:
         """Load and validate `path`. Card ids are checked against `card_ids`, or by default
         against the cards in the `cards/` folder next to the file."""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+            data = yamlfile.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yamlfile.YAMLError) as exc:
             raise KnowledgeError(f"{path}: cannot read next steps: {exc}") from exc
         if not isinstance(data, list):
             raise KnowledgeError(f"{path}: next steps are a YAML list of steps")

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from assistant import yamlfile
 from assistant.errors import KnowledgeError, describe
 from assistant.vocabulary import CardKind, Need, Profile, Stage, StructureKind
 
@@ -90,8 +90,8 @@ def parse_card(text: str, path: str = "") -> Card:
     header_text = parts[0][len(FRONT_MATTER_DELIMITER) :]
     body = parts[1].split("\n", 1)[1] if "\n" in parts[1] else ""
     try:
-        header = yaml.safe_load(header_text) or {}
-    except yaml.YAMLError as exc:
+        header = yamlfile.safe_load(header_text) or {}
+    except yamlfile.YAMLError as exc:
         raise KnowledgeError(f"{path}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(header, dict):
         raise KnowledgeError(f"{path}: front matter must be a mapping")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from assistant import yamlfile
 from assistant.errors import DiagnosticScriptError, describe
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
@@ -223,8 +223,8 @@ class DiagnosticScript(BaseModel):
 
 def load_script(path: Path) -> DiagnosticScript:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        data = yamlfile.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yamlfile.YAMLError) as exc:
         raise DiagnosticScriptError(f"{path}: cannot read the diagnostic script: {exc}") from exc
     try:
         return DiagnosticScript.model_validate(data)

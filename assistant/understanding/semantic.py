@@ -16,9 +16,9 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from assistant import yamlfile
 from assistant.errors import DiagnosticScriptError, describe
 from assistant.search.embeddings import Embedder, EmbeddingCache, Vector
 from assistant.text import normalise
@@ -84,9 +84,9 @@ class Examples(BaseModel):
 
 def load_examples(path: Path) -> Examples:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
         return Examples.model_validate(raw)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
+    except (OSError, yamlfile.YAMLError, ValidationError) as exc:
         raise DiagnosticScriptError(f"{path}: {describe(exc, 'examples')}") from exc
 
 
