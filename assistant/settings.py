@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_message_chars: int = Field(default=2000, ge=10)
+    # Messages per client (IP for HTTP, chat for Telegram), e.g. "20/minute;300/hour";
+    # empty: no limit (tests, benchmarks). Answered with 429 and Retry-After.
+    rate_limit: str = Field(
+        default="20/minute;300/hour",
+        pattern=r"^$|^\s*\d+\s*/\s*\d*\s*(second|minute|hour|day)s?\s*(;\s*\d+\s*/\s*\d*\s*(second|minute|hour|day)s?\s*)*$",
+    )
     # The accompaniers' "mode test" page (/test); set AIGUILLAGE_TEST_MODE=false in production.
     test_mode: bool = True
 

@@ -24,7 +24,8 @@ TEST_DATA = REPO_ROOT / "var" / "test-data"
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Real knowledge and prompts; index in var/test-data; sessions in a fresh temp dir."""
     sessions = tmp_path_factory.mktemp("sessions") / "sessions.sqlite3"
-    return Settings(data_dir=TEST_DATA, database_url=f"sqlite:///{sessions}")
+    # No flood limit here: tests send many messages from 127.0.0.1 (test_rate_limit.py sets one).
+    return Settings(data_dir=TEST_DATA, database_url=f"sqlite:///{sessions}", rate_limit="")
 
 
 @pytest.fixture(scope="session")

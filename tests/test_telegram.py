@@ -538,6 +538,40 @@ def test_core_failure_gives_an_apology(tmp_path: Path, fake_api: FakeBotApi) -> 
     run(run_bot(application, scenario))
 
 
+@pytest.mark.timeout(40)
+def test_a_flooding_chat_is_told_once_and_dropped(runtime: Runtime, fake_api: FakeBotApi) -> None:
+    limited = Runtime(
+        runtime.settings.model_copy(update={"rate_limit": "2/minute"}), embedder=runtime.embedder
+    )
+    application = build_application(limited, TOKEN, fake_api.base_url)
+    chat, other = 91, 92
+
+    def slow_down(call: Call) -> bool:
+        return call.params.get("chat_id") in (chat, str(chat)) and "attendez" in str(
+            call.params.get("text", "")
+        )
+
+    async def scenario() -> None:
+        for n in range(1, 3):  # two messages: answered
+            mark = fake_api.mark()
+            fake_api.push(text_update(chat, "Une recyclerie à Tulle", n))
+            await fake_api.wait_for("sendMessage", mark)
+        mark = fake_api.mark()
+        fake_api.push(text_update(chat, "Encore un message", 3))
+        await fake_api.wait_for("sendMessage", mark, where=slow_down)
+        # Another chat is served meanwhile; the flooding chat's next message is dropped quietly.
+        fake_api.push(text_update(chat, "Et encore un", 4))
+        mark = fake_api.mark()
+        fake_api.push(text_update(other, "Une recyclerie à Tulle", 5))
+        answer = await fake_api.wait_for("sendMessage", mark)
+        assert answer.params["chat_id"] in (other, str(other))
+        await asyncio.sleep(0.5)
+
+    run(run_bot(application, scenario))
+    warnings = [c for c in fake_api.calls_of("sendMessage") if slow_down(c)]
+    assert len(warnings) == 1
+
+
 # -- rendering the parts -----------------------------------------------------------------------
 
 

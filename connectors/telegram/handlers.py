@@ -9,9 +9,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
+import time
 import weakref
 from typing import Any, Final, TypeAlias
 
@@ -31,6 +33,7 @@ from telegram.ext import (
 from assistant.dialogue.conversation import Conversation
 from assistant.runtime import Runtime
 from connectors.base import Reply, deliver
+from connectors.ratelimit import RateLimiter
 from connectors.telegram.output import QuickReplyMemory, TelegramOutput
 
 __all__ = [
@@ -97,6 +100,9 @@ class TelegramConnector:
         # Updates are processed concurrently across chats, but a chat's turns must not
         # interleave (the core loads, changes and saves one state per turn).
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        rule = runtime.settings.rate_limit
+        self._limiter = RateLimiter(rule) if rule.strip() else None
+        self._warned: dict[int, float] = {}  # chat -> until when it was told to slow down
 
     def register(self, application: TelegramApp) -> None:
         application.add_handler(CommandHandler("start", self.on_start))
@@ -198,6 +204,8 @@ class TelegramConnector:
 
     async def _turn(self, chat_id: int, context: Context, text: str) -> None:
         bot = context.bot
+        if await self._flooding(bot, chat_id):
+            return
         memory = QuickReplyMemory(context.chat_data)
         output = TelegramOutput(bot, memory)
         session_id = session_id_for(self._token, chat_id)
@@ -223,6 +231,19 @@ class TelegramConnector:
             if context.chat_data is not None:
                 context.chat_data.clear()
         log.info("telegram turn", extra={"action": turn.action})
+
+    async def _flooding(self, bot: TelegramBot, chat_id: int) -> bool:
+        """Too many messages from this chat: say so once per wait, and drop the message."""
+        seconds = self._limiter.wait(f"chat:{chat_id}") if self._limiter else 0
+        if not seconds:
+            return False
+        now = time.monotonic()
+        if self._warned.get(chat_id, 0.0) < now:
+            self._warned[chat_id] = now + seconds
+            with contextlib.suppress(TelegramError):
+                await bot.send_message(chat_id, RateLimiter.message(seconds))
+        log.info("telegram message dropped: rate limit")
+        return True
 
     async def _send_fiche(
         self, output: TelegramOutput, chat_id: int, markdown: str, html: str

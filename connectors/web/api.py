@@ -26,7 +26,14 @@ from assistant.render.parts import Part
 from assistant.search.index import current_generation
 from assistant.sessions.store import TranscriptEntry
 from connectors.base import CollectingOutput, Reply, deliver
-from connectors.web.deps import NOT_FOUND, RuntimeDep, check_text, fiche_page, problem
+from connectors.web.deps import (
+    NOT_FOUND,
+    Limited,
+    RuntimeDep,
+    check_text,
+    fiche_page,
+    problem,
+)
 
 __all__ = ["MessageOut", "router", "sse"]
 
@@ -202,7 +209,13 @@ def echo_post(runtime: RuntimeDep, message: MessageIn) -> Echo:
 # --------------------------------------------------------------------------- sessions
 
 
-@router.post("/api/sessions", status_code=201, tags=["api"])
+@router.post(
+    "/api/sessions",
+    status_code=201,
+    tags=["api"],
+    dependencies=[Limited],
+    responses={429: {"model": Problem}},
+)
 def create_session(runtime: RuntimeDep) -> SessionCreated:
     """Open a new conversation."""
     session_id, _greeting = runtime.conversation.start()
@@ -212,7 +225,13 @@ def create_session(runtime: RuntimeDep) -> SessionCreated:
 @router.post(
     "/api/sessions/{session_id}/messages",
     tags=["api"],
-    responses={404: {"model": Problem}, 413: {"model": Problem}, 422: {"model": Problem}},
+    dependencies=[Limited],
+    responses={
+        404: {"model": Problem},
+        413: {"model": Problem},
+        422: {"model": Problem},
+        429: {"model": Problem},
+    },
 )
 async def post_message(runtime: RuntimeDep, session_id: str, message: MessageIn) -> MessageOut:
     """One user message in; the assistant's reply (as text and as typed `parts`), state,
@@ -284,7 +303,10 @@ def get_fiche(
 
 
 @router.post(
-    "/api/adviser", tags=["api"], responses={413: {"model": Problem}, 422: {"model": Problem}}
+    "/api/adviser",
+    tags=["api"],
+    dependencies=[Limited],
+    responses={413: {"model": Problem}, 422: {"model": Problem}, 429: {"model": Problem}},
 )
 def adviser(runtime: RuntimeDep, message: MessageIn) -> AdviserReport:
     """Adviser mode: a client's project description in; ESS traits, verdict, stage,
@@ -296,7 +318,13 @@ def adviser(runtime: RuntimeDep, message: MessageIn) -> AdviserReport:
 @router.post(
     "/api/ask",
     tags=["api"],
-    responses={413: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}},
+    dependencies=[Limited],
+    responses={
+        413: {"model": Problem},
+        422: {"model": Problem},
+        429: {"model": Problem},
+        503: {"model": Problem},
+    },
 )
 def ask(runtime: RuntimeDep, message: MessageIn) -> Answer:
     """A free question in, a sourced answer out (or a decline pointing to a human):
@@ -308,6 +336,7 @@ def ask(runtime: RuntimeDep, message: MessageIn) -> Answer:
 @router.post(
     "/api/ask/stream",
     tags=["api"],
+    dependencies=[Limited],
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/event-stream": {}}},

@@ -29,6 +29,7 @@ from starlette.responses import Response
 
 from assistant.errors import IndexNotBuiltError, SessionNotFoundError
 from assistant.runtime import Runtime
+from connectors.ratelimit import RateLimiter
 from connectors.web import api, chat, testmode
 from connectors.web.deps import CSP, NOT_FOUND, STATIC_DIR, sha256_sources
 
@@ -260,6 +261,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    rule = runtime.settings.rate_limit
+    app.state.rate_limiter = RateLimiter(rule) if rule.strip() else None
     app.add_middleware(
         BodyLimit,
         limit=max(MIN_BODY_LIMIT, runtime.settings.max_message_chars * BODY_BYTES_PER_CHAR + 1024),

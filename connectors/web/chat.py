@@ -30,6 +30,7 @@ from connectors.web.deps import (
     RuntimeDep,
     action_bar,
     check_text,
+    client_wait,
     fiche_page,
     templates,
 )
@@ -202,6 +203,8 @@ def chat_post(
 ) -> RedirectResponse:
     """The no-JavaScript path: send the message, then 303 back to the page."""
     target = next_page if next_page in RETURN_PAGES else "/"
+    if client_wait(request):
+        return RedirectResponse(f"{target}?erreur=trop#saisie", status_code=303)
     if check_text(text, runtime.settings.max_message_chars):
         code = "vide" if not text.strip() else "long"
         return RedirectResponse(f"{target}?erreur={code}#saisie", status_code=303)

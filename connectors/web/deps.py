@@ -12,11 +12,12 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from assistant.runtime import Runtime
+from connectors.ratelimit import RateLimiter
 
 __all__ = [
     "COOKIE",
@@ -24,9 +25,11 @@ __all__ = [
     "NOT_FOUND",
     "RETURN_PAGES",
     "STATIC_DIR",
+    "Limited",
     "RuntimeDep",
     "action_bar",
     "check_text",
+    "client_wait",
     "fiche_page",
     "get_runtime",
     "page_csp",
@@ -64,6 +67,28 @@ def action_bar(runtime: Runtime) -> tuple[str, str]:
     """Quick replies the web page always offers in its action bar: not repeated by the input."""
     buttons = runtime.engine.buttons
     return (buttons.fiche, buttons.restart)
+
+
+def client_wait(request: Request) -> int:
+    """Seconds this client must wait before its next message (0: go on, and it is counted)."""
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is None:
+        return 0
+    return limiter.wait(f"ip:{request.client.host if request.client else 'unknown'}")
+
+
+def rate_limited(request: Request) -> None:
+    """Dependency of the message endpoints: 429 with Retry-After when a client floods."""
+    seconds = client_wait(request)
+    if seconds:
+        raise HTTPException(
+            status_code=429,
+            detail=RateLimiter.message(seconds),
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+Limited = Depends(rate_limited)
 
 
 def check_text(text: str, max_chars: int) -> str | None:
