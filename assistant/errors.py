@@ -7,6 +7,7 @@ AiguillageError
 ├── DiagnosticScriptError   the diagnostic YAML is invalid
 ├── ScenarioError           a scenario file is invalid
 ├── SessionNotFoundError    no session with that id (or it was erased / purged)
+├── SessionStoreUnavailableError  the session database cannot be reached or opened
 ├── LLMConfigError          an LLM provider is set but incomplete, or the `llm` extra is missing
 └── LLMUnavailableError     the chat model failed, timed out or answered unusably (has .reason)
 """
@@ -40,6 +41,10 @@ class ScenarioError(AiguillageError):
 
 class SessionNotFoundError(AiguillageError):
     """No session has this id (never created, erased or purged)."""
+
+
+class SessionStoreUnavailableError(AiguillageError):
+    """The session database cannot be reached or opened (its message is French, secret-free)."""
 
 
 class LLMConfigError(AiguillageError):

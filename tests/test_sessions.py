@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, event, text
+from typer.testing import CliRunner
 
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import SessionNotFoundError
+from assistant.runtime import Runtime
 from assistant.sessions.store import (
     MemorySessionStore,
     SessionStore,
@@ -23,6 +25,7 @@ from assistant.sessions.store import (
     purge_expired,
 )
 from assistant.settings import Settings
+from connectors.cli.main import app
 
 POSTGRES_URL = os.environ.get("AIGUILLAGE_TEST_POSTGRES_URL")
 T0 = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
@@ -346,3 +349,14 @@ def test_open_store_uses_settings(tmp_path: Path) -> None:
         assert store.get(session_id).id == session_id
     finally:
         store.close()
+
+
+def test_serve_refuses_to_start_without_its_database(runtime: Runtime) -> None:
+    env = {
+        "AIGUILLAGE_DATA_DIR": str(runtime.settings.data_dir),
+        "AIGUILLAGE_DATABASE_URL": "postgresql+psycopg://someone:s3cret@127.0.0.1:1/nowhere",
+    }
+    result = CliRunner().invoke(app, ["serve", "--port", "1"], env=env)
+    assert result.exit_code == 2
+    assert "base des sessions" in result.output and "AIGUILLAGE_DATABASE_URL" in result.output
+    assert "s3cret" not in result.output and "Traceback" not in result.output

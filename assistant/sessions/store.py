@@ -25,11 +25,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql import Executable
 
 from assistant.dialogue.state import DiagnosticState
-from assistant.errors import SessionNotFoundError
+from assistant.errors import SessionNotFoundError, SessionStoreUnavailableError
 from assistant.sessions.base import (
     SessionRecord,
     SessionStore,
@@ -167,7 +168,14 @@ class SqlSessionStore:
         self._engine = create_engine(parsed, **kwargs)
         if sqlite:
             _configure_sqlite(self._engine)
-        _Base.metadata.create_all(self._engine)
+        try:
+            _Base.metadata.create_all(self._engine)
+        except SQLAlchemyError as exc:
+            where = parsed.render_as_string(hide_password=True)
+            raise SessionStoreUnavailableError(
+                f"la base des sessions ({where}) ne peut pas être ouverte : "
+                f"{type(exc).__name__}. Vérifiez AIGUILLAGE_DATABASE_URL et que la base répond."
+            ) from exc
         self._read = sessionmaker(self._engine, expire_on_commit=False)
         self._write = sessionmaker(
             self._engine.execution_options(**{_WRITE: True}), expire_on_commit=False

@@ -43,6 +43,7 @@ def serve(
     runtime = Runtime()
     try:
         ensure_index(runtime)
+        runtime.conversation.store.count()  # the session database answers, before serving
         web = create_app(runtime)
     except AiguillageError as exc:
         raise fail(exc) from exc
