@@ -31,6 +31,7 @@ from assistant.errors import (
     LLMUnavailableError,
     ScenarioError,
     SessionNotFoundError,
+    SessionStoreUnavailableError,
     TerritoryDataError,
 )
 
@@ -81,6 +82,7 @@ __all__ = [
     "Runtime",
     "ScenarioError",
     "SessionNotFoundError",
+    "SessionStoreUnavailableError",
     "Settings",
     "SourceRef",
     "TerritoryDataError",

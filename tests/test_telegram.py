@@ -49,7 +49,7 @@ from connectors.telegram.bot import (
     SECRET_HEADER,
     STALE_BUTTON,
     UNKNOWN_COMMAND,
-    QuickReplyMemory,
+    QuickReplyButtons,
     TelegramApp,
     TelegramOutput,
     build_application,
@@ -499,7 +499,7 @@ def test_long_reply_is_split_under_the_limit(fake_api: FakeBotApi) -> None:
 
     async def scenario() -> None:
         async with Bot(TOKEN, base_url=fake_api.base_url) as bot:
-            output = TelegramOutput(bot, QuickReplyMemory({}))
+            output = TelegramOutput(bot)
             await output.send(str(chat), Reply(text=text, quick_replies=["Oui", "Non"]))
 
     run(scenario())
@@ -674,6 +674,10 @@ def test_webhook_router_checks_the_secret(
         assert response.status_code == 200
         greeting = fake_api.calls_of("sendMessage")
         assert len(greeting) == 1 and "Bonjour" in unescape(greeting[0].params["text"])
+        # Telegram retries an update it thinks failed: the same update_id is handled once.
+        again = client.post("/telegram/webhook", json=update, headers=right)
+        assert again.status_code == 200
+        assert len(fake_api.calls_of("sendMessage")) == 1
         assert client.post("/telegram/webhook", content=b"{", headers=right).status_code == 400
         not_update = client.post("/telegram/webhook", json={"foo": 1}, headers=right)
         assert not_update.status_code == 400
@@ -698,20 +702,33 @@ def test_session_ids_are_keyed_and_fit_the_store() -> None:
     assert "1001" not in one
 
 
-def test_quick_reply_memory_rejects_stale_and_forged_buttons() -> None:
-    chat_data: dict[str, Any] = {}
-    memory = QuickReplyMemory(chat_data)
+def test_quick_reply_buttons_reject_stale_and_forged_presses() -> None:
+    buttons = QuickReplyButtons()
     long_label = "Une association avec salariés " * 5  # far over 64 bytes
-    keyboard = memory.remember(["Oui", long_label])
+    offered = ["Oui", long_label]
+    keyboard = buttons.keyboard(offered)
     assert keyboard is not None
-    datas = [row[0].callback_data for row in keyboard.inline_keyboard]
-    assert all(isinstance(d, str) and len(d.encode()) <= 64 for d in datas)
-    assert memory.resolve(str(datas[1])) == long_label
-    memory.remember(["Autre chose"])
-    assert memory.resolve(str(datas[0])) is None  # an older keyboard
-    for forged in ("", "qr", "qr:x:0", "qr:1:99", "other:1:0", "qr:1:0:0"):
-        assert memory.resolve(forged) is None
-    assert memory.remember([]) is None
+    datas = [str(row[0].callback_data) for row in keyboard.inline_keyboard]
+    assert all(len(d.encode()) <= 64 for d in datas)
+    assert buttons.resolve(datas[1], offered) == long_label
+    # Offered now is something else: an older keyboard's button is stale.
+    assert buttons.resolve(datas[0], ["Autre chose"]) is None
+    assert buttons.resolve(datas[1], ["Oui", "Non"]) is None
+    for forged in ("", "qr", "qr:x:0", "qr:1:99", "other:1:0", "qr:1:0:0", "qr:0:" + "0" * 12):
+        assert buttons.resolve(forged, offered) is None
+    assert buttons.keyboard([]) is None
+
+
+def test_buttons_resolve_from_the_store_after_a_restart(runtime: Runtime) -> None:
+    """The labels offered come from the session (any replica, any restart), not from RAM."""
+    conversation = runtime.conversation
+    session = conversation.store.create().id
+    turn = conversation.send(session, "Je monte une recyclerie à Tulle")
+    assert turn.quick_replies
+    assert conversation.offered_replies(session) == turn.quick_replies
+    fresh = Runtime(runtime.settings, embedder=runtime.embedder)  # another process, same store
+    assert fresh.conversation.offered_replies(session) == turn.quick_replies
+    fresh.store.close()
 
 
 def test_split_text_prefers_paragraphs_then_lines() -> None:

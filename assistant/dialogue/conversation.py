@@ -60,12 +60,26 @@ class Conversation:
                 "contacts": [c.id for c in result.contacts],
                 "action": result.action,
                 "declined": result.declined,
+                # What the buttons under this reply say: a channel resolves a pressed button
+                # against them, from any replica (Telegram keeps no button memory of its own).
+                "quick_replies": result.quick_replies,
                 # The typed parts, so a channel can redraw the turn later (web page reload).
                 "parts": [part.model_dump(mode="json") for part in result.parts],
             }
             self.store.save_turn(session_id, text, result.reply, result.state, meta)
         log.info("turn", extra={"session": session_id[:6], "action": result.action})
         return result
+
+    def offered_replies(self, session_id: str) -> list[str]:
+        """The quick replies the session offers now: those of the last stored reply, or the
+        greeting's when the last turn left none in the transcript (start, resume, restart)."""
+        record = self.store.get(session_id)
+        last = record.transcript[-1] if record.transcript else None
+        if last is not None and last.role == "assistant" and last.meta:
+            stored = last.meta.get("quick_replies")
+            if isinstance(stored, list):
+                return [str(label) for label in stored]
+        return self.engine.greeting(record.state).quick_replies
 
     def get(self, session_id: str) -> SessionRecord:
         return self.store.get(session_id)

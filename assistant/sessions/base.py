@@ -69,6 +69,11 @@ class SessionStore(Protocol):
 
     def count(self) -> int: ...
 
+    def claim_once(self, key: str, now: datetime | None = None) -> bool:
+        """True the first time `key` is claimed, False ever after (until purged): an event
+        delivered twice (a Telegram update retried, a replica retrying) is handled once."""
+        ...
+
     def unanswered(self, limit: int = 100) -> list[TranscriptEntry]:
         """The latest user messages the assistant declined to answer (for curators); they go
         with their session: erased by `delete`, purged by retention."""

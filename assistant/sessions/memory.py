@@ -27,6 +27,7 @@ class MemorySessionStore:
 
     def __init__(self) -> None:
         self._sessions: dict[str, SessionRecord] = {}
+        self._claims: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -89,6 +90,8 @@ class MemorySessionStore:
             stale = [key for key, record in self._sessions.items() if record.updated_at < limit]
             for key in stale:
                 del self._sessions[key]
+            for claim in [k for k, at in self._claims.items() if at < limit]:
+                del self._claims[claim]
         return len(stale)
 
     def unanswered(self, limit: int = 100) -> list[TranscriptEntry]:
@@ -101,6 +104,13 @@ class MemorySessionStore:
                         found.append(before.model_copy())
             found.sort(key=lambda e: e.at, reverse=True)
             return found[:limit]
+
+    def claim_once(self, key: str, now: datetime | None = None) -> bool:
+        with self._lock:
+            if key in self._claims:
+                return False
+            self._claims[key] = utc(now)
+            return True
 
     def count(self) -> int:
         with self._lock:

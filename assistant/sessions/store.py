@@ -25,7 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql import Executable
 
@@ -89,6 +89,15 @@ class _SessionRow(_Base):
     created_at: Mapped[datetime] = mapped_column(_UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(_UtcDateTime, index=True)  # purge scans it
     state: Mapped[str] = mapped_column(Text)  # DiagnosticState as JSON
+
+
+class _ClaimRow(_Base):
+    """Keys of events already handled (idempotency), e.g. "telegram-update:123"."""
+
+    __tablename__ = "claims"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(_UtcDateTime, index=True)
 
 
 class _MessageRow(_Base):
@@ -279,8 +288,19 @@ class SqlSessionStore:
         with self._writing() as db:
             _run(db, delete(_MessageRow).where(_MessageRow.session_id.in_(stale)))
             purged = _run(db, delete(_SessionRow).where(_SessionRow.updated_at < limit))
+            _run(db, delete(_ClaimRow).where(_ClaimRow.claimed_at < limit))
         log.info("purged %d session(s)", purged)
         return purged
+
+    def claim_once(self, key: str, now: datetime | None = None) -> bool:
+        # The primary key decides, in the database: two replicas claiming at once get one
+        # True and one IntegrityError, whatever the isolation level.
+        try:
+            with self._writing() as db:
+                db.add(_ClaimRow(key=key[:128], claimed_at=utc(now)))
+        except IntegrityError:
+            return False
+        return True
 
     def count(self) -> int:
         with self._read() as db:

@@ -37,7 +37,7 @@ from connectors.telegram.handlers import (
     TelegramConnector,
     session_id_for,
 )
-from connectors.telegram.output import QuickReplyMemory, TelegramOutput
+from connectors.telegram.output import QuickReplyButtons, TelegramOutput
 from connectors.telegram.render import (
     MESSAGE_LIMIT,
     escaped_len,
@@ -56,7 +56,7 @@ __all__ = [
     "SECRET_HEADER",
     "STALE_BUTTON",
     "UNKNOWN_COMMAND",
-    "QuickReplyMemory",
+    "QuickReplyButtons",
     "TelegramApp",
     "TelegramChannel",
     "TelegramConnector",

@@ -31,10 +31,11 @@ from telegram.ext import (
 )
 
 from assistant.dialogue.conversation import Conversation
+from assistant.errors import SessionNotFoundError
 from assistant.runtime import Runtime
 from connectors.base import Reply, deliver
 from connectors.ratelimit import RateLimiter
-from connectors.telegram.output import QuickReplyMemory, TelegramOutput
+from connectors.telegram.output import QuickReplyButtons, TelegramOutput
 
 __all__ = [
     "APOLOGY",
@@ -151,7 +152,9 @@ class TelegramConnector:
             await self._answer(query, STALE_BUTTON)
             return
         async with self._lock(chat.id):
-            label = QuickReplyMemory(context.chat_data).resolve(query.data or "")
+            session_id = session_id_for(self._token, chat.id)
+            offered = await asyncio.to_thread(self._offered, session_id)
+            label = QuickReplyButtons().resolve(query.data or "", offered)
             await self._answer(query, STALE_BUTTON if label is None else None)
             if label is None:
                 return
@@ -185,6 +188,13 @@ class TelegramConnector:
             self._locks[chat_id] = lock
         return lock
 
+    def _offered(self, session_id: str) -> list[str]:
+        """Runs in a worker thread: the quick replies the session offers now."""
+        try:
+            return self.runtime.conversation.offered_replies(session_id)
+        except SessionNotFoundError:
+            return []
+
     def _open(self, session_id: str) -> tuple[Conversation, Reply]:
         """Runs in a worker thread: the first call may load the whole core."""
         conversation = self.runtime.conversation
@@ -192,7 +202,7 @@ class TelegramConnector:
         return conversation, Reply.from_turn(greeting)
 
     async def _greet(self, chat_id: int, context: Context) -> None:
-        output = TelegramOutput(context.bot, QuickReplyMemory(context.chat_data))
+        output = TelegramOutput(context.bot)
         session_id = session_id_for(self._token, chat_id)
         try:
             _conversation, greeting = await asyncio.to_thread(self._open, session_id)
@@ -206,8 +216,7 @@ class TelegramConnector:
         bot = context.bot
         if await self._flooding(bot, chat_id):
             return
-        memory = QuickReplyMemory(context.chat_data)
-        output = TelegramOutput(bot, memory)
+        output = TelegramOutput(bot)
         session_id = session_id_for(self._token, chat_id)
         await self._typing(bot, chat_id)
         text = text[: self.runtime.settings.max_message_chars]
@@ -225,11 +234,9 @@ class TelegramConnector:
             log.exception("telegram turn failed")
             await self._apologise(bot, chat_id)
             return
-        if turn.action == "forget":
+        if turn.action == "forget" and context.chat_data is not None:
             # The core erased the session; nothing derived from it stays in memory either.
-            memory.forget()
-            if context.chat_data is not None:
-                context.chat_data.clear()
+            context.chat_data.clear()
         log.info("telegram turn", extra={"action": turn.action})
 
     async def _flooding(self, bot: TelegramBot, chat_id: int) -> bool:

@@ -1,16 +1,17 @@
 """Sending to one Telegram chat: the `OutputChannel` and the quick replies' inline buttons.
 
-Quick replies are inline buttons whose `callback_data` is `qr:<generation>:<index>` into the
-labels last shown in that chat (kept in `chat_data`): labels may exceed the 64-byte limit, and
-a button from an older message is recognised as stale instead of answering the wrong question.
+Quick replies are inline buttons whose `callback_data` is `qr:<index>:<digest>` (labels may
+exceed the 64-byte limit); the session store, shared by replicas, says which labels are offered
+now, so a button from an older message is recognised as stale instead of answering the wrong
+question.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import secrets
-from collections.abc import MutableMapping, Sequence
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Final
 
 from telegram import Bot as TelegramBot
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -21,55 +22,51 @@ from telegram.helpers import escape_markdown
 from connectors.base import Reply
 from connectors.telegram.render import MESSAGE_LIMIT, render_chunks, split_text, utf16_len
 
-__all__ = ["CALLBACK_PREFIX", "NO_PREVIEW", "QuickReplyMemory", "TelegramOutput"]
+__all__ = ["CALLBACK_PREFIX", "NO_PREVIEW", "QuickReplyButtons", "TelegramOutput"]
 
 log = logging.getLogger(__name__)
 
 CALLBACK_PREFIX: Final = "qr"
+DIGEST_HEX: Final = 12  # "qr:" + index + ":" + 12 hex digits: well under 64 bytes
 # Several contact sites per reply: previews would bury the text (and cost data on a weak line).
 NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 
 
-class QuickReplyMemory:
-    """The labels behind the inline buttons last shown in one chat."""
+class QuickReplyButtons:
+    """Inline buttons for quick replies, remembered by the session store, not by this process.
 
-    KEY: Final = "quick_replies"
+    A button's `callback_data` is `qr:<index>:<digest of its label>`; when pressed, it is
+    looked up among the quick replies the session offers now (the last reply stored with the
+    turn, or the greeting's), so any replica, after any restart, resolves it the same way,
+    and a button whose label is no longer offered is stale.
+    """
 
-    def __init__(self, chat_data: MutableMapping[Any, Any] | None) -> None:
-        self._data: MutableMapping[Any, Any] = chat_data if chat_data is not None else {}
+    @staticmethod
+    def digest(label: str) -> str:
+        return hashlib.sha256(label.encode("utf-8")).hexdigest()[:DIGEST_HEX]
 
-    def remember(self, labels: Sequence[str]) -> InlineKeyboardMarkup | None:
-        """Store the labels (replacing the previous ones) and return their keyboard."""
-        previous = self._data.get(self.KEY)
-        # A random first generation: after a restart (chat_data is in memory), buttons of the
-        # previous run do not collide with the new ones.
-        generation = previous["generation"] + 1 if previous else secrets.randbelow(10**6)
-        self._data[self.KEY] = {"generation": generation, "labels": list(labels)}
+    def keyboard(self, labels: Sequence[str]) -> InlineKeyboardMarkup | None:
         if not labels:
             return None
         return InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(label, callback_data=f"{CALLBACK_PREFIX}:{generation}:{i}")]
+                [InlineKeyboardButton(label, callback_data=self._data(i, label))]
                 for i, label in enumerate(labels)
             ]
         )
 
-    def resolve(self, callback_data: str) -> str | None:
-        """The label a button stands for, or None if the button is stale or unknown."""
+    def resolve(self, callback_data: str, offered: Sequence[str]) -> str | None:
+        """The label a button stands for among those `offered` now, or None (stale, forged)."""
         parts = callback_data.split(":")
-        current = self._data.get(self.KEY)
-        if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not current:
+        if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not parts[1].isdigit():
             return None
-        if not (parts[1].isdigit() and parts[2].isdigit()):
+        index = int(parts[1])
+        if index >= len(offered) or self._data(index, offered[index]) != callback_data:
             return None
-        generation, index = int(parts[1]), int(parts[2])
-        labels: list[str] = current["labels"]
-        if generation != current["generation"] or index >= len(labels):
-            return None
-        return labels[index]
+        return offered[index]
 
-    def forget(self) -> None:
-        self._data.pop(self.KEY, None)
+    def _data(self, index: int, label: str) -> str:
+        return f"{CALLBACK_PREFIX}:{index}:{self.digest(label)}"
 
 
 class TelegramOutput:
@@ -79,13 +76,13 @@ class TelegramOutput:
     the inline keyboard of the last message.
     """
 
-    def __init__(self, bot: TelegramBot, memory: QuickReplyMemory) -> None:
+    def __init__(self, bot: TelegramBot, buttons: QuickReplyButtons | None = None) -> None:
         self.bot = bot
-        self.memory = memory
+        self.buttons = buttons or QuickReplyButtons()
 
     async def send(self, recipient_id: str, reply: Reply) -> None:
         chunks = render_chunks(reply) or [(escape_markdown("…", version=2), "…")]
-        keyboard = self.memory.remember(reply.quick_replies)
+        keyboard = self.buttons.keyboard(reply.quick_replies)
         for position, (markdown, plain) in enumerate(chunks):
             markup = keyboard if position == len(chunks) - 1 else None
             await self._send_chunk(recipient_id, markdown, plain, markup)

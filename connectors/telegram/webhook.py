@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
@@ -18,6 +19,8 @@ from connectors.telegram.handlers import TelegramApp
 __all__ = ["SECRET_HEADER", "webhook_router"]
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
+
+log = logging.getLogger(__name__)
 
 
 class _WebhookBot:
@@ -102,6 +105,13 @@ def webhook_router(
         if app is None:
             raise HTTPException(status_code=503, detail="telegram is not configured")
         update = await _update_of(request, app)
+        # Telegram retries an update on any non-2xx or timeout, and a proxy may send it to
+        # another replica: the shared store lets one handler take it, once.
+        store = runtime.conversation.store
+        first = await asyncio.to_thread(store.claim_once, f"telegram-update:{update.update_id}")
+        if not first:
+            log.info("telegram update already handled")
+            return Response(status_code=200)
         # Handlers catch their own errors; errors left over go to PTB's error handler.
         await app.process_update(update)
         return Response(status_code=200)
