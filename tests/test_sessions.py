@@ -36,7 +36,7 @@ def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS messages, sessions")
+            conn.exec_driver_sql("DROP TABLE IF EXISTS messages, sessions, claims")
     finally:
         engine.dispose()
 
@@ -360,3 +360,27 @@ def test_serve_refuses_to_start_without_its_database(runtime: Runtime) -> None:
     assert result.exit_code == 2
     assert "base des sessions" in result.output and "AIGUILLAGE_DATABASE_URL" in result.output
     assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_an_event_is_claimed_once_across_stores(opener: Callable[[], SessionStore]) -> None:
+    """Two replicas (two store objects on one database) racing on one update: one wins."""
+    first, second = opener(), opener()
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def claim(store: SessionStore) -> None:
+        won = store.claim_once("telegram-update:42")
+        with lock:
+            results.append(won)
+
+    threads = [threading.Thread(target=claim, args=(s,)) for s in (first, second) * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(results) == [False] * 7 + [True]
+    assert first.claim_once("telegram-update:43") and not second.claim_once("telegram-update:43")
+    # Claims go with retention, like the sessions.
+    later = datetime.now(UTC) + timedelta(days=1)
+    first.purge_older_than(later)
+    assert second.claim_once("telegram-update:42")
