@@ -57,8 +57,19 @@ class Settings(BaseSettings):
         default="20/minute;300/hour",
         pattern=r"^$|^\s*\d+\s*/\s*\d*\s*(second|minute|hour|day)s?\s*(;\s*\d+\s*/\s*\d*\s*(second|minute|hour|day)s?\s*)*$",
     )
-    # The accompaniers' "mode test" page (/test); set AIGUILLAGE_TEST_MODE=false in production.
-    test_mode: bool = True
+    # The accompaniers' "mode test" page (/test) shows a session's whole state. Unset: on only
+    # when serving on a loopback address (a workstation); a public server that wants it sets
+    # AIGUILLAGE_TEST_MODE=true and AIGUILLAGE_TEST_TOKEN (given once as /test?jeton=…).
+    test_mode: bool | None = None
+    test_token: SecretStr | None = None
+
+    @property
+    def serves_locally(self) -> bool:
+        return self.host in {"127.0.0.1", "localhost", "::1"} or self.host.startswith("127.")
+
+    @property
+    def test_mode_on(self) -> bool:
+        return self.serves_locally if self.test_mode is None else self.test_mode
 
     # Telegram.
     telegram_token: SecretStr | None = None

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
+from typer.testing import CliRunner
 from webserver import running_server
 
 from assistant.runtime import Runtime
 from assistant.settings import Settings
+from connectors.cli.main import app as cli_app
 from connectors.web.app import create_app
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -404,3 +407,32 @@ def test_test_mode_can_be_switched_off(runtime: Runtime) -> None:
     with running_server(create_app(closed)) as url, httpx.Client(base_url=url) as client:
         assert client.get("/test").status_code == 404
         assert client.get("/").status_code == 200
+
+
+def test_test_mode_is_off_on_a_public_address_unless_configured(runtime: Runtime) -> None:
+    public = runtime.settings.model_copy(update={"host": "0.0.0.0"})
+    assert runtime.settings.test_mode_on and not public.test_mode_on
+    assert public.model_copy(update={"test_mode": True}).test_mode_on
+
+
+def test_test_mode_with_a_token_asks_for_it(runtime: Runtime) -> None:
+    settings = runtime.settings.model_copy(
+        update={"test_mode": True, "test_token": SecretStr("jeton-de-test")}
+    )
+    guarded = Runtime(settings, embedder=runtime.embedder)
+    with running_server(create_app(guarded)) as url, httpx.Client(base_url=url) as client:
+        refused = client.get("/test")
+        assert refused.status_code == 403 and "jeton" in refused.json()["detail"]
+        assert client.get("/test?jeton=devine").status_code == 403
+        assert client.get("/test?jeton=jeton-de-test").status_code == 200
+        assert client.get("/test").status_code == 200  # the cookie keeps it for the session
+        assert client.get("/").status_code == 200  # the chat itself needs no token
+
+
+def test_serve_refuses_a_public_test_mode_without_token(runtime: Runtime) -> None:
+    env = {
+        "AIGUILLAGE_DATA_DIR": str(runtime.settings.data_dir),
+        "AIGUILLAGE_TEST_MODE": "true",
+    }
+    result = CliRunner().invoke(cli_app, ["serve", "--host", "0.0.0.0", "--port", "1"], env=env)
+    assert result.exit_code == 2 and "AIGUILLAGE_TEST_TOKEN" in result.output

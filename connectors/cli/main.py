@@ -40,7 +40,17 @@ def serve(
     # Imported here: only this command needs FastAPI loaded.
     from connectors.web.app import RedactingAccessFilter, create_app
 
-    runtime = Runtime()
+    settings = Settings()
+    settings = settings.model_copy(
+        update={"host": host or settings.host, "port": port or settings.port}
+    )
+    if settings.test_mode_on and not settings.serves_locally and settings.test_token is None:
+        err.print(
+            "[red]Erreur :[/red] le mode test sur une adresse publique montre l'état des "
+            "sessions : définissez AIGUILLAGE_TEST_TOKEN, ou AIGUILLAGE_TEST_MODE=false."
+        )
+        raise typer.Exit(code=2)
+    runtime = Runtime(settings)
     try:
         ensure_index(runtime)
         runtime.conversation.store.count()  # the session database answers, before serving
@@ -48,8 +58,7 @@ def serve(
     except AiguillageError as exc:
         raise fail(exc) from exc
     logging.getLogger("uvicorn.access").addFilter(RedactingAccessFilter())
-    settings = runtime.settings
-    uvicorn.run(web, host=host or settings.host, port=port or settings.port)
+    uvicorn.run(web, host=settings.host, port=settings.port)
 
 
 @app.command()

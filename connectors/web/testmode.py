@@ -1,8 +1,10 @@
 """The accompaniers' test mode: the chat beside the session's whole diagnostic state, and a
-scenario file replayed against the engine. Switched off with `test_mode = false`."""
+scenario file replayed against the engine. Off on a public server unless configured
+(AIGUILLAGE_TEST_MODE and AIGUILLAGE_TEST_TOKEN)."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import tempfile
 from pathlib import Path
@@ -22,10 +24,21 @@ __all__ = ["MAX_SCENARIO_BYTES", "router"]
 MAX_SCENARIO_BYTES = 256 * 1024
 
 
-def require_test_mode(runtime: Annotated[Runtime, Depends(get_runtime)]) -> None:
-    # The test page shows a session's whole state: switch it off on a public deployment.
-    if not runtime.settings.test_mode:
+TEST_COOKIE = "aiguillage_test"
+
+
+def require_test_mode(runtime: Annotated[Runtime, Depends(get_runtime)], request: Request) -> None:
+    """The test page shows a session's whole state: off on a public server unless configured,
+    and then only for whoever brings the token (once, as ?jeton=…; a cookie keeps it)."""
+    settings = runtime.settings
+    if not settings.test_mode_on:
         raise HTTPException(404, "Le mode test est désactivé sur ce serveur.")
+    if settings.test_token is None:
+        return
+    expected = settings.test_token.get_secret_value().encode()
+    given = request.query_params.get("jeton") or request.cookies.get(TEST_COOKIE) or ""
+    if not hmac.compare_digest(given.encode(), expected):
+        raise HTTPException(403, "Le mode test demande le jeton fourni par l'administrateur.")
 
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_test_mode)])
@@ -33,7 +46,12 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(require_test_m
 
 @router.get("/test", response_class=HTMLResponse)
 def test_page(runtime: RuntimeDep, request: Request) -> HTMLResponse:
-    return render_chat(runtime, request, "/test")
+    page = render_chat(runtime, request, "/test")
+    token = request.query_params.get("jeton")
+    if token:  # checked by require_test_mode: keep it, so the page works without it in the URL
+        secure = request.url.scheme == "https"
+        page.set_cookie(TEST_COOKIE, token, httponly=True, samesite="strict", secure=secure)
+    return page
 
 
 def run_uploaded(runtime: Runtime, name: str, raw: bytes) -> tuple[ScenarioResult | None, str]:
