@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from webserver import running_server
 
 from assistant.runtime import Runtime
 from assistant.settings import REPO_ROOT
 from connectors.web.app import RedactingAccessFilter, create_app
-from tests.webserver import running_server
 
 SCENARIOS = sorted((REPO_ROOT / "tests" / "scenarios").glob("*.yaml"))[:12]
 PRIVATE = (

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from webserver import running_server
 
 from assistant.runtime import Runtime
 from assistant.settings import Settings
 from connectors.ratelimit import RateLimiter
 from connectors.web.app import create_app
-from tests.webserver import running_server
 
 LIMIT = 5
 
