@@ -91,7 +91,10 @@ class Runtime:
         current: Retriever | None = self.__dict__.get("_live_retriever")
         if current is None or not current.is_current(self.settings.index_dir):
             current = HybridRetriever.open(
-                self.settings.index_dir, self.embedder, self.settings.rrf_k
+                self.settings.index_dir,
+                self.embedder,
+                self.settings.rrf_k,
+                self.settings.chroma_url,
             )
             self.__dict__["_live_retriever"] = current
         return current

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     retrieval_top_k: int = Field(default=5, ge=1, le=50)
     retrieval_candidates: int = Field(default=40, ge=5, le=500)
     rrf_k: int = Field(default=60, ge=1)
+    # A Chroma server for the vectors (e.g. "http://127.0.0.1:8001", from `chroma run`), shared
+    # by every replica; unset: ChromaDB embedded in the index folder (one process).
+    chroma_url: str | None = None
     # When to answer rather than decline (see RelevancePolicy; calibrated by evaluate.py):
     # a very similar passage is enough, a fairly similar one must also share the question's terms.
     strong_dense_similarity: float = 0.88

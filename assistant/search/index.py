@@ -29,18 +29,15 @@ from pathlib import Path
 import bm25s
 import chromadb
 import numpy as np
-from chromadb.api import ClientAPI
-from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel
 
 from assistant.search.cards import Card
-from assistant.search.chroma import ChromaE5Function
 from assistant.search.chunks import Chunk, chunk_card
 from assistant.search.embeddings import Embedder, EmbeddingCache
 from assistant.search.progress import Progress
+from assistant.search.vectors import VectorPlace
 from assistant.text import TOKENIZER_VERSION, terms
 
-COLLECTION = "cards"
 CURRENT_FILE = "CURRENT"
 CARD_TERMS_FILE = "card_terms.json"
 KEEP_GENERATIONS = 2
@@ -65,12 +62,6 @@ class BuildReport(BaseModel):
     seconds: float
 
 
-def chroma_client(path: Path) -> ClientAPI:
-    return chromadb.PersistentClient(
-        path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    )
-
-
 def current_generation(index_dir: Path) -> Path | None:
     pointer = index_dir / CURRENT_FILE
     if not pointer.exists():
@@ -86,9 +77,10 @@ def read_manifest(generation: Path) -> Manifest:
 class IndexBuilder:
     """Builds a new generation from cards, reusing the live one and the vector cache."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder) -> None:
+    def __init__(self, index_dir: Path, embedder: Embedder, chroma_url: str | None = None) -> None:
         self.index_dir = index_dir
         self.embedder = embedder
+        self.vectors = VectorPlace(chroma_url)
 
     def build(
         self, cards: Sequence[Card], progress: Progress | None = None, force: bool = False
@@ -120,17 +112,8 @@ class IndexBuilder:
         all_chunks = {card.id: chunk_card(card) for card in cards}
         generation = self.index_dir / f"gen-{time.time_ns()}"
         staging = generation.with_name(generation.name + ".tmp")
-        if live and previous:
-            shutil.copytree(live / "chroma", staging / "chroma")
-        else:
-            (staging / "chroma").mkdir(parents=True)
-
-        client = chroma_client(staging / "chroma")
-        collection = client.get_or_create_collection(
-            COLLECTION,
-            embedding_function=ChromaE5Function(self.embedder),  # type: ignore[arg-type]
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        reused = live if live and previous else None
+        collection = self.vectors.create(staging, generation.name, reused, self.embedder)
         stale_ids = (
             [cid for card in (*removed, *updated) for cid in previous.chunks[card]]
             if previous
@@ -141,7 +124,7 @@ class IndexBuilder:
 
         to_write = [chunk for card in (*added, *updated) for chunk in all_chunks[card]]
         embedded = self._upsert(collection, to_write, progress)
-        del collection, client
+        del collection
 
         ordered = [chunk for card in sorted(all_chunks) for chunk in all_chunks[card]]
         self._write_lexical(staging, ordered, progress)
@@ -244,6 +227,7 @@ class IndexBuilder:
         live = current_generation(self.index_dir)
         for old in generations[:-KEEP_GENERATIONS]:
             if old != live:
+                self.vectors.drop(old)
                 shutil.rmtree(old, ignore_errors=True)
         # A staging folder is left behind only by a build that crashed; one younger than an
         # hour may belong to a build running right now in another process.

@@ -17,16 +17,10 @@ import numpy as np
 
 from assistant.errors import IndexNotBuiltError
 from assistant.search.base import Hit, SearchFilter, best_by_card
-from assistant.search.chroma import ChromaE5Function
 from assistant.search.chunks import Chunk
 from assistant.search.embeddings import Embedder
-from assistant.search.index import (
-    CARD_TERMS_FILE,
-    COLLECTION,
-    chroma_client,
-    current_generation,
-    read_manifest,
-)
+from assistant.search.index import CARD_TERMS_FILE, current_generation, read_manifest
+from assistant.search.vectors import VectorPlace
 from assistant.text import terms
 
 Mode = Literal["lexical", "dense", "hybrid"]
@@ -38,7 +32,13 @@ class HybridRetriever:
     """The real retriever: reads one index generation (bm25s + ChromaDB); cheap to query, safe
     to share between threads for reads."""
 
-    def __init__(self, generation: Path, embedder: Embedder, rrf_k: int = 60) -> None:
+    def __init__(
+        self,
+        generation: Path,
+        embedder: Embedder,
+        rrf_k: int = 60,
+        chroma_url: str | None = None,
+    ) -> None:
         self.generation = generation
         self.embedder = embedder
         self.rrf_k = rrf_k
@@ -57,11 +57,7 @@ class HybridRetriever:
             if not chunk.question:
                 self._first_passage.setdefault(chunk.card_id, chunk)
         self._bm25 = bm25s.BM25.load(str(generation / "bm25"))
-        self._client = chroma_client(generation / "chroma")
-        self._collection = self._client.get_collection(
-            COLLECTION,
-            embedding_function=ChromaE5Function(embedder),  # type: ignore[arg-type]
-        )
+        self._collection = VectorPlace(chroma_url).open(generation, embedder)
         self._card_terms = self._load_card_terms(generation)
         card_terms = self._card_terms
         # Inverse document frequency over cards: a query term found in many cards ("temps",
@@ -98,13 +94,19 @@ class HybridRetriever:
         return found / total
 
     @classmethod
-    def open(cls, index_dir: Path, embedder: Embedder, rrf_k: int = 60) -> HybridRetriever:
+    def open(
+        cls,
+        index_dir: Path,
+        embedder: Embedder,
+        rrf_k: int = 60,
+        chroma_url: str | None = None,
+    ) -> HybridRetriever:
         generation = current_generation(index_dir)
         if generation is None:
             raise IndexNotBuiltError(
                 f"no search index in {index_dir}: run `aiguillage index` first"
             )
-        return cls(generation, embedder, rrf_k)
+        return cls(generation, embedder, rrf_k, chroma_url)
 
     def is_current(self, index_dir: Path) -> bool:
         """False once `aiguillage index` has swapped in a newer generation."""

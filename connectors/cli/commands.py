@@ -96,7 +96,7 @@ def build_index(runtime: Runtime, force: bool = False, quiet: bool = False) -> N
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as bar:
-        report = IndexBuilder(settings.index_dir, runtime.embedder).build(
+        report = IndexBuilder(settings.index_dir, runtime.embedder, settings.chroma_url).build(
             cards, RichProgress(bar), force=force
         )
     if runtime.semantic is not None:

@@ -1,0 +1,97 @@
+"""The vectors on a real Chroma server (`chroma run` from the chromadb package, on 127.0.0.1):
+what several `serve` replicas share instead of one embedded ChromaDB folder each."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import chromadb
+import pytest
+
+from assistant.search.cards import Card, load_cards
+from assistant.search.fakes import HashEmbedder
+from assistant.search.index import IndexBuilder, current_generation
+from assistant.search.retrieval import HybridRetriever
+from assistant.settings import Settings
+
+START_TIMEOUT = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    binary = shutil.which("chroma")
+    if binary is None:
+        pytest.fail("the `chroma` command of the chromadb package is missing")
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("chroma-server")
+    server = subprocess.Popen(
+        [binary, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                chromadb.HttpClient(host="127.0.0.1", port=port).heartbeat()
+                break
+            except Exception:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the Chroma server did not start") from None
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="module")
+def cards() -> list[Card]:
+    wanted = ("dla-dispositif-local-accompagnement", "agrement-esus", "fabrique-a-initiatives")
+    return [c for c in load_cards(Settings().cards_dir) if c.id in wanted]
+
+
+def test_an_index_on_the_server_serves_several_readers(
+    tmp_path: Path, chroma_url: str, cards: list[Card]
+) -> None:
+    embedder = HashEmbedder()
+    builder = IndexBuilder(tmp_path, embedder, chroma_url)
+    first = builder.build(cards)
+    generation = current_generation(tmp_path)
+    assert generation is not None
+    assert not (generation / "chroma").exists() or not any((generation / "chroma").iterdir())
+    server = chromadb.HttpClient(host="127.0.0.1", port=int(chroma_url.rsplit(":", 1)[1]))
+    assert f"aiguillage-{first.generation}" in [c.name for c in server.list_collections()]
+
+    # Two readers, as two replicas would open it, get the same answers.
+    readers = [HybridRetriever.open(tmp_path, embedder, chroma_url=chroma_url) for _ in range(2)]
+    answers = [[h.card_id for h in r.search("DLA emplois", k=3)] for r in readers]
+    assert answers[0] == answers[1] and answers[0][0] == "dla-dispositif-local-accompagnement"
+
+    # A new generation copies the live vectors, adds the change, and is published; readers of
+    # the old one see it is not current any more; old generations' collections are dropped.
+    edited = [c.model_copy(update={"body": c.body + " Nouvelle phrase."}) for c in cards[:1]]
+    second = builder.build(edited + cards[1:])
+    assert second.changed and second.chunks_embedded < second.chunks_total
+    assert not readers[0].is_current(tmp_path)
+    fresh = HybridRetriever.open(tmp_path, embedder, chroma_url=chroma_url)
+    assert fresh.search("DLA emplois", k=1)[0].card_id == "dla-dispositif-local-accompagnement"
+    third = builder.build(cards)
+    names = {c.name for c in server.list_collections()}
+    assert f"aiguillage-{third.generation}" in names
+    assert f"aiguillage-{first.generation}" not in names  # pruned with its generation
