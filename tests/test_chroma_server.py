@@ -3,16 +3,20 @@ what several `serve` replicas share instead of one embedded ChromaDB folder each
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import chromadb
+import httpx
 import pytest
 
+from assistant.runtime import Runtime
 from assistant.search.cards import Card, load_cards
 from assistant.search.fakes import HashEmbedder
 from assistant.search.index import IndexBuilder, current_generation
@@ -95,3 +99,76 @@ def test_an_index_on_the_server_serves_several_readers(
     names = {c.name for c in server.list_collections()}
     assert f"aiguillage-{third.generation}" in names
     assert f"aiguillage-{first.generation}" not in names  # pruned with its generation
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in text:
+            found.append(int(status.parent.name))
+    return found
+
+
+@pytest.mark.timeout(300)
+def test_serve_with_two_workers_over_the_chroma_server(
+    tmp_path: Path, chroma_url: str, runtime: Runtime
+) -> None:
+    # The vector cache of the test index: the server's collection is written without a model run.
+    (tmp_path / "index").mkdir()
+    shutil.copy(runtime.settings.index_dir / "embeddings.sqlite3", tmp_path / "index")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AIGUILLAGE_")},
+        "AIGUILLAGE_DATA_DIR": str(tmp_path),
+        "AIGUILLAGE_CHROMA_URL": chroma_url,
+        "AIGUILLAGE_RATE_LIMIT": "",
+    }
+    port = _free_port()
+    cli = [sys.executable, "-m", "connectors.cli.main"]
+    alone = subprocess.run(
+        [*cli, "serve", "--workers", "2", "--port", str(port)],
+        env={**env, "AIGUILLAGE_CHROMA_URL": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert alone.returncode == 2 and "AIGUILLAGE_CHROMA_URL" in alone.stderr
+    server = subprocess.Popen(
+        [*cli, "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None, "serve --workers 2 exited"
+            assert time.monotonic() < deadline, "serve --workers 2 did not answer"
+            time.sleep(0.5)
+        assert len(_children(server.pid)) >= 2  # the worker processes
+        with httpx.Client(base_url=base, timeout=60) as client:
+            session = client.post("/api/sessions").json()["session_id"]
+            texts = ["Je monte une recyclerie à Tulle", "association", "financement"]
+            for text in texts * 2:
+                reply = client.post(f"/api/sessions/{session}/messages", json={"text": text})
+                assert reply.status_code == 200
+            for _ in range(6):
+                answer = client.post("/api/ask", json={"text": "C'est quoi le DLA ?"})
+                assert answer.status_code == 200 and not answer.json()["declined"]
+            assert client.get(f"/api/sessions/{session}").json()["state"]["departement"] == "19"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -94,6 +94,8 @@ class IndexBuilder:
             previous = None  # a different model: nothing can be reused
         if force or (previous and previous.tokenizer != TOKENIZER_VERSION):
             previous = None  # new tokenisation: rebuild (vectors still come from the cache)
+        if live and previous and not self.vectors.has(live):
+            previous = None  # the vectors moved (to or from a server): write them all again
 
         hashes = {card.id: card.content_hash for card in cards}
         added, removed, updated = _changes(hashes, previous)

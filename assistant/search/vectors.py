@@ -54,6 +54,14 @@ class VectorPlace:
     def name(self, generation: str) -> str:
         return f"aiguillage-{generation}" if self.shared else COLLECTION
 
+    def has(self, generation: Path) -> bool:
+        """Whether a generation's vectors are where this place looks (after switching from the
+        embedded store to a server, the live generation's are not)."""
+        if not self.shared:
+            return (generation / "chroma").is_dir()
+        names = [c.name for c in self.client(generation / "chroma").list_collections()]
+        return self.name(generation.name) in names
+
     def open(self, generation: Path, embedder: Embedder) -> Collection:
         """The collection of a published generation, for reading."""
         return self.client(generation / "chroma").get_collection(

@@ -4,6 +4,7 @@ connectors -> assistant, never the reverse."""
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -31,6 +32,9 @@ def chat() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute (défaut 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (défaut 8000).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processus (plusieurs : AIGUILLAGE_CHROMA_URL requis).")
+    ] = 1,
 ) -> None:
     """Lancer le chat web et l'API HTTP (et la route du webhook Telegram)."""
     import logging
@@ -50,6 +54,13 @@ def serve(
             "sessions : définissez AIGUILLAGE_TEST_TOKEN, ou AIGUILLAGE_TEST_MODE=false."
         )
         raise typer.Exit(code=2)
+    if workers > 1 and not settings.chroma_url:
+        err.print(
+            "[red]Erreur :[/red] plusieurs processus ne peuvent pas partager la base de vecteurs "
+            "intégrée : lancez un serveur Chroma (« chroma run ») et définissez "
+            "AIGUILLAGE_CHROMA_URL, puis « aiguillage index »."
+        )
+        raise typer.Exit(code=2)
     runtime = Runtime(settings)
     try:
         ensure_index(runtime)
@@ -57,6 +68,20 @@ def serve(
         web = create_app(runtime)
     except AiguillageError as exc:
         raise fail(exc) from exc
+    if workers > 1:
+        # Each worker builds its own runtime from the environment, as this one was checked.
+        os.environ["AIGUILLAGE_HOST"], os.environ["AIGUILLAGE_PORT"] = (
+            settings.host,
+            str(settings.port),
+        )
+        uvicorn.run(
+            "connectors.web.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+        )
+        return
     logging.getLogger("uvicorn.access").addFilter(RedactingAccessFilter())
     uvicorn.run(web, host=settings.host, port=settings.port)
 

@@ -242,6 +242,12 @@ def docs() -> HTMLResponse:
     return HTMLResponse(html, headers={"content-security-policy": csp})
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one `serve --workers N` process: its runtime from the environment."""
+    logging.getLogger("uvicorn.access").addFilter(RedactingAccessFilter())
+    return create_app(Runtime())
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     """The whole web connector for one runtime (tests build one per server)."""
     from connectors.telegram.bot import webhook_router  # Telegram code only once serving
