@@ -26,6 +26,14 @@ from assistant.settings import Settings
 START_TIMEOUT = 30.0
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -57,11 +65,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server)
 
 
 @pytest.fixture(scope="module")
@@ -167,8 +171,4 @@ def test_serve_with_two_workers_over_the_chroma_server(
                 assert answer.status_code == 200 and not answer.json()["declined"]
             assert client.get(f"/api/sessions/{session}").json()["state"]["departement"] == "19"
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server)
