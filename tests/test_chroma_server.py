@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import chromadb
 import httpx
 import pytest
+from sqlalchemy import create_engine
 
 from assistant.runtime import Runtime
 from assistant.search.cards import Card, load_cards
@@ -172,3 +174,113 @@ def test_serve_with_two_workers_over_the_chroma_server(
             assert client.get(f"/api/sessions/{session}").json()["state"]["departement"] == "19"
     finally:
         _stop(server)
+
+
+POSTGRES_URL = os.environ.get("AIGUILLAGE_TEST_POSTGRES_URL")
+SESSIONS, TURNS = 8, 12
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, f"{base} exited"
+        assert time.monotonic() < deadline, f"{base} did not answer"
+        time.sleep(0.5)
+
+
+@pytest.mark.timeout(420)
+def test_two_replicas_one_killed_under_load_lose_nothing(
+    tmp_path: Path, chroma_url: str, runtime: Runtime
+) -> None:
+    if not POSTGRES_URL:
+        pytest.skip('AIGUILLAGE_TEST_POSTGRES_URL is not set; run `eval "$(bash .ci/postgres.sh)"`')
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:  # a clean database: every session below is ours
+        conn.exec_driver_sql("DROP TABLE IF EXISTS messages, sessions, claims")
+    engine.dispose()
+    (tmp_path / "index").mkdir()
+    shutil.copy(runtime.settings.index_dir / "embeddings.sqlite3", tmp_path / "index")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AIGUILLAGE_")},
+        "AIGUILLAGE_DATA_DIR": str(tmp_path),
+        "AIGUILLAGE_CHROMA_URL": chroma_url,
+        "AIGUILLAGE_DATABASE_URL": POSTGRES_URL,
+        "AIGUILLAGE_RATE_LIMIT": "",
+    }
+    cli = [sys.executable, "-m", "connectors.cli.main"]
+    built = subprocess.run([*cli, "index"], env=env, capture_output=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    ports = [_free_port(), _free_port()]
+    replicas = [
+        subprocess.Popen(
+            [*cli, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    acknowledged: dict[str, int] = {}
+    statuses: list[int] = []
+    try:
+        for base, replica in zip(bases, replicas, strict=True):
+            _wait_healthy(base, replica)
+        texts = ["Je monte une recyclerie à Tulle", "association", "financement", "et le DLA ?"]
+        with httpx.Client(timeout=60) as client:
+            sessions = [
+                client.post(f"{bases[0]}/api/sessions").json()["session_id"]
+                for _ in range(SESSIONS)
+            ]
+        acknowledged = dict.fromkeys(sessions, 0)
+        lock = threading.Lock()
+
+        def converse(number: int, session: str) -> None:
+            with httpx.Client(timeout=60) as client:
+                for turn in range(TURNS):
+                    # Turns alternate between the replicas, as a proxy spreads them; a refused
+                    # connection (the dead replica) is retried on the other, as a proxy does;
+                    # a 5xx is kept, and fails the test.
+                    order = bases if (turn + number) % 2 == 0 else bases[::-1]
+                    for base in order:
+                        try:
+                            reply = client.post(
+                                f"{base}/api/sessions/{session}/messages",
+                                json={"text": texts[turn % len(texts)]},
+                            )
+                        except httpx.TransportError:
+                            continue
+                        with lock:
+                            statuses.append(reply.status_code)
+                            if reply.status_code == 200:
+                                acknowledged[session] += 1
+                        break
+
+        threads = [
+            threading.Thread(target=converse, args=(n, session), daemon=True)
+            for n, session in enumerate(sessions)
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 120
+        while len(statuses) < SESSIONS * TURNS // 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        replicas[1].kill()  # SIGKILL, while the sessions are talking
+        replicas[1].wait(timeout=10)
+        for thread in threads:
+            thread.join(timeout=180)
+        with httpx.Client(timeout=60) as client:
+            for session, count in acknowledged.items():
+                record = client.get(f"{bases[0]}/api/sessions/{session}").json()
+                users = [e for e in record["transcript"] if e["role"] == "user"]
+                assert len(users) == count, (session, len(users), count)
+    finally:
+        for replica in replicas:
+            _stop(replica)
+    assert statuses and all(status < 500 for status in statuses), statuses
+    assert sum(acknowledged.values()) == SESSIONS * TURNS  # every turn answered by a replica
