@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -57,8 +58,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-log = logging.getLogger(__name__)
+CREATE_ATTEMPTS = 4  # replicas starting together on a fresh database (see _create_tables)
 
 # --- SQL ------------------------------------------------------------------------------------
 
@@ -177,19 +177,29 @@ class SqlSessionStore:
         self._engine = create_engine(parsed, **kwargs)
         if sqlite:
             _configure_sqlite(self._engine)
-        try:
-            _Base.metadata.create_all(self._engine)
-        except SQLAlchemyError as exc:
-            where = parsed.render_as_string(hide_password=True)
-            raise SessionStoreUnavailableError(
-                f"la base des sessions ({where}) ne peut pas être ouverte : "
-                f"{type(exc).__name__}. Vérifiez AIGUILLAGE_DATABASE_URL et que la base répond."
-            ) from exc
+        self._create_tables(parsed.render_as_string(hide_password=True))
         self._read = sessionmaker(self._engine, expire_on_commit=False)
         self._write = sessionmaker(
             self._engine.execution_options(**{_WRITE: True}), expire_on_commit=False
         )
         log.info("session store ready (%s)", parsed.get_backend_name())
+
+    def _create_tables(self, where: str) -> None:
+        """Create what is missing. Replicas starting together race on a fresh database (both
+        see no table, one CREATE loses): the loser tries again and finds the tables there."""
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                _Base.metadata.create_all(self._engine)
+                return
+            except SQLAlchemyError as exc:
+                if attempt + 1 < CREATE_ATTEMPTS:
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                raise SessionStoreUnavailableError(
+                    f"la base des sessions ({where}) ne peut pas être ouverte : "
+                    f"{type(exc).__name__}. Vérifiez AIGUILLAGE_DATABASE_URL et que la base "
+                    "répond."
+                ) from exc
 
     @property
     def engine(self) -> Engine:
