@@ -45,7 +45,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = shutil.which("chroma")
+    # The console script sits beside this interpreter (the venv may not be on PATH).
+    beside = Path(sys.executable).parent / "chroma"
+    binary = str(beside) if beside.exists() else shutil.which("chroma")
     if binary is None:
         pytest.fail("the `chroma` command of the chromadb package is missing")
     port = _free_port()
