@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -384,3 +385,31 @@ def test_an_event_is_claimed_once_across_stores(opener: Callable[[], SessionStor
     later = datetime.now(UTC) + timedelta(days=1)
     first.purge_older_than(later)
     assert second.claim_once("telegram-update:42")
+
+
+def test_one_sessions_turns_never_interleave_across_stores(
+    url: str, opener: Callable[[], SessionStore]
+) -> None:
+    """Two replicas (two store objects) taking one session's turn lock: the second waits.
+    SQLite has no lock across processes: there, two threads of one process (one store)."""
+    first = opener()
+    second = first if url.startswith("sqlite") else opener()
+    held = threading.Event()
+    waited: list[float] = []
+
+    def hold() -> None:
+        with first.turn_lock("sess-a"):
+            held.set()
+            time.sleep(0.4)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(timeout=10)
+    started = time.monotonic()
+    with second.turn_lock("sess-b"):  # another session: no wait
+        waited.append(time.monotonic() - started)
+    started = time.monotonic()
+    with second.turn_lock("sess-a"):
+        waited.append(time.monotonic() - started)
+    holder.join(timeout=10)
+    assert waited[0] < 0.2 and waited[1] > 0.25, waited

@@ -48,6 +48,10 @@ class Conversation:
         return self.engine.greeting(self.store.get(session_id).state)
 
     def send(self, session_id: str, text: str) -> TurnResult:
+        with self.store.turn_lock(session_id):
+            return self._send(session_id, text)
+
+    def _send(self, session_id: str, text: str) -> TurnResult:
         record = self.store.get(session_id)
         result = self.engine.handle(record.state, text)
         if result.action == "forget":

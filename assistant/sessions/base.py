@@ -8,6 +8,7 @@ conversation), so they are never logged.
 from __future__ import annotations
 
 import secrets
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -68,6 +69,11 @@ class SessionStore(Protocol):
     def purge_older_than(self, cutoff: datetime) -> int: ...
 
     def count(self) -> int: ...
+
+    def turn_lock(self, session_id: str) -> AbstractContextManager[None]:
+        """Held for the whole of one turn (load, think, save): two turns of one session never
+        interleave, whichever process or replica runs them (PostgreSQL: an advisory lock)."""
+        ...
 
     def claim_once(self, key: str, now: datetime | None = None) -> bool:
         """True the first time `key` is claimed, False ever after (until purged): an event

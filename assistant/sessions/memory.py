@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
@@ -28,6 +30,7 @@ class MemorySessionStore:
     def __init__(self) -> None:
         self._sessions: dict[str, SessionRecord] = {}
         self._claims: dict[str, datetime] = {}
+        self._turn_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -104,6 +107,13 @@ class MemorySessionStore:
                         found.append(before.model_copy())
             found.sort(key=lambda e: e.at, reverse=True)
             return found[:limit]
+
+    @contextmanager
+    def turn_lock(self, session_id: str) -> Iterator[None]:
+        with self._lock:
+            lock = self._turn_locks.setdefault(session_id, threading.Lock())
+        with lock:
+            yield
 
     def claim_once(self, key: str, now: datetime | None = None) -> bool:
         with self._lock:

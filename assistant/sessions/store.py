@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -178,6 +180,8 @@ class SqlSessionStore:
         if sqlite:
             _configure_sqlite(self._engine)
         self._create_tables(parsed.render_as_string(hide_password=True))
+        self._turn_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
         self._read = sessionmaker(self._engine, expire_on_commit=False)
         self._write = sessionmaker(
             self._engine.execution_options(**{_WRITE: True}), expire_on_commit=False
@@ -301,6 +305,28 @@ class SqlSessionStore:
             _run(db, delete(_ClaimRow).where(_ClaimRow.claimed_at < limit))
         log.info("purged %d session(s)", purged)
         return purged
+
+    @contextmanager
+    def turn_lock(self, session_id: str) -> Iterator[None]:
+        # In this process, a lock per session; across processes (replicas), PostgreSQL's
+        # advisory lock on a key derived from the id, held on its own connection. SQLite has
+        # no such lock: several processes over one SQLite file do not serialise a session.
+        with self._local_lock(session_id):
+            if self._engine.dialect.name != "postgresql":
+                yield
+                return
+            key = int.from_bytes(hashlib.sha256(session_id.encode()).digest()[:8], signed=True)
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("SELECT pg_advisory_lock(%s)", (key,))
+                try:
+                    yield
+                finally:
+                    conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (key,))
+                    conn.commit()
+
+    def _local_lock(self, session_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._turn_locks.setdefault(session_id, threading.Lock())
 
     def claim_once(self, key: str, now: datetime | None = None) -> bool:
         # The primary key decides, in the database: two replicas claiming at once get one
