@@ -303,6 +303,8 @@ class SqlSessionStore:
             _run(db, delete(_MessageRow).where(_MessageRow.session_id.in_(stale)))
             purged = _run(db, delete(_SessionRow).where(_SessionRow.updated_at < limit))
             _run(db, delete(_ClaimRow).where(_ClaimRow.claimed_at < limit))
+        with self._locks_guard:  # the per-session locks of idle sessions go too
+            self._turn_locks = {k: v for k, v in self._turn_locks.items() if v.locked()}
         log.info("purged %d session(s)", purged)
         return purged
 
