@@ -49,6 +49,7 @@ _CLAUSE_BREAK = re.compile(
     r"[.;!?\n]+|,|\b(?:mais|et puis|sinon|par contre|du coup|en plus|aussi|et on|et j)\b"
 )
 MIN_CLAUSE_WORDS = 2
+SHORT_ANSWER_WORDS = 3
 
 
 def clauses(text: str) -> list[str]:
@@ -176,6 +177,10 @@ class SemanticReader:
         the rules read no number.
         """
         if extraction.question:  # a question names options, not the project
+            return extraction
+        if len(normalise(message).split()) <= SHORT_ANSWER_WORDS and extraction.slots_found:
+            # "Guéret", "une asso", "le financement": a short answer the rules understood; a
+            # model call (most of a turn's time) would add nothing to a few words.
             return extraction
         scores = self.scores(message)
         if not scores:

@@ -110,3 +110,17 @@ def test_a_hint_never_overrides_what_the_conversation_said(runtime: Runtime) -> 
     first = runtime.engine.handle(DiagnosticState(), "nous sommes une association de bénévoles")
     turn = engine.handle(first.state, "on voudrait faire quelque chose au village")
     assert turn.state.profile == "association"
+
+
+def test_a_short_answer_the_rules_understood_costs_no_model_call(tmp_path: Path) -> None:
+    counting = CountingEmbedder()
+    reader = SemanticReader(counting, load_examples(EXAMPLES), cache_path=tmp_path / "e.sqlite3")
+    _ = reader.tables  # the examples, embedded once
+    before = counting.queries
+    understood = Extraction(needs=["financement"])
+    assert reader.refine("le financement", understood) is understood
+    assert counting.queries == before
+    # Not understood, or longer: the message is read by meaning.
+    reader.refine("le financement", Extraction())
+    reader.refine("on cherche surtout des sous pour tenir", understood)
+    assert counting.queries > before
