@@ -385,6 +385,8 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
             figures["startup_s"] = time.perf_counter() - t0
             out(f"server ready in {figures['startup_s']:.1f} s")
             figures["levels"] = asyncio.run(measure(server.url, server.process.pid, args, out))
+            figures["server_rss_mb"] = rss_mb(server.process.pid)
+            out(f"server resident memory after the load: {figures['server_rss_mb']} MB")
         finally:
             server.stop()
     # Shows the server was stopped and reaped (a status exists only for an ended process).
@@ -404,6 +406,17 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
     figures["total_s"] = time.perf_counter() - started
     out(f"\ntotal benchmark time: {figures['total_s']:.0f} s; {load()}")
     return figures
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a process (VmRSS), in MB; None off Linux."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
 
 
 def bounded(low: int, high: int) -> Any:
