@@ -95,9 +95,7 @@ def source_ref(card: Card) -> SourceRef:
 
 
 def _clean(sentence: str) -> str:
-    text = re.sub(r"\*\*|__", "", sentence).strip()
-    # A list item quoted alone ("régional : des DLA…") still reads as a sentence.
-    return text[:1].upper() + text[1:]
+    return re.sub(r"\*\*|__", "", sentence).strip()
 
 
 class HumanContact(BaseModel):
