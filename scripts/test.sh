@@ -27,4 +27,4 @@ export AIGUILLAGE_TEST_POSTGRES_URL
 # The fast tier (the core on the in-package fakes, under a minute), then the integration tier
 # (real ChromaDB, SQLite, PostgreSQL, uvicorn, Chromium, python-telegram-bot).
 .venv/bin/pytest -q -p no:cacheprovider tests/fast "$@"
-.venv/bin/pytest -q -p no:cacheprovider --ignore=tests/fast "$@"
+.venv/bin/pytest -q -p no:cacheprovider tests/integration "$@"

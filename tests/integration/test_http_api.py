@@ -19,7 +19,7 @@ from assistant.settings import Settings
 from connectors.cli.main import app as cli_app
 from connectors.web.app import create_app
 
-SCENARIOS = Path(__file__).parent / "scenarios"
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
 GUERET = [
     "Bonjour, je suis presidente d'une asso a Gueret, on a 4 salariés (animation + accueil)",
     "on galere avec la tresorerie, les subventions arrivent toujours en retard",

@@ -12,7 +12,7 @@ from assistant.search.cards import Card, load_cards
 from assistant.settings import Settings
 from assistant.text import fold
 
-EVAL_FILE = Path(__file__).parent / "eval" / "questions.yaml"
+EVAL_FILE = Path(__file__).parent.parent / "eval" / "questions.yaml"
 
 
 @pytest.fixture(scope="module")
