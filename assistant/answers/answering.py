@@ -156,14 +156,14 @@ class Answerer:
         self, question: str, search_filter: SearchFilter | None = None, k: int = 5
     ) -> list[Hit]:
         hits = self.retriever.search(self.spell(question), k=k, search_filter=search_filter)
-        if not hits or not self.policy.accepts(hits[0]):
+        # The best card the policy accepts, not only the first: a card lifted by the fusion
+        # through a loosely similar `question` must not hide a passage that answers.
+        accepted = [h for h in hits if self.policy.accepts(h) and h.card_id in self.cards]
+        if not accepted:
             return []
-        best = hits[0].score
-        kept = [hits[0]]
-        kept.extend(
-            h for h in hits[1:] if h.score >= best * SECOND_CARD_RATIO and self.policy.accepts(h)
-        )
-        return [h for h in kept if h.card_id in self.cards][:MAX_SOURCE_CARDS]
+        best = accepted[0].score
+        kept = [accepted[0], *(h for h in accepted[1:] if h.score >= best * SECOND_CARD_RATIO)]
+        return kept[:MAX_SOURCE_CARDS]
 
     def answer(
         self,
