@@ -228,9 +228,9 @@ class Orientation:
     # ------------------------------------------------------------------ scoring
 
     def _reachable(self, entry: Structure, place: _Place) -> bool:
-        if entry.contact.way_in():
-            return True
-        return self.reach is not None and self.reach.way_in(entry, place.region) is not None
+        if self.reach is None:
+            return bool(entry.contact.way_in())
+        return self.reach.reachable(entry, place.region)
 
     def _candidate(
         self, entry: Structure, state: DiagnosticState, place: _Place

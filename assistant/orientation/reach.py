@@ -97,26 +97,34 @@ class Reach:
     def network_of(self, structure_id: str) -> Network | None:
         return next((n for n in self.networks if n.has(structure_id)), None)
 
+    def reachable(self, entry: Structure, region: str | None = None) -> bool:
+        """Its own sourced site, e-mail or phone, or a finder: cheap, for ranking."""
+        return bool(entry.contact.way_in()) or self._locate(entry, region) is not None
+
     def way_in(self, entry: Structure, region: str | None = None) -> Finder | None:
         """None when the entry has its own sourced site, e-mail or phone; otherwise the best
         finder; None too when nothing sourced can be offered (the caller reports it)."""
         if entry.contact.way_in():
             return None
-        network = self.network_of(entry.id)
-        if network and network.finder:
-            return self._finder("finder", network.finder.url, network.id, network.finder.label)
-        head = self._heads.get(network.id) if network else None
-        if network and head and head.id != entry.id:
-            return self._finder("network", _site(head) or "", head.id, name=head.name)
-        regions = [r for r in (*entry.coverage.regions, region) if r]
-        for code in regions:
-            cress = self._cress_by_region.get(code)
-            if cress is not None and cress.id != entry.id:
-                return self._finder("cress", _site(cress) or "", cress.id, name=cress.name)
-        return None
-
-    def _finder(
-        self, kind: FinderKind, url: str, via: str, label: str = "", name: str = ""
-    ) -> Finder:
+        found = self._locate(entry, region)
+        if found is None:
+            return None
+        kind, url, via, label, name = found
         text = self.composer.render("parts/finder.md.j2", kind=kind, label=label, name=name)
         return Finder(kind=kind, label=text, url=url, via=via)
+
+    def _locate(
+        self, entry: Structure, region: str | None
+    ) -> tuple[FinderKind, str, str, str, str] | None:
+        """(kind, url, via, the finder page's label, the entry named) of the best finder."""
+        network = self.network_of(entry.id)
+        if network and network.finder:
+            return "finder", network.finder.url, network.id, network.finder.label, ""
+        head = self._heads.get(network.id) if network else None
+        if network and head and head.id != entry.id:
+            return "network", _site(head) or "", head.id, "", head.name
+        for code in (*entry.coverage.regions, region):
+            cress = self._cress_by_region.get(code) if code else None
+            if cress is not None and cress.id != entry.id:
+                return "cress", _site(cress) or "", cress.id, "", cress.name
+        return None
