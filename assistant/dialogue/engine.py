@@ -322,7 +322,10 @@ class Engine:
                 if evidence[value] < EXPLICIT_WEIGHT:
                     evidence[value] *= self.script.evidence_decay
             scores = extraction.evidence.get(slot, {})
-            hint = extraction.hints.get(slot)
+            # "ah non, c'est à Aubusson" corrects the place: read by meaning, its words would
+            # only lend the other slots a guess.
+            place_fix = extraction.correction and extraction.territory is not None
+            hint = None if place_fix else extraction.hints.get(slot)
             if not scores and hint and not any(evidence.values()):
                 # The semantic layer's reading fills a slot nothing else spoke for.
                 scores = {hint: HINT_WEIGHT}

@@ -124,3 +124,11 @@ def test_a_short_answer_the_rules_understood_costs_no_model_call(tmp_path: Path)
     reader.refine("le financement", Extraction())
     reader.refine("on cherche surtout des sous pour tenir", understood)
     assert counting.queries > before
+
+
+def test_a_place_correction_lends_no_guess_to_other_slots(runtime: Runtime) -> None:
+    engine = _engine_with_hint(runtime, {"profile": "association"})
+    state = runtime.engine.handle(DiagnosticState(), "une recyclerie à Felletin").state
+    assert state.departement == "23" and state.profile is None
+    turn = engine.handle(state, "ah non pardon, c'est à Aubusson")
+    assert turn.state.commune == "Aubusson" and turn.state.profile is None
