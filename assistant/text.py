@@ -127,6 +127,14 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[-_/]", " ", fold(text))).strip()
 
 
+# Where a word starts: after a non-word character, or after an elided article or pronoun
+# ("l'asso", "d'association", "qu'on"), which French glues to the next word.
+WORD_START = r"(?:(?<![\w'])|(?<=\b[ldjnmstc]')|(?<=\bqu'))"
+# SMS French drops the "e" of "je" before a verb: "jveux", "jsais", "jcherche" ("j" then a
+# consonant starts no French word, so this reads no real word wrongly).
+_SMS_JE = re.compile(r"(?<![\w'])j(?=[bcdfghjklmnpqrstvwxz][a-z]{2,}\b)")
+
+
 class Respeller:
     """Writes out the spellings people type ("jsuis" -> "je suis", "koi" -> "quoi") from a table
     kept as data (the diagnostic script's `spellings`), for every reader of messages."""
@@ -134,14 +142,14 @@ class Respeller:
     def __init__(self, table: Mapping[str, str]) -> None:
         self._table = {normalise(k): v for k, v in table.items() if normalise(k)}
         keys = "|".join(re.escape(k) for k in sorted(self._table, key=len, reverse=True))
-        self._pattern = re.compile(rf"(?<![\w'])({keys})(?![\w'])") if keys else None
+        self._pattern = re.compile(rf"{WORD_START}({keys})(?![\w'])") if keys else None
 
     def folded(self, text: str) -> str:
         """`normalise(text)` with the spellings written out (matching works on this)."""
         text = normalise(text)
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(lambda m: normalise(self._table[m.group(1)]), text)
+        if self._pattern is not None:
+            text = self._pattern.sub(lambda m: normalise(self._table[m.group(1)]), text)
+        return _SMS_JE.sub("je ", text)
 
     def readable(self, text: str) -> str:
         """The message as typed, accents kept, with only the listed spellings written out (what

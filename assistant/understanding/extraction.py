@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from functools import cached_property
 
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
 from assistant.territory.index import Resolution, TerritoryIndex
-from assistant.text import Respeller, normalise
+from assistant.text import WORD_START, Respeller, normalise
 from assistant.understanding.script import DiagnosticScript, Matcher, Slot
 
 FUZZY_MIN_LENGTH = 6
@@ -77,6 +78,47 @@ _PAID = re.compile(
     + r"|notre|nos)\s+(?:personnes?|postes?|salaries?|salariees?|permanents?|"
     r"premier|premiere|[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere)s?)\b"
 )
+_APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "cinquantaine": 50}
+_COUNT = r"(\d{1,3}|" + "|".join([*_NUMBER_WORDS, *(f"une {w}" for w in _APPROX)]) + r")"
+_MONTHS = "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+# How long a structure has existed: "depuis 2011", "créée en 2009", "ça fait six ans qu'on
+# tourne", "10 ans d'existence", "fondée il y a 12 ans".
+_SINCE_YEAR = re.compile(
+    r"\b(?:depuis|(?:cree|creee|crees|creees|fonde|fondee|nee|declaree|declare|immatriculee|"
+    r"immatricule|lancee|lance|ouverte|ouvert|existe|existons)\s+(?:en|depuis))\s+"
+    rf"(?:(?:debut|fin|{_MONTHS})\s+)?((?:19|20)\d\d)\b"
+)
+_FOR_YEARS = re.compile(
+    r"\b(?:depuis|ca fait|cela fait|voila)\s+(?:plus de\s+|pres de\s+|presque\s+|bientot\s+)?"
+    + _COUNT
+    + r"\s*(?:de\s+|d')?(?:ans|annees)\b"
+    + r"|\b"
+    + _COUNT
+    + r"\s+(?:ans|annees)\s+"
+    + r"(?:d'existence|d'activite|qu'on|que nous|que l'association|que la structure)"
+    + r"|\b(?:cree|creee|fonde|fondee|monte|montee|lance|lancee|nee|declaree|ouverte?)\b"
+    + r"[^.?!]{0,20}"
+    + r"\bil y a\s+"
+    + _COUNT
+    + r"\s+(?:ans|annees)\b"
+)
+
+
+def structure_age(text: str, today: date | None = None) -> float | None:
+    """Years a structure has existed, as the (folded) text says; None when it does not."""
+    year = _SINCE_YEAR.search(text)
+    if year:
+        return float((today or date.today()).year - int(year.group(1)))
+    duration = _FOR_YEARS.search(text)
+    if not duration:
+        return None
+    raw = next(g for g in duration.groups() if g)
+    if raw.isdigit():
+        return float(raw)
+    word = raw.removeprefix("une ")
+    return float(_APPROX.get(word) or _NUMBER_WORDS[word])
+
+
 _NO_EMPLOYEES = re.compile(
     r"\b(aucun|pas de|zero|0|sans) (salarie|salaries|employe|employes)\b|\bque des benevoles\b"
     r"|\bpas encore de salarie|\buniquement (des )?benevoles\b"
@@ -125,13 +167,16 @@ LEGAL_FORMS = {
 FUTURE_FORM_FACTOR = 0.5  # "on veut créer une asso": a plan, weaker than "on est une asso"
 # The object of a creation verb names the structure to come, not the one that speaks.
 _FUTURE_OBJECT = re.compile(
-    r"\b(creer|cree|monter|monte|lancer|fonder|constituer|transformer en|passer en|"
-    r"sous forme d'?|sous forme de|devenir)( une| un| 1| notre| mon| ma| en| l')?"
-    r"(( [a-z0-9']+){1,3})"
+    r"\b(creer|cree|creons|creent|monter|monte|montons|lancer|lancons|fonder|fondons|"
+    r"constituer|constituons|transformer en|passer en|"
+    r"sous forme d'?|sous forme de|devenir)"
+    # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
+    r"( seule?s?| ensemble| a plusieurs| a deux| a trois)?"
+    r"(?P<object>( une| un| 1| notre| mon| ma| en| l')?( [a-z0-9']+){1,3})"
 )
 # A structure named as such ("une Scop", "notre asso"), not an adjective ("café associatif").
 _FORM_NAMED = re.compile(
-    r"\b(une?|notre|nos|la|l'|ma|mon|leur)\s+(scop|scic|association|asso|cooperative|"
+    r"\b(?:(?:une?|notre|nos|la|ma|mon|leur)\s+|l')(scop|scic|association|asso|cooperative|"
     r"sas|sarl|eurl|sasu|entreprise|structure d'insertion|chantier d'insertion|cae)\b"
 )
 FUZZY_FACTOR = 0.8  # a typo'd keyword counts a little less than an exact one
@@ -143,14 +188,24 @@ def _blank_unless_done(match: re.Match[str]) -> str:
     before = match.string[max(0, match.start() - 20) : match.start()]
     if _DONE.search(before):
         return match.group(0)
-    return " " * len(match.group(0))
+    start, end = match.span("object")
+    return match.string[match.start() : start] + " " * (end - start)
 
 
 _DONE = re.compile(r"(vient de|viens de|venons de|venez de|viennent de|\bon a|j'ai|avons|ont)\s*$")
 
 
+def _plural_of(typed: str, word: str) -> bool:
+    """ "des assos", "les sociétés du village", "d'autres porteurs de projets": the plural
+    names others, not a typo of the singular keyword (a plural that counts is listed)."""
+    return typed in (word + "s", word + "x")
+
+
 class _CompiledMatcher:
-    def __init__(self, matcher: Matcher) -> None:
+    def __init__(self, matcher: Matcher, plural_is_other: bool = False) -> None:
+        # For who carries the project, a plural names others ("des assos du coin"); for a
+        # need, "subventions" is still "subvention".
+        self.plural_is_other = plural_is_other
         self.weights: dict[str, float] = {}
         for weight, words in (
             ("weak", matcher.weak_keywords),
@@ -164,7 +219,7 @@ class _CompiledMatcher:
         self.pattern_weight = matcher.pattern_weight
         self.excluded = [normalise(p) for p in matcher.exclude_phrases]
         self._regex = {
-            k: re.compile(rf"(?<![a-z0-9']){re.escape(k)}(?![a-z0-9])") for k in self.weights
+            k: re.compile(rf"{WORD_START}{re.escape(k)}(?![a-z0-9])") for k in self.weights
         }
         self.fuzzy_words = [
             k for k in self.weights if " " not in k and "'" not in k and len(k) >= FUZZY_MIN_LENGTH
@@ -185,18 +240,18 @@ class _CompiledMatcher:
         cleaned = text
         for phrase in self.excluded:
             cleaned = cleaned.replace(phrase, " " * len(phrase))
-        hits: list[tuple[int, str, float]] = []
+        hits: list[tuple[int, int, str, float]] = []  # (start, end, keyword, weight)
         for keyword, regex in self._regex.items():
             for match in regex.finditer(cleaned):
                 if _NEGATION.search(cleaned[: match.start()]):
                     continue
-                hits.append((match.start(), keyword, self.weights[keyword]))
+                hits.append((match.start(), match.end(), keyword, self.weights[keyword]))
                 break
         for pattern in self.patterns:
             found = pattern.search(cleaned)
             if found:
-                hits.append((found.start(), "<pattern>", self.pattern_weight))
-        if hits and all(k in self.alone_excluded for _, k, _ in hits):
+                hits.append((found.start(), found.end(), "<pattern>", self.pattern_weight))
+        if hits and all(k in self.alone_excluded for _, _, k, _ in hits):
             hits = []
         if not hits:
             for token in tokens:
@@ -207,12 +262,14 @@ class _CompiledMatcher:
                     if (
                         token != keyword
                         and token[0] == keyword[0]
+                        and not (self.plural_is_other and _plural_of(token, keyword))
                         and fuzz.ratio(token, keyword) >= FUZZY_RATIO
                     ):
                         index = cleaned.find(token)
                         if index < 0 or _NEGATION.search(cleaned[:index]):
                             continue
-                        hits.append((index, keyword, self.weights[keyword] * FUZZY_FACTOR))
+                        weight = self.weights[keyword] * FUZZY_FACTOR
+                        hits.append((index, index + len(token), keyword, weight))
                         break
         if not hits:
             hits = self._fuzzy_phrases(cleaned, tokens)
@@ -221,15 +278,16 @@ class _CompiledMatcher:
         # Overlapping keywords ("tresorerie" inside "probleme de tresorerie") count once.
         total = 0.0
         seen_spans: list[tuple[int, int]] = []
-        for position, keyword, weight in sorted(hits, key=lambda h: -len(h[1])):
-            span = (position, position + len(keyword))
-            if any(a <= span[0] < b for a, b in seen_spans):
+        # The longest match stands for the words it covers: "nous sommes cinq" (a pattern)
+        # over "nous sommes" (a weak keyword) inside it.
+        for start, end, _keyword, weight in sorted(hits, key=lambda h: h[0] - h[1]):
+            if any(a <= start < b for a, b in seen_spans):
                 continue
-            seen_spans.append(span)
+            seen_spans.append((start, end))
             total += weight
-        return total, min(p for p, _, _ in hits)
+        return total, min(h[0] for h in hits)
 
-    def _fuzzy_phrases(self, cleaned: str, tokens: list[str]) -> list[tuple[int, str, float]]:
+    def _fuzzy_phrases(self, cleaned: str, tokens: list[str]) -> list[tuple[int, int, str, float]]:
         """A keyword phrase found with typos, word window by word window."""
         for phrase, size in self.fuzzy_phrases:
             words = phrase.split(" ")
@@ -242,6 +300,7 @@ class _CompiledMatcher:
                     or (
                         len(word) >= FUZZY_MIN_LENGTH - 1
                         and typed[:1] == word[:1]
+                        and not (self.plural_is_other and _plural_of(typed, word))
                         and fuzz.ratio(typed, word) >= FUZZY_RATIO
                     )
                     for typed, word in zip(window, words, strict=True)
@@ -249,7 +308,8 @@ class _CompiledMatcher:
                     continue
                 index = cleaned.find(tokens[start])
                 if index >= 0 and not _NEGATION.search(cleaned[:index]):
-                    return [(index, phrase, self.weights[phrase] * FUZZY_FACTOR)]
+                    end = index + len(" ".join(tokens[start : start + size]))
+                    return [(index, end, phrase, self.weights[phrase] * FUZZY_FACTOR)]
         return []
 
 
@@ -272,14 +332,17 @@ class Extractor:
     @cached_property
     def _compiled(self) -> dict[str, dict[str, _CompiledMatcher]]:
         return {
-            name: {value: _CompiledMatcher(m) for value, m in slot.values.items()}
+            name: {
+                value: _CompiledMatcher(m, plural_is_other=name == "profile")
+                for value, m in slot.values.items()
+            }
             for name, slot in self.script.slots.items()
         }
 
     @cached_property
     def _dont_know(self) -> list[re.Pattern[str]]:
         return [
-            re.compile(rf"(?<![a-z0-9']){re.escape(normalise(p))}(?![a-z0-9])")
+            re.compile(rf"{WORD_START}{re.escape(normalise(p))}(?![a-z0-9])")
             for p in self.script.dont_know
         ]
 
@@ -334,6 +397,7 @@ class Extractor:
         # A question ("asso ou scop ?") names options, not the project: no stage/profile clue.
         if not result.question:
             result.evidence = {slot: self.scores(slot, text) for slot in ("stage", "profile")}
+            self._age_speaks(result.evidence["stage"], text)
             self._members_not_group(result.evidence["profile"], text)
             families = {LEGAL_FORMS[v] for v in result.evidence["profile"] if v in LEGAL_FORMS}
             if len(families) >= 2:
@@ -371,6 +435,18 @@ class Extractor:
         if result.dont_know and result.slots_found:
             result.dont_know = False  # "je sais pas trop, on est à Guéret" answers something
         return result
+
+    def _age_speaks(self, stage: dict[str, float], text: str) -> None:
+        """A structure that has existed for years consolidates; one born this year is being
+        created (thresholds in the script's `structure_age`)."""
+        age = structure_age(text)
+        if age is None:
+            return
+        rule = self.script.structure_age
+        if age >= rule.consolidation_from_years:
+            stage["consolidation"] = stage.get("consolidation", 0.0) + rule.weight
+        elif age < rule.creation_below_years:
+            stage["creation"] = stage.get("creation", 0.0) + rule.weight
 
     def _members_not_group(self, profile: dict[str, float], text: str) -> None:
         """ "on a une Scop, on est sept": a structure that exists counts its members, it is

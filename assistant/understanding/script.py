@@ -115,6 +115,16 @@ class Prior(BaseModel):
     weight: float = 1.0
 
 
+class StructureAge(BaseModel):
+    """What the age of a structure ("depuis 2011", "ça fait six ans") says of its stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    consolidation_from_years: float = Field(default=2, gt=0)
+    creation_below_years: float = Field(default=1, gt=0)
+    weight: float = Field(default=1.0, gt=0)
+
+
 class Buttons(BaseModel):
     """The labels of the quick replies every channel offers (pressing one sends its label)."""
 
@@ -180,6 +190,7 @@ class DiagnosticScript(BaseModel):
     spellings: dict[str, str] = Field(default_factory=dict)
     # Per message, earlier evidence is multiplied by this: what was said last weighs most.
     evidence_decay: float = Field(default=0.75, gt=0, le=1)
+    structure_age: StructureAge = Field(default_factory=StructureAge)
     slots: dict[str, Slot]
 
     @model_validator(mode="after")

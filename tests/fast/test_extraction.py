@@ -343,3 +343,60 @@ def test_a_typo_only_counts_inside_a_long_word(extractor: Extractor) -> None:
     # "la commune au capital" is not "la commune a" (a commune speaking for itself).
     found = extractor.extract("on veut faire entrer la commune au capital de la scic")
     assert found.evidence.get("profile", {}).get("collectivite", 0.0) < 1.0
+
+
+# --------------------------------------------------------------------------- session 4
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("l'association fait de la distribution depuis 2011", 15.0),
+        ("ca fait six ans qu'on tourne", 6.0),
+        ("on existe depuis une vingtaine d'annees", 20.0),
+        ("10 ans d'existence", 10.0),
+        ("fondee il y a 12 ans", 12.0),
+        ("creee en mars 2026", 0.0),
+        ("depuis 3 mois", None),
+        ("on a 2 salaries et un local", None),
+    ],
+)
+def test_structure_age(text: str, years: float | None) -> None:
+    from datetime import date
+
+    from assistant.understanding.extraction import structure_age
+
+    assert structure_age(text, today=date(2026, 11, 30)) == years
+
+
+def test_the_age_of_a_structure_speaks_for_its_stage(extractor: Extractor) -> None:
+    old = extractor.extract("On est une quinzaine de bénévoles, l'asso tourne depuis 2011")
+    assert old.stage == "consolidation"
+    assert old.profile == "association"  # "l'asso": an elided article still starts a word
+
+
+def test_sms_je_before_a_verb(extractor: Extractor) -> None:
+    assert extractor.spelled_out("jveux lancer un truc, jsais pas si jdois") == (
+        "je veux lancer un truc, je sais pas si je dois"
+    )
+    assert extractor.spelled_out("j'ai un projet, jean aussi") == "j'ai un projet, jean aussi"
+
+
+def test_a_plural_names_others_not_who_speaks(extractor: Extractor) -> None:
+    e = extractor.extract("je cherche des gens motivés ou des assos du coin à qui en parler")
+    assert e.evidence["profile"].get("association", 0.0) == 0.0
+    e = extractor.extract("pour les sociétés du village")
+    assert "entreprise" not in e.evidence["profile"]
+    # For needs, a plural is still the need.
+    assert "financement" in extractor.extract("j'aimerais trouver des financements").needs
+
+
+def test_a_pattern_is_not_hidden_by_a_weaker_keyword_inside_it(extractor: Extractor) -> None:
+    # "nous sommes cinq" (a group, pattern) over "nous sommes" (a weak hint) within it.
+    e = extractor.extract("nous sommes cinq mamans, nous créons une association de couture")
+    assert e.profile == "collectif"
+
+
+def test_who_creates_is_said_now_only_the_object_is_planned(extractor: Extractor) -> None:
+    e = extractor.extract("elle crée seule une entreprise de réparation")
+    assert e.evidence["profile"]["individuel"] > e.evidence["profile"].get("entreprise", 0.0)
