@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 from assistant.errors import (
     AiguillageError,
     DiagnosticScriptError,
+    DocumentError,
     IndexNotBuiltError,
     KnowledgeError,
     LLMConfigError,
@@ -70,6 +71,7 @@ __all__ = [
     "Conversation",
     "DiagnosticScriptError",
     "DiagnosticState",
+    "DocumentError",
     "Engine",
     "IndexNotBuiltError",
     "KnowledgeError",

@@ -8,6 +8,7 @@ AiguillageError
 ├── ScenarioError           a scenario file is invalid
 ├── SessionNotFoundError    no session with that id (or it was erased / purged)
 ├── SessionStoreUnavailableError  the session database cannot be reached or opened
+├── DocumentError          a curator's document cannot be added (unreadable, no text, too large)
 ├── LLMConfigError          an LLM provider is set but incomplete, or the `llm` extra is missing
 └── LLMUnavailableError     the chat model failed, timed out or answered unusably (has .reason)
 """
@@ -45,6 +46,11 @@ class SessionNotFoundError(AiguillageError):
 
 class SessionStoreUnavailableError(AiguillageError):
     """The session database cannot be reached or opened (its message is French, secret-free)."""
+
+
+class DocumentError(AiguillageError):
+    """A document given to `knowledge add` cannot be used; the French message says why and
+    what to do. Raised before anything is written."""
 
 
 class LLMConfigError(AiguillageError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -12,8 +13,10 @@ from assistant.orientation.directory import Structure
 from assistant.render.composer import Composer
 from assistant.search.base import Hit, Retriever, SearchFilter
 from assistant.search.cards import Card
+from assistant.search.chunks import PassageOrigin
 from assistant.settings import Settings
 from assistant.text import fold, normalise, sentences, terms
+from assistant.vocabulary import CARD_KINDS
 
 MAX_SENTENCES = 3
 MAX_SOURCE_CARDS = 3
@@ -30,6 +33,17 @@ _DIGIT = re.compile(
 )  # a second card is quoted only if it is nearly as good as the first
 
 
+class HasBody(Protocol):
+    """What sentences are picked from: a card, or a document's passage."""
+
+    @property
+    def body(self) -> str: ...
+
+
+class _Passage(BaseModel):
+    body: str
+
+
 class SourceRef(BaseModel):
     """A card an answer relies on, as shown to users and returned by the API."""
 
@@ -39,6 +53,9 @@ class SourceRef(BaseModel):
     origin: str  # human-readable: the document (and section) or the page the card comes from
     documents: list[str]
     urls: list[str]
+    # A curator's document (kind "document") rather than a card: what its citation shows —
+    # title, publisher, date, and the page (PDF) or section heading the passage is from.
+    citation: PassageOrigin | None = None
 
 
 class Answer(BaseModel):
@@ -94,6 +111,43 @@ def source_ref(card: Card) -> SourceRef:
     )
 
 
+def document_ref(origin: PassageOrigin) -> SourceRef:
+    """The citation of a document's passage: publisher, date, then page or section."""
+    where = (
+        f"p. {origin.page}"
+        if origin.page is not None
+        else f"section « {origin.section} »"
+        if origin.section
+        else None
+    )
+    label = [
+        origin.publisher or "éditeur non précisé",
+        f"{origin.date:%d/%m/%Y}" if origin.date else "sans date",
+        *([where] if where else []),
+    ]
+    return SourceRef(
+        id=origin.document_id,
+        title=origin.title,
+        kind="document",
+        origin=", ".join(label),
+        documents=[],
+        urls=[origin.url] if origin.url else [],
+        citation=origin,
+    )
+
+
+def _prose(passage: str) -> str:
+    """A document's passage without its title lines: a card marks its sub-headings in bold,
+    text extracted from a PDF page does not ("Bilan de l'année 2025" is not an answer)."""
+    paragraphs = re.split(r"\n\s*\n", passage)
+    return "\n\n".join(
+        p for p in paragraphs if p.rstrip().endswith(_PROSE_END) or len(p.split()) > 12
+    )
+
+
+_PROSE_END = (".", "!", "?", ":", ";", "»", ")", "…")
+
+
 def _clean(sentence: str) -> str:
     return re.sub(r"\*\*|__", "", sentence).strip()
 
@@ -106,6 +160,7 @@ class HumanContact(BaseModel):
 
 
 EntryPoints = Callable[[SearchFilter | None], list[HumanContact]]
+LayeredHits = tuple[list[Hit], list[Hit]]  # (cards that answer, documents' passages that do)
 
 
 def directory_entry_points(
@@ -151,19 +206,39 @@ class Answerer:
         self.entry_points = entry_points
         # Writes out SMS spellings before searching ("c koi une cae" -> "c'est quoi une cae").
         self.spell = spell or (lambda text: text)
+        self._layers_of: tuple[tuple[str, SearchFilter | None, int], LayeredHits] | None = None
 
     def relevant_hits(
         self, question: str, search_filter: SearchFilter | None = None, k: int = 5
     ) -> list[Hit]:
-        hits = self.retriever.search(self.spell(question), k=k, search_filter=search_filter)
+        """The cards that answer (curators' documents are `document_hits`)."""
+        return self._layers(question, search_filter, k)[0]
+
+    def document_hits(
+        self, question: str, search_filter: SearchFilter | None = None, k: int = 5
+    ) -> list[Hit]:
+        """Passages of curators' documents that answer, under the same policy as cards: the
+        second layer, asked only when no card answers."""
+        return self._layers(question, search_filter, k)[1]
+
+    def _layers(self, question: str, search_filter: SearchFilter | None, k: int) -> LayeredHits:
+        key = (question, search_filter, k)
+        last = self._layers_of  # read once: requests on other threads replace it
+        if last is not None and last[0] == key:
+            return last[1]  # the same turn asks for both layers: search once
+        query = self.spell(question)
+        hits = self.retriever.search(query, k=k, search_filter=search_filter)
+        documents = [h for h in hits if h.chunk.origin is not None]
+        if documents:
+            # Documents competed with the cards: search the cards alone too, so that a card
+            # that answers is never pushed out of the top k by a document's passages.
+            hits = self.retriever.search(query, k=k, search_filter=_cards_only(search_filter))
         # The best card the policy accepts, not only the first: a card lifted by the fusion
         # through a loosely similar `question` must not hide a passage that answers.
-        accepted = [h for h in hits if self.policy.accepts(h) and h.card_id in self.cards]
-        if not accepted:
-            return []
-        best = accepted[0].score
-        kept = [accepted[0], *(h for h in accepted[1:] if h.score >= best * SECOND_CARD_RATIO)]
-        return kept[:MAX_SOURCE_CARDS]
+        cards = [h for h in hits if self.policy.accepts(h) and h.card_id in self.cards]
+        layers = (_kept(cards), _kept([h for h in documents if self.policy.accepts(h)]))
+        self._layers_of = (key, layers)
+        return layers
 
     def answer(
         self,
@@ -175,14 +250,19 @@ class Answerer:
         follow-ups (the LLM one); the deterministic composer answers the question as asked."""
         limit = self.limit_for(question)
         hits = [] if limit else self.relevant_hits(question, search_filter)
+        if hits:
+            bodies: list[HasBody] = [self.cards[h.card_id] for h in hits]
+        else:  # no card answers: a curator's document may (the second layer)
+            hits = [] if limit else self.document_hits(question, search_filter)
+            bodies = [_Passage(body=_prose(h.chunk.text)) for h in hits]
         if not hits:
             return self.decline(question, search_filter, limit)
-        chosen = self.pick_sentences(
-            self.spell(question), [self.cards[h.card_id] for h in hits], self.retriever.term_weight
-        )
+        chosen = self.pick_sentences(self.spell(question), bodies, self.retriever.term_weight)
+        if not chosen and hits[0].chunk.origin is not None:
+            return self.decline(question, search_filter, limit)  # a passage of fragments
         used_cards = sorted({card_rank for card_rank, _, _ in chosen})
         numbering = {rank: n for n, rank in enumerate(used_cards, start=1)}
-        refs = [source_ref(self.cards[hits[rank].card_id]) for rank in used_cards]
+        refs = [self._ref(hits[rank]) for rank in used_cards]
         context = {
             "sentences": [{"text": s, "ref": numbering[rank]} for rank, _, s in chosen],
             "sources": [
@@ -196,6 +276,11 @@ class Answerer:
             declined=False,
             confidence=float(hits[0].dense_similarity or 0.0),
         )
+
+    def _ref(self, hit: Hit) -> SourceRef:
+        if hit.chunk.origin is not None:
+            return document_ref(hit.chunk.origin)
+        return source_ref(self.cards[hit.card_id])
 
     def limit_for(self, question: str) -> Limit | None:
         """The limit a question falls under (a personal, current or local figure…), if any."""
@@ -219,7 +304,7 @@ class Answerer:
 
     @staticmethod
     def pick_sentences(
-        question: str, cards: list[Card], weight: Callable[[str], float] = lambda _: 1.0
+        question: str, cards: Sequence[HasBody], weight: Callable[[str], float] = lambda _: 1.0
     ) -> list[tuple[int, int, str]]:
         """The sentences that answer best, as (card rank, position, text), in reading order.
 
@@ -245,10 +330,26 @@ class Answerer:
                     scored.append((score, rank, position, text))
         scored.sort(key=lambda item: (-item[0], item[1], item[2]))
         best = scored[:MAX_SENTENCES]
-        if best and all(rank != 0 for _, rank, _, _ in best):
-            best[-1] = next(s for s in scored if s[1] == 0)  # always quote the best card
+        first = next((s for s in scored if s[1] == 0), None)
+        if best and first is not None and all(rank != 0 for _, rank, _, _ in best):
+            best[-1] = first  # always quote the best card
         # The sentence that answers best leads (a phone shows the first lines); the others
         # follow in reading order, as details.
         best.sort(key=lambda item: (-fit[item[1], item[2]], item[1], item[2]))
         lead, rest = best[:1], sorted(best[1:], key=lambda item: (item[1], item[2]))
         return [(r, p, t) for _, r, p, t in lead + rest]
+
+
+def _cards_only(search_filter: SearchFilter | None) -> SearchFilter:
+    kinds = (search_filter.card_kinds if search_filter else ()) or CARD_KINDS
+    base = search_filter or SearchFilter()
+    return base.model_copy(update={"card_kinds": tuple(k for k in kinds if k in CARD_KINDS)})
+
+
+def _kept(accepted: list[Hit]) -> list[Hit]:
+    """The first accepted hit, and those nearly as good, at most MAX_SOURCE_CARDS."""
+    if not accepted:
+        return []
+    best = accepted[0].score
+    kept = [accepted[0], *(h for h in accepted[1:] if h.score >= best * SECOND_CARD_RATIO)]
+    return kept[:MAX_SOURCE_CARDS]

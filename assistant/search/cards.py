@@ -15,6 +15,13 @@ from assistant.errors import KnowledgeError, describe
 from assistant.vocabulary import CardKind, Need, Profile, Stage, StructureKind
 
 
+def http_url(value: str | None) -> str | None:
+    """A source's address: a web page (http or https), or none."""
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError("url must start with http:// or https://")
+    return value
+
+
 class CardSource(BaseModel):
     """Where a card's facts come from: a shared source document or a public page."""
 
@@ -26,12 +33,7 @@ class CardSource(BaseModel):
     section: str | None = None
     seen: dt.date | None = None  # for a URL: the day the page was read
 
-    @field_validator("url")
-    @classmethod
-    def _url_is_http(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
-        return value
+    _url_is_http = field_validator("url")(http_url)
 
 
 class TerritoryScope(BaseModel):

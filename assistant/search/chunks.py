@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from pydantic import BaseModel
@@ -11,8 +12,21 @@ from assistant.search.cards import Card
 MAX_WORDS = 180
 
 
+class PassageOrigin(BaseModel):
+    """Where a passage that is not a card's comes from: a curator's document (the second
+    layer, see assistant/documents), with what its citation shows."""
+
+    document_id: str
+    title: str
+    publisher: str | None = None
+    date: dt.date | None = None
+    url: str | None = None
+    page: int | None = None  # PDF
+    section: str | None = None  # HTML or Markdown heading
+
+
 class Chunk(BaseModel):
-    """A passage of a card, with the card's metadata copied for filtering."""
+    """A passage of a card (or of a document), with the card's metadata copied for filtering."""
 
     id: str
     card_id: str
@@ -29,6 +43,7 @@ class Chunk(BaseModel):
     regions: list[str]
     departements: list[str]
     question: bool = False  # one of the card's `questions`, not a passage of its text
+    origin: PassageOrigin | None = None  # set for a document's passage, None for a card's
 
     @property
     def search_text(self) -> str:
@@ -43,12 +58,12 @@ def _paragraphs(body: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
 
 
-def chunk_card(card: Card, max_words: int = MAX_WORDS) -> list[Chunk]:
-    """Group whole paragraphs up to `max_words`; a longer paragraph is cut by words."""
+def group_paragraphs(body: str, max_words: int = MAX_WORDS) -> list[str]:
+    """Whole paragraphs grouped up to `max_words`; a longer paragraph is cut by words."""
     pieces: list[str] = []
     current: list[str] = []
     count = 0
-    for paragraph in _paragraphs(card.body) or [card.title]:
+    for paragraph in _paragraphs(body):
         n = len(paragraph.split())
         if n > max_words:
             if current:
@@ -66,6 +81,20 @@ def chunk_card(card: Card, max_words: int = MAX_WORDS) -> list[Chunk]:
         count += n
     if current:
         pieces.append("\n\n".join(current))
+    return pieces
+
+
+class PassageSet(BaseModel):
+    """A unit of the index that is not a card (a curator's document), its passages cut."""
+
+    id: str  # never a card id: documents use "document:<id>"
+    content_hash: str
+    chunks: list[Chunk]
+
+
+def chunk_card(card: Card, max_words: int = MAX_WORDS) -> list[Chunk]:
+    """Group whole paragraphs up to `max_words`; a longer paragraph is cut by words."""
+    pieces = group_paragraphs(card.body, max_words) or [card.title]
     texts = [(f"{card.id}#{i}", text, False) for i, text in enumerate(pieces)]
     texts += [(f"{card.id}#q{i}", q, True) for i, q in enumerate(card.questions)]
     return [

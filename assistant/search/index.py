@@ -13,6 +13,9 @@ Layout under `index_dir`:
 A new generation starts as a copy of the live one; only chunks of added or changed cards are
 embedded (or taken from the cache) and upserted, removed cards are deleted, then CURRENT is
 swapped. Readers of the previous generation are never disturbed.
+
+Curators' documents (assistant/documents) enter as `PassageSet`s, units like cards: their
+passages are cut beforehand, and they are added, updated and removed by the same hashes.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from assistant.search.cards import Card
-from assistant.search.chunks import Chunk, chunk_card
+from assistant.search.chunks import Chunk, PassageSet, chunk_card
 from assistant.search.embeddings import Embedder, EmbeddingCache
 from assistant.search.progress import Progress
 from assistant.search.vectors import VectorPlace
@@ -47,6 +50,7 @@ class Manifest(BaseModel):
     embedder: str
     tokenizer: str = ""  # assistant.text.TOKENIZER_VERSION the lexical index was built with
     built_at: dt.datetime
+    build_seconds: float | None = None  # how long the build took (shown on /admin)
     cards: dict[str, str]  # card id -> content hash
     chunks: dict[str, list[str]]  # card id -> chunk ids
 
@@ -83,7 +87,11 @@ class IndexBuilder:
         self.vectors = VectorPlace(chroma_url)
 
     def build(
-        self, cards: Sequence[Card], progress: Progress | None = None, force: bool = False
+        self,
+        cards: Sequence[Card],
+        progress: Progress | None = None,
+        force: bool = False,
+        documents: Sequence[PassageSet] = (),
     ) -> BuildReport:
         progress = progress or Progress()
         started = time.perf_counter()
@@ -98,6 +106,7 @@ class IndexBuilder:
             previous = None  # the vectors moved (to or from a server): write them all again
 
         hashes = {card.id: card.content_hash for card in cards}
+        hashes |= {unit.id: unit.content_hash for unit in documents}
         added, removed, updated = _changes(hashes, previous)
         if live and previous and not (added or removed or updated):
             return BuildReport(
@@ -112,6 +121,7 @@ class IndexBuilder:
             )
 
         all_chunks = {card.id: chunk_card(card) for card in cards}
+        all_chunks |= {unit.id: unit.chunks for unit in documents}
         generation = self.index_dir / f"gen-{time.time_ns()}"
         staging = generation.with_name(generation.name + ".tmp")
         reused = live if live and previous else None
@@ -131,12 +141,14 @@ class IndexBuilder:
         ordered = [chunk for card in sorted(all_chunks) for chunk in all_chunks[card]]
         self._write_lexical(staging, ordered, progress)
         (staging / "chunks.json").write_text(
-            json.dumps([c.model_dump() for c in ordered], ensure_ascii=False), encoding="utf-8"
+            json.dumps([c.model_dump(mode="json") for c in ordered], ensure_ascii=False),
+            encoding="utf-8",
         )
         manifest = Manifest(
             embedder=self.embedder.name,
             tokenizer=TOKENIZER_VERSION,
             built_at=dt.datetime.now(dt.UTC),
+            build_seconds=round(time.perf_counter() - started, 2),
             cards=hashes,
             chunks={cid: [c.id for c in chunks] for cid, chunks in all_chunks.items()},
         )

@@ -87,11 +87,13 @@ class HybridRetriever:
 
     def coverage(self, query_terms: set[str], card_id: str) -> float:
         """IDF-weighted share of the query's terms present in the card."""
+        return self._share(query_terms, self._card_terms[card_id])
+
+    def _share(self, query_terms: set[str], found_in: set[str]) -> float:
         if not query_terms:
             return 0.0
         total = sum(self.term_weight(t) for t in query_terms)
-        found = sum(self.term_weight(t) for t in query_terms & self._card_terms[card_id])
-        return found / total
+        return sum(self.term_weight(t) for t in query_terms & found_in) / total
 
     @classmethod
     def open(
@@ -184,20 +186,29 @@ class HybridRetriever:
             (self.chunks[position], similarity) for position, similarity in dense
         )
         query_terms = set(terms(query))
+        similarity_at = dict(dense)
         hits: dict[str, Hit] = {}
         for position, score in sorted(fused.items(), key=lambda item: -item[1]):
             chunk = self.chunks[position]
             card_id = chunk.card_id
             if card_id in hits:
                 continue
+            if chunk.origin is not None:
+                # A document answers from this one passage: judge the passage, not the
+                # whole document (a long one contains nearly every term).
+                similarity = similarity_at.get(position)
+                coverage = self._share(query_terms, set(terms(chunk.search_text)))
+            else:
+                similarity = passage_similarity.get(card_id)
+                coverage = self.coverage(query_terms, card_id)
             hits[card_id] = Hit(
                 card_id=card_id,
                 chunk=self._first_passage.get(card_id, chunk) if chunk.question else chunk,
                 score=score,
                 lexical_rank=lexical_rank.get(position),
                 dense_rank=dense_rank.get(position),
-                dense_similarity=passage_similarity.get(card_id),
-                term_coverage=self.coverage(query_terms, card_id),
+                dense_similarity=similarity,
+                term_coverage=coverage,
                 question_similarity=question_similarity.get(card_id),
             )
             if len(hits) == k:

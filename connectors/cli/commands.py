@@ -84,11 +84,13 @@ def _settings_for(llm: bool | None) -> Settings:
 
 
 def build_index(runtime: Runtime, force: bool = False, quiet: bool = False) -> None:
+    from assistant.documents import load_passage_sets
     from assistant.search.cards import load_cards
     from assistant.search.index import IndexBuilder  # ChromaDB, bm25s: only when building
 
     settings = runtime.settings
     cards = load_cards(settings.cards_dir)
+    documents = load_passage_sets(settings.documents_dir)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -97,18 +99,21 @@ def build_index(runtime: Runtime, force: bool = False, quiet: bool = False) -> N
     )
     with Progress(*columns, console=err, transient=True) as bar:
         report = IndexBuilder(settings.index_dir, runtime.embedder, settings.chroma_url).build(
-            cards, RichProgress(bar), force=force
+            cards, RichProgress(bar), force=force, documents=documents
         )
     if runtime.semantic is not None:
         # The diagnostic's example sentences are embedded with the index, not on a first message.
         _ = runtime.semantic.tables
     if not report.changed:
         if not quiet:
-            err.print(f"Index à jour ({report.chunks_total} passages, {len(cards)} fiches).")
+            in_documents = f", {len(documents)} document(s)" if documents else ""
+            err.print(
+                f"Index à jour ({report.chunks_total} passages, {len(cards)} fiches{in_documents})."
+            )
         return
     err.print(
-        f"Index reconstruit : {len(report.added)} fiche(s) ajoutée(s), "
-        f"{len(report.updated)} modifiée(s), {len(report.removed)} supprimée(s) ; "
+        f"Index reconstruit : {len(report.added)} fiche(s) ou document(s) ajouté(s), "
+        f"{len(report.updated)} modifié(s), {len(report.removed)} supprimé(s) ; "
         f"{report.chunks_embedded} passage(s) vectorisé(s) sur {report.chunks_total} "
         f"en {report.seconds:.1f} s."
     )

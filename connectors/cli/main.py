@@ -12,7 +12,10 @@ import typer
 from assistant.errors import AiguillageError
 from assistant.runtime import Runtime
 from assistant.settings import Settings
-from connectors.cli.commands import app, ensure_index, err, fail
+from connectors.cli.commands import app, ensure_index, err, fail, knowledge_app
+from connectors.cli.documents import register as register_documents
+
+register_documents(knowledge_app)
 
 
 @app.command()

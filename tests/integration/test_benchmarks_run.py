@@ -95,3 +95,29 @@ def test_bench_engine_smoke() -> None:
     scenarios = figures["scenarios"]
     assert scenarios["passed"] + scenarios["failed"] == 3
     assert len(scenarios["failing"]) == scenarios["failed"]
+
+
+def test_bench_documents_smoke() -> None:
+    figures, report = run_script("bench_documents.py", "--smoke", "--json")
+    for label in (
+        "(a) knowledge add of a 3-page PDF",
+        "extract + store",
+        "(b) the same file added again",
+        "(c) the document changed: incremental re-index vs full rebuild",
+        "incremental re-index",
+        "full rebuild (force=True)",
+        "full / incremental",
+        "full rebuild, empty cache",
+        "[projected, not measured",
+        "total benchmark time",
+    ):
+        assert label in report, label
+    assert figures["mode"] == "smoke"
+    # Adding the document embedded its passages only; the cards came from the cache or were
+    # embedded by the first build, never again.
+    assert figures["add"]["incremental_embedded"] == figures["document_passages"] > 0
+    assert figures["again"]["status"] == "unchanged" and figures["again"]["rebuilt"] is False
+    reindex = figures["reindex"]
+    assert reindex["incremental_embedded"] >= 1
+    assert reindex["full_s"] > 0 and reindex["full_over_incremental"] > 0
+    assert reindex["projected_cold_full_s"] > reindex["incremental_s"]
