@@ -37,6 +37,7 @@ from assistant.understanding.semantic import SemanticReader, load_examples
 if TYPE_CHECKING:  # the LLM modules load only in LLM mode
     from langchain_core.language_models import BaseChatModel
 
+    from assistant.curation.corrections import ProposalStore
     from assistant.llm.chat import ChatLLM
     from assistant.llm.extraction import LLMExtractor
     from assistant.llm.guards import Grounding
@@ -226,6 +227,24 @@ class Runtime:
         from assistant.sessions.store import open_store  # SQLAlchemy: only here
 
         return open_store(self.settings)
+
+    def reload_directory(self) -> None:
+        """The directory changed on disk (an accepted correction): what was built from it is
+        built again on next use. Other processes see it when they restart."""
+        built = ("structures", "entry_points", "grounding", "orientation", "engine", "adviser")
+        for name in (*built, "conversation"):
+            self.__dict__.pop(name, None)
+
+    @cached_property
+    def proposals(self) -> ProposalStore:
+        """Correction proposals, in the sessions' database (in memory beside a memory store)."""
+        from assistant.sessions.proposals import MemoryProposalStore, SqlProposalStore
+        from assistant.sessions.store import SqlSessionStore
+
+        store = self.store
+        if isinstance(store, SqlSessionStore):
+            return SqlProposalStore(store.engine)
+        return MemoryProposalStore()
 
     @cached_property
     def fiche_builder(self) -> FicheBuilder:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from assistant.paths import KNOWLEDGE_DIR, PROMPTS_DIR, REPO_ROOT, default_data_dir
 
 __all__ = ["REPO_ROOT", "Settings"]
+
+# A site that may frame the embed, as CSP frame-ancestors writes it: scheme, host (its first
+# label may be "*"), optional port; no path.
+_ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
 
 
 class Settings(BaseSettings):
@@ -65,6 +70,22 @@ class Settings(BaseSettings):
     # AIGUILLAGE_TEST_MODE=true and AIGUILLAGE_TEST_TOKEN (given once as /test?jeton=…).
     test_mode: bool | None = None
     test_token: SecretStr | None = None
+    # The partners' sites allowed to frame the chat (/embed, pasted with /embed.js), e.g.
+    # "https://www.cress-na.org, https://*.exemple.fr" (commas or spaces); empty: any site.
+    # Applied as CSP frame-ancestors on /embed only: every other page refuses to be framed.
+    embed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("embed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> list[str]:
+        items = re.split(r"[\s,]+", value) if isinstance(value, str) else value or []
+        if not isinstance(items, list | tuple):
+            raise ValueError("une liste d'origines est attendue")
+        origins = [str(item).strip().rstrip("/").lower() for item in items if str(item).strip()]
+        wrong = [o for o in origins if not _ORIGIN.match(o)]
+        if wrong:
+            raise ValueError(f"origines invalides (https://hôte[:port] attendu) : {wrong}")
+        return origins
 
     @property
     def serves_locally(self) -> bool:
@@ -106,3 +127,20 @@ class Settings(BaseSettings):
     @property
     def sessions_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'sessions.sqlite3'}"
+
+    # Curation. The curators' page (/admin) is off unless a token is set; it is then given as
+    # `Authorization: Bearer …` (scripts) or once through the page's login form (a cookie).
+    admin_token: SecretStr | None = None
+    # Correction proposals sent through the chat's contact cards, per client address.
+    correction_rate_limit: str = Field(
+        default="5/hour;20/day",
+        pattern=r"^$|^\s*\d+\s*/\s*\d*\s*(second|minute|hour|day)s?\s*(;\s*\d+\s*/\s*\d*\s*(second|minute|hour|day)s?\s*)*$",
+    )
+
+    # Documents (`aiguillage knowledge add`, knowledge/documents/): larger files are refused
+    # before being read.
+    max_document_mb: float = Field(default=20.0, gt=0)
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.knowledge_dir / "documents"

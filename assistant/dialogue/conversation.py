@@ -10,10 +10,14 @@ import datetime as dt
 import logging
 
 from assistant.dialogue.engine import Engine, TurnResult
+from assistant.dialogue.state import DiagnosticState
 from assistant.errors import SessionNotFoundError
 from assistant.orientation.contacts import OrientationResult
 from assistant.render.fiche import Fiche, FicheBuilder
+from assistant.render.parts import Part
+from assistant.render.reply import reply_text
 from assistant.sessions.base import SessionRecord, SessionStore, TranscriptEntry
+from assistant.territory.index import Resolution
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,31 @@ class Conversation:
         record = self.store.create()
         log.info("session created", extra={"session": record.id[:6]})
         return record.id, self.engine.greeting(record.state)
+
+    def start_seeded(
+        self, place: Resolution | None, partner: str | None, opening: list[Part]
+    ) -> str:
+        """A new session opened where the territory is already known (a partner's page, via
+        /embed): its state starts with `place` (a found resolution), `opening` (what the
+        channel says of it) is stored as its first reply, and `partner` goes in that reply's
+        meta for the usage reports, never in what a person reads. The store keeps a state only
+        with a turn, so this one has an empty user side, which channels do not draw."""
+        record = self.store.create()
+        state = DiagnosticState()
+        if place is not None and place.status == "found":
+            state.departement, state.region = place.departement, place.region
+            state.commune, state.commune_code = place.commune, place.commune_code
+            state.territory_preset = True
+            if place.departement and place.departement.startswith("97"):
+                state.context.append("outre-mer")
+        meta = {
+            "action": "seed",
+            "partner": partner,
+            "parts": [part.model_dump(mode="json") for part in opening],
+        }
+        self.store.save_turn(record.id, "", reply_text(opening), state, meta)
+        log.info("session created", extra={"session": record.id[:6], "partner": partner})
+        return record.id
 
     def open(self, session_id: str) -> tuple[TurnResult, bool]:
         """Get or create a session under a channel-derived id; (greeting, created)."""

@@ -361,6 +361,7 @@ class Engine:
         if extraction.territory is not None:
             replace = (
                 state.departement is None
+                or state.territory_preset
                 or extraction.correction
                 or pending == "territory"
                 or bool(state.territory_candidates)
@@ -383,6 +384,7 @@ class Engine:
         self, state: DiagnosticState, resolution: Resolution, understood: Understood
     ) -> None:
         if resolution.status == "found" and resolution.departement:
+            state.territory_preset = False  # the person's own words from now on
             state.departement = resolution.departement
             state.region = resolution.region or self.territories.region_of(resolution.departement)
             state.commune = resolution.commune

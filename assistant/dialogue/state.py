@@ -42,6 +42,9 @@ class DiagnosticState(BaseModel):
     summary: str | None = None
     employees: int | None = None
     speaking_for_client: bool = False  # an adviser describing someone else's project
+    # The territory came from a partner's page (/embed), not from the person: any place the
+    # person names replaces it.
+    territory_preset: bool = False
     # Evidence gathered over the conversation for single-valued slots (slot -> value ->
     # weight): the value with most evidence wins, so one stray word cannot flip a slot.
     evidence: dict[str, dict[str, float]] = Field(default_factory=dict)

@@ -2,7 +2,8 @@
 
 `create_app(runtime)` builds everything from a `Runtime`, kept in `app.state.runtime`;
 nothing lives in module globals. The routes are in `api.py` (JSON API), `chat.py` (the chat
-page, its form posts, the fiche) and `testmode.py` (/test); `deps.py` holds what they share.
+page, its form posts, the fiche), `testmode.py` (/test) and `embed.py` (the partner embed,
+the only pages other sites may frame); `deps.py` holds what they share.
 This module adds the security headers, the body limit, the French errors, /docs, and mounts
 Telegram's webhook router (imported only here, when an app is built).
 
@@ -30,7 +31,7 @@ from starlette.responses import Response
 from assistant.errors import IndexNotBuiltError, SessionNotFoundError
 from assistant.runtime import Runtime
 from connectors.ratelimit import RateLimiter
-from connectors.web import api, chat, testmode
+from connectors.web import admin, api, chat, corrections, embed, testmode
 from connectors.web.deps import CSP, NOT_FOUND, STATIC_DIR, sha256_sources
 
 __all__ = ["SECURITY_HEADERS", "RedactingAccessFilter", "create_app"]
@@ -64,7 +65,9 @@ def _problem_bytes(detail: str) -> bytes:
 
 
 class SecurityHeaders:
-    """Adds the security headers to every response; a route may set its own CSP first."""
+    """Adds the security headers to every response; a route may set its own CSP first. A
+    route whose CSP lets some sites frame it (the partner embed) gets no X-Frame-Options:
+    that header cannot name sites, and DENY would refuse them all."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -78,6 +81,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
+                csp = b"".join(v for n, v in headers if n.lower() == b"content-security-policy")
+                if b"frame-ancestors" in csp and b"frame-ancestors 'none'" not in csp:
+                    present.add(b"x-frame-options")  # framed on purpose: CSP names who may
                 for name, value in SECURITY_HEADERS.items():
                     if name.encode() not in present:
                         headers.append((name.encode(), value.encode()))
@@ -282,6 +288,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(api.router)
     app.include_router(chat.router)
     app.include_router(testmode.router)
+    app.include_router(embed.router)
+    app.include_router(admin.router)
+    app.include_router(corrections.router)
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
     app.add_api_route("/docs", docs, include_in_schema=False)
     return app

@@ -4,13 +4,16 @@ and the summary sheet (fiche).
 The chat works without JavaScript (forms posting to /chat, then a 303 back to the page) and
 better with it (static/chat.js calls the JSON API). Both draw a reply from its typed parts
 (assistant/render/parts.py), never by parsing its text. The web session id lives in an
-HttpOnly cookie; it is a bearer token, so it is never logged.
+HttpOnly cookie; it is a bearer token, so it is never logged. The partner embed (embed.py)
+goes through the same functions with its own `Door`: its cookie, routes and session start.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
@@ -35,7 +38,16 @@ from connectors.web.deps import (
     templates,
 )
 
-__all__ = ["ChatMessage", "render_chat", "router"]
+__all__ = [
+    "ChatMessage",
+    "Door",
+    "fiche_response",
+    "forget_and_return",
+    "post_and_return",
+    "render_chat",
+    "router",
+    "session_json",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +77,42 @@ class ChatMessage(BaseModel):
     fiche: bool = False
 
 
+@dataclass(frozen=True)
+class Door:
+    """How a page of the chat reaches its session: the web chat's own page, or the partner
+    embed (its own cookie, a third-party one, and sessions that start with a territory)."""
+
+    cookie: str = COOKIE
+    embedded: bool = False  # SameSite=None; Secure; Partitioned: readable inside a frame
+    routes: dict[str, str] = field(
+        default_factory=lambda: {
+            "home": "/",
+            "chat": "/chat",
+            "forget": "/chat/forget",
+            "fiche": "/fiche",
+            "fiche_md": "/fiche.md",
+            "start": "/chat/session",
+        }
+    )
+    back: str | None = None  # where form posts return (their `next`); default: the page
+
+
+CHAT = Door()
+
+
+def with_query(target: str, query: str) -> str:
+    """`target` with one more query parameter (it may already have some)."""
+    head, _, anchor = target.partition("#")
+    joined = f"{head}{'&' if '?' in head else '?'}{query}"
+    return f"{joined}#{anchor}" if anchor else joined
+
+
 # --------------------------------------------------------------------------- cookie
 
 
-def cookie_session(runtime: Runtime, request: Request) -> str | None:
+def cookie_session(runtime: Runtime, request: Request, cookie: str = COOKIE) -> str | None:
     """The session of the cookie, if it still exists."""
-    session_id = request.cookies.get(COOKIE)
+    session_id = request.cookies.get(cookie)
     if not session_id:
         return None
     try:
@@ -80,16 +122,38 @@ def cookie_session(runtime: Runtime, request: Request) -> str | None:
     return session_id
 
 
-def set_cookie(runtime: Runtime, response: Response, request: Request, session_id: str) -> None:
+def set_cookie(
+    runtime: Runtime, response: Response, request: Request, session_id: str, door: Door = CHAT
+) -> None:
     response.set_cookie(
-        COOKIE,
+        door.cookie,
         session_id,
         max_age=runtime.settings.session_retention_days * 86400,
         httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
+        # A frame on a partner's site is a third-party context: only a SameSite=None cookie
+        # reaches it, Secure by rule, and Partitioned (kept per partner site, CHIPS).
+        samesite="none" if door.embedded else "lax",
+        secure=door.embedded or request.url.scheme == "https",
+        path="/embed" if door.embedded else "/",
     )
+    _partition(response, door)
+
+
+def forget_cookie(response: Response, door: Door) -> None:
+    response.delete_cookie(
+        door.cookie,
+        path="/embed" if door.embedded else "/",
+        secure=door.embedded,
+        samesite="none" if door.embedded else "lax",
+    )
+    _partition(response, door)
+
+
+def _partition(response: Response, door: Door) -> None:
+    """Mark the cookie just set as Partitioned (Starlette does it only from Python 3.14)."""
+    if door.embedded:
+        name, value = response.raw_headers[-1]
+        response.raw_headers[-1] = (name, value + b"; Partitioned")
 
 
 # --------------------------------------------------------------------------- the bubbles
@@ -134,7 +198,8 @@ def messages_for(runtime: Runtime, session_id: str | None) -> tuple[list[ChatMes
     if session_id is None:
         return messages, greeting.quick_replies
     record = conversation.get(session_id)
-    messages += [bubble_for(runtime, entry) for entry in record.transcript]
+    # An entry without text is bookkeeping (the embed's opening stores its state that way).
+    messages += [bubble_for(runtime, entry) for entry in record.transcript if entry.text]
     last = next(
         (p for m in reversed(messages) for p in reversed(m.parts) if isinstance(p, ContactsPart)),
         None,
@@ -154,10 +219,20 @@ def _slot_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def render_chat(runtime: Runtime, request: Request, page: str, **extra: Any) -> HTMLResponse:
-    """The chat page ("/") or the test page ("/test"), for the cookie's session."""
-    session_id = cookie_session(runtime, request)
+def render_chat(
+    runtime: Runtime,
+    request: Request,
+    page: str,
+    door: Door = CHAT,
+    opening: Sequence[ChatMessage] = (),
+    **extra: Any,
+) -> HTMLResponse:
+    """The chat page ("/"), the test page ("/test") or the embed ("/embed"), for the cookie's
+    session; `opening` follows the greeting until a session exists (the embed's territory)."""
+    session_id = cookie_session(runtime, request, door.cookie)
     messages, quick_replies = messages_for(runtime, session_id)
+    if session_id is None:
+        messages += opening
     conversation = runtime.conversation
     state = conversation.get(session_id).state if session_id else DiagnosticState()
     bar = action_bar(runtime)
@@ -174,15 +249,96 @@ def render_chat(runtime: Runtime, request: Request, page: str, **extra: Any) -> 
         "erased": request.query_params.get("efface") == "1",
         "retention_days": runtime.settings.session_retention_days,
         "state_slots": [(slot, _slot_text(getattr(state, slot))) for slot in STATE_SLOTS],
+        "routes": door.routes,
+        "next_page": door.back or page,
         **extra,
     }
-    template = "test.html" if page == "/test" else "chat.html"
+    template = {"/test": "test.html", "/embed": "embed.html"}.get(page, "chat.html")
     response = templates.TemplateResponse(
         request, template, context, status_code=extra.get("status_code", 200)
     )
-    if request.cookies.get(COOKIE) and session_id is None:
-        response.delete_cookie(COOKIE, path="/")  # erased or purged meanwhile
+    if request.cookies.get(door.cookie) and session_id is None:
+        forget_cookie(response, door)  # erased or purged meanwhile
     response.headers["cache-control"] = "no-store"  # the page holds a conversation
+    return response
+
+
+# ------------------------------------------------------ the no-JS posts, shared with the embed
+
+
+def post_and_return(
+    runtime: Runtime,
+    request: Request,
+    text: str,
+    target: str,
+    door: Door = CHAT,
+    start: Callable[[], str] | None = None,
+) -> RedirectResponse:
+    """The no-JavaScript path: send the message (starting a session with `start` if there is
+    none yet), then 303 back to `target`."""
+    if client_wait(request):
+        return RedirectResponse(with_query(target, "erreur=trop#saisie"), status_code=303)
+    if check_text(text, runtime.settings.max_message_chars):
+        code = "vide" if not text.strip() else "long"
+        return RedirectResponse(with_query(target, f"erreur={code}#saisie"), status_code=303)
+    session_id = cookie_session(runtime, request, door.cookie)
+    created = session_id is None
+    if session_id is None:
+        session_id = start() if start else runtime.conversation.start()[0]
+    turn = runtime.conversation.send(session_id, text)
+    response = RedirectResponse(f"{target}#dernier", status_code=303)
+    if turn.action == "forget":
+        forget_cookie(response, door)
+        response.headers["location"] = with_query(target, "efface=1")
+    elif created:
+        set_cookie(runtime, response, request, session_id, door)
+    return response
+
+
+def forget_and_return(
+    runtime: Runtime, request: Request, target: str, door: Door = CHAT
+) -> RedirectResponse:
+    """« Effacer mes données »: erase the session and the cookie."""
+    session_id = request.cookies.get(door.cookie)
+    if session_id:
+        runtime.conversation.forget(session_id)
+    response = RedirectResponse(with_query(target, "efface=1"), status_code=303)
+    forget_cookie(response, door)
+    return response
+
+
+def fiche_response(
+    runtime: Runtime, request: Request, markdown: bool, door: Door = CHAT
+) -> Response:
+    """The summary sheet of the cookie's session, printable HTML or Markdown to download."""
+    session_id = cookie_session(runtime, request, door.cookie)
+    if session_id is None:
+        return RedirectResponse(door.routes["home"], status_code=303)
+    fiche = runtime.conversation.fiche(session_id)
+    if not markdown:
+        response = fiche_page(fiche.html)
+        response.headers["cache-control"] = "no-store"
+        return response
+    return PlainTextResponse(
+        fiche.markdown,
+        media_type="text/markdown; charset=utf-8",
+        headers={
+            "content-disposition": 'attachment; filename="fiche-aiguillage.md"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+def session_json(
+    runtime: Runtime, request: Request, door: Door = CHAT, start: Callable[[], str] | None = None
+) -> JSONResponse:
+    """For chat.js: the cookie's session, created (with `start`) if needed; 201 when created."""
+    session_id = cookie_session(runtime, request, door.cookie)
+    if session_id is not None:
+        return JSONResponse({"session_id": session_id}, status_code=200)
+    session_id = start() if start else runtime.conversation.start()[0]
+    response = JSONResponse({"session_id": session_id}, status_code=201)
+    set_cookie(runtime, response, request, session_id, door)
     return response
 
 
@@ -203,35 +359,13 @@ def chat_post(
 ) -> RedirectResponse:
     """The no-JavaScript path: send the message, then 303 back to the page."""
     target = next_page if next_page in RETURN_PAGES else "/"
-    if client_wait(request):
-        return RedirectResponse(f"{target}?erreur=trop#saisie", status_code=303)
-    if check_text(text, runtime.settings.max_message_chars):
-        code = "vide" if not text.strip() else "long"
-        return RedirectResponse(f"{target}?erreur={code}#saisie", status_code=303)
-    session_id = cookie_session(runtime, request)
-    created = session_id is None
-    if session_id is None:
-        session_id, _ = runtime.conversation.start()
-    turn = runtime.conversation.send(session_id, text)
-    response = RedirectResponse(f"{target}#dernier", status_code=303)
-    if turn.action == "forget":
-        response.delete_cookie(COOKIE, path="/")
-        response.headers["location"] = f"{target}?efface=1"
-    elif created:
-        set_cookie(runtime, response, request, session_id)
-    return response
+    return post_and_return(runtime, request, text, target)
 
 
 @router.post("/chat/session")
 def chat_session(runtime: RuntimeDep, request: Request) -> JSONResponse:
     """For chat.js: the cookie's session, created if needed (the cookie is HttpOnly)."""
-    session_id = cookie_session(runtime, request)
-    if session_id is not None:
-        return JSONResponse({"session_id": session_id}, status_code=200)
-    session_id, _ = runtime.conversation.start()
-    response = JSONResponse({"session_id": session_id}, status_code=201)
-    set_cookie(runtime, response, request, session_id)
-    return response
+    return session_json(runtime, request)
 
 
 @router.post("/chat/forget")
@@ -240,34 +374,14 @@ def chat_forget(
 ) -> RedirectResponse:
     """« Effacer mes données »: erase the session and the cookie."""
     target = next_page if next_page in RETURN_PAGES else "/"
-    session_id = request.cookies.get(COOKIE)
-    if session_id:
-        runtime.conversation.forget(session_id)
-    response = RedirectResponse(f"{target}?efface=1", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
-    return response
+    return forget_and_return(runtime, request, target)
 
 
 @router.get("/fiche")
 def fiche_html(runtime: RuntimeDep, request: Request) -> Response:
-    session_id = cookie_session(runtime, request)
-    if session_id is None:
-        return RedirectResponse("/", status_code=303)
-    response = fiche_page(runtime.conversation.fiche(session_id).html)
-    response.headers["cache-control"] = "no-store"
-    return response
+    return fiche_response(runtime, request, markdown=False)
 
 
 @router.get("/fiche.md")
 def fiche_markdown(runtime: RuntimeDep, request: Request) -> Response:
-    session_id = cookie_session(runtime, request)
-    if session_id is None:
-        return RedirectResponse("/", status_code=303)
-    return PlainTextResponse(
-        runtime.conversation.fiche(session_id).markdown,
-        media_type="text/markdown; charset=utf-8",
-        headers={
-            "content-disposition": 'attachment; filename="fiche-aiguillage.md"',
-            "cache-control": "no-store",
-        },
-    )
+    return fiche_response(runtime, request, markdown=True)

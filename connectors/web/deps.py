@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import SecretStr
+from starlette.responses import Response
 
 from assistant.runtime import Runtime
 from connectors.ratelimit import RateLimiter
@@ -32,9 +35,11 @@ __all__ = [
     "client_wait",
     "fiche_page",
     "get_runtime",
+    "keep_token",
     "page_csp",
     "problem",
     "templates",
+    "token_matches",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -98,6 +103,17 @@ def check_text(text: str, max_chars: int) -> str | None:
     if len(text) > max_chars:
         return f"Message trop long : {max_chars} caractères au plus."
     return None
+
+
+def token_matches(given: str, expected: SecretStr) -> bool:
+    """A token given by a client is the configured one (constant time: no timing leak)."""
+    return hmac.compare_digest(given.encode(), expected.get_secret_value().encode())
+
+
+def keep_token(response: Response, request: Request, cookie: str, token: str, path: str) -> None:
+    """Remember a checked token in an HttpOnly, same-site cookie (the test and admin pages)."""
+    secure = request.url.scheme == "https"
+    response.set_cookie(cookie, token, httponly=True, samesite="strict", secure=secure, path=path)
 
 
 def problem(status: int, detail: str) -> JSONResponse:

@@ -4,7 +4,6 @@ scenario file replayed against the engine. Off on a public server unless configu
 
 from __future__ import annotations
 
-import hmac
 import json
 import tempfile
 from pathlib import Path
@@ -17,7 +16,7 @@ from assistant.dialogue.scenarios import ScenarioResult, load_scenario, run_scen
 from assistant.errors import ScenarioError
 from assistant.runtime import Runtime
 from connectors.web.chat import render_chat
-from connectors.web.deps import RuntimeDep, get_runtime
+from connectors.web.deps import RuntimeDep, get_runtime, keep_token, token_matches
 
 __all__ = ["MAX_SCENARIO_BYTES", "router"]
 
@@ -35,9 +34,8 @@ def require_test_mode(runtime: Annotated[Runtime, Depends(get_runtime)], request
         raise HTTPException(404, "Le mode test est désactivé sur ce serveur.")
     if settings.test_token is None:
         return
-    expected = settings.test_token.get_secret_value().encode()
     given = request.query_params.get("jeton") or request.cookies.get(TEST_COOKIE) or ""
-    if not hmac.compare_digest(given.encode(), expected):
+    if not token_matches(given, settings.test_token):
         raise HTTPException(403, "Le mode test demande le jeton fourni par l'administrateur.")
 
 
@@ -49,8 +47,7 @@ def test_page(runtime: RuntimeDep, request: Request) -> HTMLResponse:
     page = render_chat(runtime, request, "/test")
     token = request.query_params.get("jeton")
     if token:  # checked by require_test_mode: keep it, so the page works without it in the URL
-        secure = request.url.scheme == "https"
-        page.set_cookie(TEST_COOKIE, token, httponly=True, samesite="strict", secure=secure)
+        keep_token(page, request, TEST_COOKIE, token, "/")
     return page
 
 

@@ -4,11 +4,11 @@ keyboard-only pass. Few and bounded: each waits at most a few seconds per step."
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from browser import launched, require_chromium
+from playwright.sync_api import Browser, Page, expect
 from webserver import running_server
 
 from assistant.runtime import Runtime
@@ -17,23 +17,11 @@ from connectors.web.app import create_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 STEP_MS = 20_000  # one turn of the core, with room for a slow shared machine
 FIRST = "Bonjour, je suis presidente d'une asso a Gueret, on a 4 salariés (animation + accueil)"
 
-if shutil.which(CHROMIUM) is None:
-    pytest.skip("Debian chromium is missing: apt-get install -y chromium", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +32,8 @@ def base_url(runtime: Runtime) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture()

@@ -13,6 +13,9 @@
   var errorBox = document.getElementById("erreur");
   var sendButton = form.querySelector("button[type=submit]");
   var sessionId = body.getAttribute("data-session") || "";
+  // The embed (/embed) starts its sessions and shows its fiche at its own addresses.
+  var routes = { start: "/chat/session", fiche: "/fiche", ficheMd: "/fiche.md" };
+  Object.keys(routes).forEach(function (k) { routes[k] = body.getAttribute("data-" + k.toLowerCase()) || routes[k]; });
   var busy = false;
 
   function el(tag, attrs, children) {
@@ -46,6 +49,7 @@
     // With a way in shown, how to reach it and who carries it are details, folded.
     var folded = reach.length > 0 || !!c.finder;
     var how = el("p", { "class": "how" }, [c.how_to_reach + (k.address ? " — " + k.address : "")]);
+    var correction = el("p", { "class": "correct" }, [el("a", { href: "/correction?structure=" + encodeURIComponent(c.id) }, ["Vous êtes cette structure ? Signaler une correction"])]);
     return el("li", { "class": "contact" }, [
       el("h3", {}, [c.name]),
       el("p", { "class": "what" }, [c.verified ? null : el("span", { "class": "badge" }, ["à vérifier"]), c.verified ? null : " ", c.what || c.kind_label]),
@@ -57,8 +61,9 @@
         el("summary", {}, [folded ? "Détails et sources" : "Sources", el("span", { "class": "sr-only" }, [" de cette fiche"])]),
         folded ? how : null,
         c.carrier ? el("p", { "class": "carrier" }, ["Porté par : " + c.carrier]) : null,
-        el("ul", {}, refs)
-      ]) : null
+        el("ul", {}, refs),
+        correction
+      ]) : correction
     ]);
   }
 
@@ -94,8 +99,8 @@
     if (parts.length) children.push(el("div", { "class": "parts" }, parts.map(renderPart)));
     else children.push(el("div", { "class": "text" }, [text]));
     if (data && data.action === "fiche") {
-      children.push(el("p", { "class": "fiche-links" }, [el("a", { href: "/fiche" }, ["Ouvrir ma fiche (page imprimable)"]), " · ",
-        el("a", { href: "/fiche.md", download: "" }, ["Télécharger en Markdown"])]));
+      children.push(el("p", { "class": "fiche-links" }, [el("a", { href: routes.fiche }, ["Ouvrir ma fiche (page imprimable)"]), " · ",
+        el("a", { href: routes.ficheMd, download: "" }, ["Télécharger en Markdown"])]));
     }
     var item = el("li", { "class": "msg msg-" + role }, children);
     log.appendChild(item);
@@ -122,7 +127,7 @@
 
   function ensureSession() {
     if (sessionId) return Promise.resolve(sessionId);
-    return fetch("/chat/session", { method: "POST", credentials: "same-origin" })
+    return fetch(routes.start, { method: "POST", credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error("session"); return r.json(); })
       .then(function (d) { sessionId = d.session_id; return sessionId; });
   }
