@@ -202,7 +202,12 @@ def _plural_of(typed: str, word: str) -> bool:
 
 
 class _CompiledMatcher:
-    def __init__(self, matcher: Matcher, plural_is_other: bool = False) -> None:
+    def __init__(
+        self,
+        matcher: Matcher,
+        plural_is_other: bool = False,
+        spell: Callable[[str], str] = normalise,
+    ) -> None:
         # For who carries the project, a plural names others ("des assos du coin"); for a
         # need, "subventions" is still "subvention".
         self.plural_is_other = plural_is_other
@@ -213,7 +218,9 @@ class _CompiledMatcher:
             ("strong", matcher.strong_keywords),
         ):
             for word in words:
-                self.weights[normalise(word)] = WEIGHTS[weight]
+                # Read as messages are ("autres assos" -> "autres associations"): a keyword
+                # with an SMS spelling in it would otherwise never match.
+                self.weights[spell(word)] = WEIGHTS[weight]
         self.alone_excluded = {normalise(k) for k in matcher.exclude_keywords_alone}
         self.patterns = [re.compile(p) for p in matcher.patterns]
         self.pattern_weight = matcher.pattern_weight
@@ -333,7 +340,9 @@ class Extractor:
     def _compiled(self) -> dict[str, dict[str, _CompiledMatcher]]:
         return {
             name: {
-                value: _CompiledMatcher(m, plural_is_other=name == "profile")
+                value: _CompiledMatcher(
+                    m, plural_is_other=name == "profile", spell=self.respeller.folded
+                )
                 for value, m in slot.values.items()
             }
             for name, slot in self.script.slots.items()
