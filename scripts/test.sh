@@ -24,6 +24,9 @@ export AIGUILLAGE_TEST_POSTGRES_URL
 .venv/bin/ruff format --check .
 .venv/bin/mypy assistant connectors scripts
 .venv/bin/aiguillage knowledge validate
+# The integration tier's index (var/test-data), built here rather than inside the first test
+# that needs it, whose timeout would count a cold build (minutes on two cores); incremental.
+AIGUILLAGE_DATA_DIR=var/test-data .venv/bin/aiguillage index
 # The fast tier (the core on the in-package fakes, under a minute), then the integration tier
 # (real ChromaDB, SQLite, PostgreSQL, uvicorn, Chromium, python-telegram-bot).
 .venv/bin/pytest -q -p no:cacheprovider tests/fast "$@"

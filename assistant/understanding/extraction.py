@@ -22,7 +22,9 @@ from assistant.understanding.script import DiagnosticScript, Matcher, Slot
 FUZZY_MIN_LENGTH = 6
 FUZZY_RATIO = 87.0
 _NEGATION = re.compile(
-    r"\b(pas|plus|aucun|aucune|sans|ni)( vraiment)?( besoin)?( de| d'| du| des)?\s*$"
+    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment)?( besoin)?( de| d'| du| des)?\s*"
+    # "personne ne reprend", "on n'existe plus": the verb itself is negated.
+    r"|\b(personne|rien|jamais) (ne |n')?|\bne |\bn')$"
 )
 _CORRECTION = re.compile(
     r"^(ah |oh |euh |mais |si |bon |alors |heu )*(non|en fait|pardon|plutot|je me suis trompe|"
