@@ -400,3 +400,22 @@ def test_a_pattern_is_not_hidden_by_a_weaker_keyword_inside_it(extractor: Extrac
 def test_who_creates_is_said_now_only_the_object_is_planned(extractor: Extractor) -> None:
     e = extractor.extract("elle crée seule une entreprise de réparation")
     assert e.evidence["profile"]["individuel"] > e.evidence["profile"].get("entreprise", 0.0)
+
+
+def test_several_people_named_beside_the_speaker_are_a_group(extractor: Extractor) -> None:
+    assert extractor.extract("avec deux amies on veut monter une recyclerie").profile == (
+        "collectif"
+    )
+    # The people served are not the people who carry the project.
+    e = extractor.extract("je fais du réemploi de meubles avec des jeunes du quartier")
+    assert e.evidence["profile"].get("collectif", 0.0) < 1.0
+
+
+def test_a_negated_verb_is_not_evidence(extractor: Extractor) -> None:
+    e = extractor.extract("le boulanger part à la retraite et personne ne reprend")
+    assert "creation" not in e.evidence["stage"]
+
+
+def test_a_wish_to_create_is_an_idea(extractor: Extractor) -> None:
+    e = extractor.extract("on aimerait la reprendre à plusieurs, on n'a jamais fait ça")
+    assert e.evidence["stage"].get("emergence", 0.0) >= 1.0
