@@ -41,6 +41,7 @@ class Problem(BaseModel):
 class ValidationReport(BaseModel):
     cards: int
     structures: int
+    documents: int = 0
     problems: list[Problem]
 
     @property
@@ -136,7 +137,33 @@ def validate_knowledge(
         _check_card(card, context)
     for structure in structures:
         _check_structure(structure, context)
-    return ValidationReport(cards=len(cards), structures=len(structures), problems=problems)
+    documents = _check_documents(knowledge_dir / "documents", add)
+    return ValidationReport(
+        cards=len(cards), structures=len(structures), documents=documents, problems=problems
+    )
+
+
+def _check_documents(directory: Path, add: Callable[[Level, str, str], None]) -> int:
+    """Curators' documents (knowledge add): each readable, named by its id, with text, and
+    with its licence stated (a document is stored and quoted only if its licence allows it)."""
+    from assistant.documents.store import DocumentStore, parse
+
+    count = 0
+    for path in DocumentStore(directory).files():
+        where = f"document {path.name}"
+        try:
+            record = parse(path.read_text("utf-8"), str(path))
+        except KnowledgeError as exc:
+            add("error", where, str(exc))
+            continue
+        count += 1
+        if record.id != path.stem:
+            add("error", where, f"id '{record.id}' differs from the file name")
+        if not any(segment.text.strip() for segment in record.segments):
+            add("error", where, "no text: add it again or remove it (knowledge remove)")
+        if record.licence.strip().lower() in {"", "non précisée", "non precisee"}:
+            add("warning", where, "licence not stated: say under which terms it may be quoted")
+    return count
 
 
 def _load_cards(cards_dir: Path, add: Callable[[Level, str, str], None]) -> list[Card]:

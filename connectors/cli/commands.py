@@ -199,7 +199,8 @@ def knowledge_validate(
         )
     failed = bool(report.errors) or (strict and bool(report.warnings))
     summary = (
-        f"{report.cards} fiches, {report.structures} structures : "
+        f"{report.cards} fiches, {report.structures} structures"
+        f"{f', {report.documents} document(s)' if report.documents else ''} : "
         f"{len(report.errors)} erreur(s), {len(report.warnings)} avertissement(s)."
     )
     err.print(f"[{'red' if failed else 'green'}]{summary}[/]")

@@ -508,3 +508,25 @@ def test_html_drafts_one_skeleton_per_section_with_figures(tmp_path: Path) -> No
     drafts = draft_cards(record)
     assert [d.title for d in drafts] == list(HTML_SECTIONS)
     assert all(f.where == f"§ {d.title}" for d in drafts for f in d.facts)
+
+
+def test_knowledge_validate_checks_the_documents(tmp_path: Path) -> None:
+    from assistant.curation.validation import validate_knowledge
+
+    knowledge = tmp_path / "knowledge"
+    (knowledge / "cards").mkdir(parents=True)
+    (knowledge / "structures").mkdir()
+    store = DocumentStore(knowledge / "documents")
+    good = _add(store, make_html(tmp_path / "atelier.html"), licence="CC BY 4.0").record
+    unlicensed = _add(store, make_pdf(tmp_path / "bilan.pdf")).record
+    (knowledge / "documents" / "casse.md").write_text("pas de front matter\n", "utf-8")
+    moved = store.path(good.id).read_text("utf-8")
+    (knowledge / "documents" / "autre-nom.md").write_text(moved, "utf-8")
+
+    report = validate_knowledge(knowledge, None, set(), set(), 730, today=TODAY)
+    problems = {(p.level, p.where.removeprefix("document ")) for p in report.problems}
+    assert ("error", "casse.md") in problems  # unreadable
+    assert ("error", "autre-nom.md") in problems  # its id is another file's
+    assert ("warning", f"{unlicensed.id}.md") in problems  # no licence stated
+    assert not any(where == f"{good.id}.md" for _, where in problems)
+    assert report.documents == 3  # the readable ones
