@@ -250,11 +250,16 @@ class Answerer:
         follow-ups (the LLM one); the deterministic composer answers the question as asked."""
         limit = self.limit_for(question)
         hits = [] if limit else self.relevant_hits(question, search_filter)
-        if hits:
-            bodies: list[HasBody] = [self.cards[h.card_id] for h in hits]
-        else:  # no card answers: a curator's document may (the second layer)
-            hits = [] if limit else self.document_hits(question, search_filter)
-            bodies = [_Passage(body=_prose(h.chunk.text)) for h in hits]
+        documents = [] if limit else self.document_hits(question, search_filter)
+        bodies: list[HasBody] = [self.cards[h.card_id] for h in hits]
+        passages: list[HasBody] = [_Passage(body=_prose(h.chunk.text)) for h in documents]
+        if documents and hits and _document_answers_better(hits[0], documents[0]):
+            # A card beats a passage when both answer; a card let in by a loosely similar
+            # question ("combien de jours dure l'accompagnement…" met by the DLA card, which
+            # holds none of it) does not answer as the passage does.
+            hits = []
+        if not hits:  # no card answers: a curator's document may (the second layer)
+            hits, bodies = documents, passages
         if not hits:
             return self.decline(question, search_filter, limit)
         chosen = self.pick_sentences(self.spell(question), bodies, self.retriever.term_weight)
@@ -312,9 +317,7 @@ class Answerer:
         otherwise a sentence scores by the (IDF-weighted) question terms it contains, and a
         question about a figure ("combien", "quel taux") favours sentences with numbers.
         """
-        wanted = set(terms(question))
-        asks_figure = bool(_FIGURE_QUESTION.search(fold(question)))
-        scale = max((weight(t) for t in wanted), default=1.0)
+        fits = _SentenceFit(question, weight)
         scored: list[tuple[float, int, int, str]] = []
         fit: dict[tuple[int, int], float] = {}  # how well a sentence itself answers
         for rank, card in enumerate(cards):
@@ -322,8 +325,7 @@ class Answerer:
                 text = _clean(sentence)
                 if len(text.split()) < 4 or _HEADING.match(sentence.strip()):
                     continue
-                overlap = sum(weight(t) for t in wanted & set(terms(text))) / scale
-                figure = 1.2 if asks_figure and _DIGIT.search(fold(text)) else 0.0
+                overlap, figure = fits.overlap(text), fits.figure(text)
                 fit[rank, position] = overlap + figure - 0.6 * rank
                 score = fit[rank, position] + (0.8 if position == 0 else 0.0)
                 if overlap or position == 0:
@@ -338,6 +340,34 @@ class Answerer:
         best.sort(key=lambda item: (-fit[item[1], item[2]], item[1], item[2]))
         lead, rest = best[:1], sorted(best[1:], key=lambda item: (item[1], item[2]))
         return [(r, p, t) for _, r, p, t in lead + rest]
+
+
+class _SentenceFit:
+    """How well a sentence answers a question: the (IDF-weighted) question terms it holds,
+    and a figure when the question asks for one."""
+
+    def __init__(self, question: str, weight: Callable[[str], float]) -> None:
+        self.wanted = set(terms(question))
+        self.weight = weight
+        self.asks_figure = bool(_FIGURE_QUESTION.search(fold(question)))
+        self.scale = max((weight(t) for t in self.wanted), default=1.0)
+
+    def overlap(self, text: str) -> float:
+        return sum(self.weight(t) for t in self.wanted & set(terms(text))) / self.scale
+
+    def figure(self, text: str) -> float:
+        return 1.2 if self.asks_figure and _DIGIT.search(fold(text)) else 0.0
+
+
+# A document's passage answers instead of an accepted card only when it is at least as close
+# in meaning and holds clearly more of the question's terms: otherwise the card stays first.
+DOCUMENT_COVERAGE_MARGIN = 0.25
+
+
+def _document_answers_better(card: Hit, passage: Hit) -> bool:
+    return (passage.dense_similarity or 0.0) >= (card.dense_similarity or 0.0) and (
+        passage.term_coverage or 0.0
+    ) >= (card.term_coverage or 0.0) + DOCUMENT_COVERAGE_MARGIN
 
 
 def _cards_only(search_filter: SearchFilter | None) -> SearchFilter:

@@ -456,6 +456,25 @@ def test_a_card_beats_a_document_passage_when_both_answer(
     assert any(f and "document" not in f.card_kinds for f in answerer.retriever.filters)
 
 
+def test_a_passage_answers_instead_of_a_card_that_holds_little_of_the_question(
+    runtime: Runtime, pdf_chunks: list[Chunk]
+) -> None:
+    from assistant.search.chunks import chunk_card
+
+    card = runtime.cards["dla-dispositif-local-accompagnement"]
+    # The card was let in (e.g. by one of its questions) but holds few of the words asked.
+    loose_card = _doc_hit(chunk_card(card)[0], 0.91).model_copy(update={"term_coverage": 0.2})
+    page_two = next(c for c in pdf_chunks if c.origin and c.origin.page == 2)
+    answerer = _answerer(runtime, [_doc_hit(page_two, 0.95), loose_card])
+    answer = answerer.answer("Combien de projets le fonds a-t-il financés en 2025 ?")
+    assert [s.kind for s in answer.sources] == ["document"]
+    # As close in meaning but not clearly fuller: the card stays first.
+    close_card = loose_card.model_copy(update={"term_coverage": 0.8})
+    answerer = _answerer(runtime, [_doc_hit(page_two, 0.95), close_card])
+    answer = answerer.answer("Combien de projets le fonds a-t-il financés en 2025 ?")
+    assert [s.id for s in answer.sources] == [card.id]
+
+
 def test_a_document_passage_below_the_policy_is_not_quoted(
     runtime: Runtime, pdf_chunks: list[Chunk]
 ) -> None:
