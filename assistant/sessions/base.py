@@ -19,11 +19,13 @@ from assistant.settings import Settings
 
 __all__ = [
     "Role",
+    "SessionOpening",
     "SessionRecord",
     "SessionStore",
     "TranscriptEntry",
     "new_session_id",
     "purge_expired",
+    "seed_partner",
 ]
 
 Role = Literal["user", "assistant"]
@@ -42,6 +44,15 @@ class SessionRecord(BaseModel):
     updated_at: datetime
     state: DiagnosticState = Field(default_factory=DiagnosticState)
     transcript: list[TranscriptEntry] = Field(default_factory=list)
+
+
+class SessionOpening(BaseModel):
+    """What the usage report reads of one kept session: no id, no message text."""
+
+    opened: datetime
+    partner: str | None  # the slug of the partner whose frame opened it (/embed), if any
+    oriented: bool  # contacts were proposed at least once
+    departement: str | None  # where the conversation ended
 
 
 class SessionStore(Protocol):
@@ -85,6 +96,11 @@ class SessionStore(Protocol):
         with their session: erased by `delete`, purged by retention."""
         ...
 
+    def partner_openings(self) -> list[SessionOpening]:
+        """One line per kept session, for the usage report: the partner recorded by its seed
+        turn (`Conversation.start_seeded`), whether it reached an orientation and where."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -110,6 +126,14 @@ def dump_meta(meta: dict[str, Any] | None) -> str | None:
 
 def load_meta(raw: str | None) -> dict[str, Any] | None:
     return None if raw is None else _META.validate_json(raw)
+
+
+def seed_partner(meta: dict[str, Any] | None) -> str | None:
+    """The partner slug a seed turn's meta records ({"action": "seed", "partner": …})."""
+    if not meta or meta.get("action") != "seed":
+        return None
+    partner = meta.get("partner")
+    return partner if isinstance(partner, str) and partner else None
 
 
 def purge_expired(store: SessionStore, settings: Settings, now: datetime | None = None) -> int:

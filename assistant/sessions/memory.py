@@ -12,11 +12,13 @@ from typing import Any
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import SessionNotFoundError
 from assistant.sessions.base import (
+    SessionOpening,
     SessionRecord,
     TranscriptEntry,
     dump_meta,
     load_meta,
     new_session_id,
+    seed_partner,
     utc,
 )
 
@@ -108,6 +110,18 @@ class MemorySessionStore:
             found.sort(key=lambda e: e.at, reverse=True)
             return found[:limit]
 
+    def partner_openings(self) -> list[SessionOpening]:
+        with self._lock:
+            return [
+                SessionOpening(
+                    opened=record.created_at,
+                    partner=_seed_partner(record),
+                    oriented=record.state.oriented,
+                    departement=record.state.departement,
+                )
+                for record in self._sessions.values()
+            ]
+
     @contextmanager
     def turn_lock(self, session_id: str) -> Iterator[None]:
         with self._lock:
@@ -131,3 +145,11 @@ class MemorySessionStore:
             return self._sessions[session_id]
         except KeyError:
             raise SessionNotFoundError("no such session") from None
+
+
+def _seed_partner(record: SessionRecord) -> str | None:
+    """The partner of the session's seed turn (its first reply, when it has one)."""
+    for entry in record.transcript:
+        if entry.role == "assistant" and (entry.meta or {}).get("action") == "seed":
+            return seed_partner(entry.meta)
+    return None

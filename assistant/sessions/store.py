@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from pydantic import BaseModel
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    and_,
     create_engine,
     delete,
     event,
@@ -35,6 +37,7 @@ from sqlalchemy.sql import Executable
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import SessionNotFoundError, SessionStoreUnavailableError
 from assistant.sessions.base import (
+    SessionOpening,
     SessionRecord,
     SessionStore,
     TranscriptEntry,
@@ -42,6 +45,7 @@ from assistant.sessions.base import (
     load_meta,
     new_session_id,
     purge_expired,
+    seed_partner,
     utc,
 )
 from assistant.sessions.memory import MemorySessionStore
@@ -116,6 +120,18 @@ class _MessageRow(_Base):
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(_UtcDateTime)
     meta: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+
+
+# How dump_meta writes a seed turn's meta (compact JSON): a quote inside a message's text is
+# escaped there, so only a real seed matches; the meta is checked again once parsed.
+_SEED_META = '%"action":"seed"%'
+
+
+class _StateDigest(BaseModel):
+    """The two fields of a stored DiagnosticState that the usage report reads."""
+
+    departement: str | None = None
+    oriented: bool = False
 
 
 # JSON through pydantic, so datetimes, enums etc. in `meta` are serialisable.
@@ -367,6 +383,37 @@ class SqlSessionStore:
                 if question is not None:
                     found.append(_entry(question))
             return found
+
+    def partner_openings(self) -> list[SessionOpening]:
+        # One statement (one snapshot): every session beside its seed reply, if it has one.
+        # The meta is plain text on SQLite and PostgreSQL alike: filtered with LIKE, read in
+        # Python, so one code path serves both. No transcript is loaded.
+        query = (
+            select(_SessionRow.id, _SessionRow.created_at, _SessionRow.state, _MessageRow.meta)
+            .outerjoin(
+                _MessageRow,
+                and_(
+                    _MessageRow.session_id == _SessionRow.id,
+                    _MessageRow.role == "assistant",
+                    _MessageRow.meta.like(_SEED_META),
+                ),
+            )
+            .order_by(_MessageRow.id)
+        )
+        with self._read() as db:
+            rows = db.execute(query).all()
+        openings: dict[str, SessionOpening] = {}
+        for session_id, created_at, state, meta in rows:
+            if session_id in openings:  # a second seed reply (never written): the first wins
+                continue
+            digest = _StateDigest.model_validate_json(state)
+            openings[session_id] = SessionOpening(
+                opened=created_at,
+                partner=seed_partner(load_meta(meta)),
+                oriented=digest.oriented,
+                departement=digest.departement,
+            )
+        return list(openings.values())
 
     @staticmethod
     def _touch(db: Session, session_id: str, state: DiagnosticState, moment: datetime) -> None:

@@ -1,5 +1,6 @@
-"""The curators' page (/admin): coverage map, unanswered questions, correction proposals to
-review, what to check again, documents and index. Off unless AIGUILLAGE_ADMIN_TOKEN is set.
+"""The curators' page (/admin): coverage map, unanswered questions, usage by partner,
+correction proposals to review, what to check again, documents and index. Off unless
+AIGUILLAGE_ADMIN_TOKEN is set.
 
 The token comes as `Authorization: Bearer …` (scripts) or once through the login form, which
 keeps it in an HttpOnly, SameSite=Strict cookie limited to /admin (the same cookie logic as the
@@ -34,6 +35,7 @@ from assistant.curation.directory_edit import apply_correction
 from assistant.curation.index_status import index_status, list_documents
 from assistant.curation.truth import review_list
 from assistant.curation.unanswered import group_unanswered
+from assistant.curation.usage import group_usage
 from assistant.errors import KnowledgeError
 from assistant.runtime import Runtime
 from assistant.vocabulary import NEEDS, STAGES
@@ -158,14 +160,17 @@ def _overview(runtime: Runtime, code: str | None) -> dict[str, Any]:
     cutoff = dt.date.today() - dt.timedelta(days=settings.stale_after_days)
     review = review_list(runtime.cards.values(), runtime.structures.values())
     stale = [item for item in review if item.reviewed is None or item.reviewed < cutoff]
+    rows = _map_rows(runtime)
     return {
         "map": _map(runtime),
-        "rows": _map_rows(runtime),
+        "rows": rows,
+        "names": {row["code"]: row["name"] for row in rows},
         "levels": COVERAGE_LEVELS,
         "pairs": len(STAGES) * len(NEEDS),
         "gaps": _gaps(runtime, code),
         "asked": code,
         "unanswered": group_unanswered(runtime.conversation.unanswered(500)),
+        "usage": group_usage(runtime.store.partner_openings()),
         "pending": [_proposal_row(runtime, p) for p in proposals if p.status == "pending"],
         "decided": [_proposal_row(runtime, p) for p in proposals if p.status != "pending"][:20],
         "stale": stale[:STALE_SHOWN],
@@ -268,6 +273,7 @@ def admin_data(runtime: RuntimeDep) -> JSONResponse:
     payload = {
         "coverage": [{k: v for k, v in row.items() if k != "d"} for row in overview["rows"]],
         "unanswered": [q.model_dump(mode="json") for q in overview["unanswered"]],
+        "usage": [u.model_dump(mode="json") for u in overview["usage"]],
         "proposals": [
             p.model_dump(mode="json", exclude={"email"}) for p in runtime.proposals.list()
         ],
