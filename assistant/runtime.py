@@ -5,6 +5,7 @@ Connectors and the CLI ask a `Runtime` for what they need; nothing is created at
 
 from __future__ import annotations
 
+import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,9 @@ class Runtime:
         self._retriever = retriever
         self._store = store
         self._chat_model = chat_model  # replaces the configured one (tests); LLM mode only
+        # One opening of the index at a time: the first requests of a fresh process arrive
+        # together, and ChromaDB's client set-up races when several threads open it at once.
+        self._open_lock = threading.Lock()
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -90,14 +94,18 @@ class Runtime:
         from assistant.search.retrieval import HybridRetriever  # bm25s, ChromaDB: only here
 
         current: Retriever | None = self.__dict__.get("_live_retriever")
-        if current is None or not current.is_current(self.settings.index_dir):
-            current = HybridRetriever.open(
-                self.settings.index_dir,
-                self.embedder,
-                self.settings.rrf_k,
-                self.settings.chroma_url,
-            )
-            self.__dict__["_live_retriever"] = current
+        if current is not None and current.is_current(self.settings.index_dir):
+            return current
+        with self._open_lock:
+            current = self.__dict__.get("_live_retriever")  # opened meanwhile by another thread?
+            if current is None or not current.is_current(self.settings.index_dir):
+                current = HybridRetriever.open(
+                    self.settings.index_dir,
+                    self.embedder,
+                    self.settings.rrf_k,
+                    self.settings.chroma_url,
+                )
+                self.__dict__["_live_retriever"] = current
         return current
 
     @property

@@ -20,7 +20,13 @@ the same run, on the same machine, so a figure is read as a ratio, not as an abs
     *projected* as machinery + passages / throughput. Search and ``ask`` latency on the grown
     indexes;
 (d) incremental re-index after one changed card vs a full rebuild (force=True), on the shipped
-    corpus and on the 10x corpus.
+    corpus and on the 10x corpus;
+(e) 10^5 passages (synthetic cards, vectors derived as in (c); --passages N to change it):
+    ``HybridRetriever.open`` time, then per question p50/p95 of the hybrid search (without and
+    with a territory filter) against the raw calls it makes on the same index, as baselines:
+    ChromaDB's query with the vector given, bm25s's retrieve with the terms given, and e5's
+    query embedding. ``--scale-only`` runs (e) alone (the shipped corpus's vectors then come
+    from the test index's cache, var/test-data, copied; about 5 minutes).
 
 Everything is written to a temporary directory; the repository's var/ is never touched.
 ``--quick`` skips the 100x corpus (about 3 minutes instead of about 6 on an idle two-core
@@ -47,21 +53,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bm25s
 import numpy as np
 import yaml
 from benchlib import load, stats  # scripts/ is on sys.path when run
 
 from assistant.answers.answering import Answerer, RelevancePolicy
 from assistant.render.composer import Composer
+from assistant.search.base import SearchFilter
 from assistant.search.cards import Card, load_cards
 from assistant.search.chunks import chunk_card
 from assistant.search.embeddings import E5Embedder, Embedder, EmbeddingCache, Vector
-from assistant.search.index import BuildReport, IndexBuilder
+from assistant.search.index import BuildReport, IndexBuilder, current_generation
 from assistant.search.retrieval import HybridRetriever
+from assistant.search.vectors import VectorPlace
 from assistant.settings import REPO_ROOT, Settings
+from assistant.text import terms
 from assistant.vocabulary import STAGES
 
 QUESTIONS_FILE = REPO_ROOT / "tests" / "eval" / "questions.yaml"
+# The test suite's index: its vector cache saves the shipped corpus's model run in --scale-only.
+TEST_CACHE = REPO_ROOT / "var" / "test-data" / "index" / "embeddings.sqlite3"
+SCALE_PASSAGES = 100_000  # section (e): the size issue 12 names
+SCALE_CANDIDATES = 40  # the retriever's default candidates per retriever
+SCALE_FILTER = ("23", "75")  # (departement, region) of the territory-filtered search: Creuse
 CACHE_FILE = "embeddings.sqlite3"
 EMBED_BATCH = 16  # the builder's batch size
 SEED_NOISE = 0.02  # per-dimension standard deviation of the noise added to seeded vectors
@@ -392,6 +407,158 @@ def reindex_one_card(
     return result
 
 
+# -- (e) 10^5 passages -------------------------------------------------------------------------
+def grown_to(cards: Sequence[Card], passages: int, seed: int) -> Synthetic:
+    """Synthetic cards (see `synthetic_cards`) until real + synthetic hold `passages` passages.
+
+    The same seed gives the same first cards whatever the count, so a short draw is redrawn
+    larger and cut where the count is reached."""
+    have = sum(len(chunk_card(c)) for c in cards)
+    per_card = max(1.0, have / max(1, len(cards)))
+    count = int(max(0, passages - have) / per_card * 1.1) + 1
+    while True:
+        drawn = synthetic_cards(cards, count, seed)
+        kept = Synthetic()
+        for card in drawn.cards:
+            if have >= passages:
+                return kept
+            kept.cards.append(card)
+            kept.donors[card.id] = drawn.donors[card.id]
+            have += len(chunk_card(card))
+        if have >= passages:
+            return kept
+        have -= sum(len(chunk_card(c)) for c in kept.cards)
+        count *= 2
+
+
+def scale_suite(
+    retriever: HybridRetriever,
+    generation: Path,
+    embedder: Embedder,
+    questions: Sequence[str],
+    budget_s: float,
+) -> dict[str, dict[str, float]]:
+    """Per-question latency of the retriever's search against the raw library calls it makes,
+    on the same index: ChromaDB's query with the query vector already computed and bm25s's
+    retrieve with the terms already computed (a second handle on the same files)."""
+    collection = VectorPlace(None).open(generation, embedder)
+    bm25 = bm25s.BM25.load(str(generation / "bm25"))
+    departement, region = SCALE_FILTER
+    territory = SearchFilter(departement=departement, region=region)
+    vectors = {q: embedder.embed_query(q) for q in questions}
+    tokens = {q: terms(q) or ["_"] for q in questions}
+
+    def raw_chroma(q: str) -> object:
+        return collection.query(
+            query_embeddings=vectors[q].reshape(1, -1),
+            n_results=SCALE_CANDIDATES,
+            include=["distances"],
+        )
+
+    def raw_bm25(q: str) -> object:
+        return bm25.retrieve([tokens[q]], k=SCALE_CANDIDATES, show_progress=False, n_threads=0)
+
+    ops: dict[str, Callable[[str], object]] = {
+        "embed_query": embedder.embed_query,
+        "raw_chroma": raw_chroma,
+        "raw_bm25": raw_bm25,
+        "hybrid_search": lambda q: retriever.search(q, k=5, candidates=SCALE_CANDIDATES),
+        "hybrid_filtered": lambda q: retriever.search(
+            q, k=5, search_filter=territory, candidates=SCALE_CANDIDATES
+        ),
+    }
+    for op in ops.values():
+        op(questions[0])  # warm-up
+    samples: dict[str, list[float]] = {name: [] for name in ops}
+    deadline = time.perf_counter() + budget_s
+    for question in questions:
+        if time.perf_counter() > deadline:
+            break
+        for name, op in ops.items():
+            started = time.perf_counter()
+            op(question)
+            samples[name].append(time.perf_counter() - started)
+    return {name: stats(values) for name, values in samples.items()}
+
+
+SCALE_OPS: tuple[tuple[str, str], ...] = (
+    ("embed_query", "embed_query (bare e5 query embedding)"),
+    ("raw_chroma", "raw ChromaDB query (vector given, k=40) (baseline)"),
+    ("raw_bm25", "raw bm25s retrieve (terms given, k=40) (baseline)"),
+    ("hybrid_search", "hybrid search (HybridRetriever.search, no filter)"),
+    ("hybrid_filtered", "hybrid search, territory filter (Creuse)"),
+)
+
+
+def scale_case(
+    out: Out,
+    root: Path,
+    embedder: Embedder,
+    cards: Sequence[Card],
+    cache: Path,
+    passages: int,
+    questions: Questions,
+    budget_s: float,
+) -> dict[str, Any]:
+    """(e): a synthetic corpus of `passages` passages (vectors derived from the real ones, as
+    in (c)), built once; then the index's opening time and a query's latency against the raw
+    ChromaDB and bm25s calls on the same index."""
+    t0 = time.perf_counter()
+    synthetic = grown_to(cards, passages, seed=passages)
+    corpus = [*cards, *synthetic.cards]
+    index_dir = root / "scale"
+    index_dir.mkdir()
+    shutil.copyfile(cache, index_dir / CACHE_FILE)
+    real_vectors = card_vectors(cache, embedder, cards)
+    seeded = seed_cache(index_dir / CACHE_FILE, embedder, synthetic, real_vectors, passages)
+    prepared = time.perf_counter() - t0
+    report = build(index_dir, embedder, corpus)
+    generation = current_generation(index_dir)
+    assert generation is not None  # just built
+    out(
+        f"  {len(corpus)} cards, {report.chunks_total} passages ({len(synthetic.cards)} "
+        f"synthetic cards, {seeded} derived vectors); cards and cache prepared in "
+        f"{prepared:.1f} s (not counted)\n"
+        f"  build, machinery only (vectors from the seeded cache)  {report.seconds:8.2f} s  "
+        f"({report.chunks_embedded} passages embedded)"
+    )
+    started = time.perf_counter()
+    retriever = HybridRetriever.open(index_dir, embedder)
+    opened = time.perf_counter() - started
+    started = time.perf_counter()
+    retriever.search(questions.all[0], k=5)
+    first = time.perf_counter() - started
+    out(
+        f"  HybridRetriever.open: {opened:.2f} s (first in this process); "
+        f"first search after it: {first * 1000:.0f} ms"
+    )
+    latency = scale_suite(retriever, generation, embedder, interleaved(questions), budget_s)
+    out(f"  {latency['hybrid_search']['n']} questions timed")
+    out(f"  {'operation':<58} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
+    for key, label in SCALE_OPS:
+        f = latency[key]
+        out(f"  {label:<58} {f['p50_ms']:8.2f} {f['p95_ms']:8.2f} {f['mean_ms']:8.2f}")
+    raw = latency["embed_query"]["p95_ms"] + latency["raw_chroma"]["p95_ms"]
+    raw += latency["raw_bm25"]["p95_ms"]
+    hybrid = latency["hybrid_search"]["p95_ms"]
+    out(
+        f"  hybrid p95 / (embed_query + raw ChromaDB + raw bm25s) p95: x{ratio(hybrid, raw):.2f}; "
+        f"filtered / unfiltered p95: "
+        f"x{ratio(latency['hybrid_filtered']['p95_ms'], hybrid):.2f}"
+    )
+    del retriever
+    shutil.rmtree(index_dir, ignore_errors=True)
+    return {
+        "cards": len(corpus),
+        "passages": report.chunks_total,
+        "machinery_s": report.seconds,
+        "embedded_during_build": report.chunks_embedded,
+        "open_s": opened,
+        "first_search_s": first,
+        "latency": latency,
+    }
+
+
 # -- the run ------------------------------------------------------------------------------------
 def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
     settings = Settings()
@@ -404,6 +571,7 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
     budget = 45.0 if args.quick or args.smoke else 150.0  # seconds per latency pass, at most
     figures: dict[str, Any] = {
         "mode": "smoke" if args.smoke else "quick" if args.quick else "full",
+        "scale_passages": args.passages,
         "corpus": {
             "cards": len(cards),
             "passages": sum(len(chunk_card(c)) for c in cards),
@@ -424,6 +592,19 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
     out(f"model load + first query: {time.perf_counter() - started:.2f} s (not counted below)")
 
     root = Path(tempfile.mkdtemp(prefix="aiguillage-bench-"))
+    if args.scale_only:
+        try:
+            out.section(f"(e) {args.passages} passages (synthetic), index open and query")
+            cache = TEST_CACHE
+            if not cache.is_file():  # no test index yet: embed the shipped corpus once
+                cache = root / "shipped" / CACHE_FILE
+                build(cache.parent, embedder, cards)
+            figures["scale"] = scale_case(
+                out, root, embedder, cards, cache, args.passages, questions, budget
+            )
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return finish(figures, out)
     try:
         # (b) builds of the shipped corpus ---------------------------------------------------
         out.section("(b) index build, shipped corpus")
@@ -535,8 +716,19 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
             figures["reindex"]["10x"] = reindex_one_card(
                 out, index_dir, embedder, corpus, "10x corpus"
             )
+            shutil.rmtree(index_dir, ignore_errors=True)
+
+        # (e) 10^5 passages -------------------------------------------------------------------
+        out.section(f"(e) {args.passages} passages (synthetic), index open and query")
+        figures["scale"] = scale_case(
+            out, root, embedder, cards, cold_dir / CACHE_FILE, args.passages, questions, budget
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    return finish(figures, out)
+
+
+def finish(figures: dict[str, Any], out: Out) -> dict[str, Any]:
     figures["total_s"] = time.perf_counter() - out.started
     figures["cpu_s"] = time.process_time()
     figures["load_end"] = list(os.getloadavg())
@@ -553,8 +745,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--smoke", action="store_true", help="tiny subset (5 cards, 10 questions, 10x only)"
     )
+    parser.add_argument(
+        "--passages",
+        type=int,
+        default=None,
+        help=f"passages of section (e) (default {SCALE_PASSAGES}, 300 with --smoke)",
+    )
+    parser.add_argument(
+        "--scale-only", action="store_true", help="run section (e) alone (10^5 passages)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
+    if args.passages is None:
+        args.passages = 300 if args.smoke else SCALE_PASSAGES
+    if not 100 <= args.passages <= 1_000_000:
+        parser.error("--passages: between 100 and 1000000")
     out = Out(args.json)
     figures = run(args, out)
     if args.json:

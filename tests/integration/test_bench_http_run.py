@@ -25,7 +25,9 @@ def test_bench_http_tiny_run() -> None:
         [
             sys.executable,
             str(REPO_ROOT / "scripts" / "bench_http.py"),
-            *("--sessions", "5", "--rounds", "1", "--solo-rounds", "2", "--max-seconds", "60"),
+            *("--solo-rounds", "2", "--max-seconds", "60"),
+            # The replicas' part (a Chroma server, 1 and 2 workers) costs a minute more.
+            "--no-replicas",
             "--json",
         ],
         capture_output=True,
@@ -38,28 +40,35 @@ def test_bench_http_tiny_run() -> None:
     report = completed.stderr
     for label in (
         "Aiguillage HTTP benchmark",
-        "server ready in",
+        "ready in",
         "echo (baseline) @ 1 concurrent",
-        "turn @ 1 concurrent",
-        "echo (baseline) @ 5 concurrent",
-        "turn @ 5 concurrent",
+        "diagnostic turn @ 1 concurrent",
+        "question turn @ 1 concurrent",
         "p50 ms",
         "p95 ms",
         "req/s",
-        "ratio turn / echo (same run)",
+        "ratio to echo (same server, back to back)",
+        "resident memory (RSS) per serving process",
+        "goals of issue 12",
         "total benchmark time",
     ):
         assert label in report, label
     figures = json.loads(completed.stdout)
     assert figures["errors"] == 0
-    assert set(figures["levels"]) == {"1", "5"}
-    for level in ("1", "5"):
-        for phase in ("echo", "turn"):
-            assert {"p50_ms", "p95_ms", "throughput_rps", "n"} <= set(
-                figures["levels"][level][phase]
-            )
-            assert figures["levels"][level][phase]["n"] > 0
-        assert {"p50", "p95", "throughput"} <= set(figures["ratios"][level])
-    assert figures["server"]["exit_status"] is not None  # stopped by the script itself
+    assert figures["workers"] == {}  # --no-replicas
+    phases = {f["name"]: f for f in figures["solo"]}
+    assert set(phases) == {"echo", "diagnostic", "question"}
+    for phase in phases.values():
+        assert {"p50_ms", "p95_ms", "throughput_rps", "n"} <= set(phase)
+        assert phase["n"] > 0 and phase["concurrency"] == 1
+    # The turns did the real work: every diagnostic round oriented, every question answered.
+    for name in ("diagnostic", "question"):
+        assert phases[name]["rounds_done_right"] == phases[name]["rounds"] > 0
+    assert {"diagnostic_p95_over_echo", "question_p95_ms", "rss_mb_per_worker"} <= set(
+        figures["goals"]
+    )
+    assert len(figures["rss_mb"]["embedded-1"]) == 1
+    (server,) = figures["servers"]
+    assert server["exit_status"] is not None  # stopped by the script itself
     with pytest.raises(ProcessLookupError):
-        os.kill(figures["server"]["pid"], 0)
+        os.kill(server["pid"], 0)

@@ -59,10 +59,19 @@ def test_bench_retrieval_smoke() -> None:
         "incremental re-index",
         "full rebuild (force=True)",
         "full / incremental",
+        "(e) 300 passages (synthetic)",
+        "raw ChromaDB query (vector given, k=40) (baseline)",
+        "raw bm25s retrieve (terms given, k=40) (baseline)",
+        "hybrid search, territory filter",
         "total benchmark time",
     ):
         assert label in report, label
     assert figures["mode"] == "smoke"
+    scale = figures["scale"]
+    assert scale["passages"] >= 300 and scale["embedded_during_build"] == 0
+    assert scale["open_s"] > 0
+    for key in ("raw_chroma", "raw_bm25", "hybrid_search", "hybrid_filtered"):
+        assert scale["latency"][key]["n"] > 0
     assert figures["build"]["cold_embedded"] == figures["corpus"]["passages"]
     assert figures["build"]["warm_embedded"] == 0
     for key in ("embed_query", "bm25", "hybrid_search", "ask"):

@@ -408,3 +408,18 @@ def test_real_e5_index_on_a_few_cards(tmp_path: Path, all_cards: dict[str, Card]
     vector = embedder.embed_query("bonjour")
     assert vector.shape == (E5Embedder.dim,)
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
+
+
+def test_the_first_requests_of_a_fresh_process_open_the_index_once(settings: Settings) -> None:
+    """Found by the HTTP benchmark: four first questions at once made ChromaDB's client set-up
+    race (HTTP 500). The runtime opens the live index under a lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.runtime import Runtime
+
+    fresh = Runtime(settings.model_copy(update={"database_url": "sqlite://"}))
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        opened = list(pool.map(lambda _: fresh.retriever, range(6)))
+    assert all(r is opened[0] for r in opened)
+    hits = opened[0].search("c'est quoi une Scic ?", k=3)
+    assert hits and hits[0].card_id
