@@ -188,3 +188,15 @@ def test_a_named_form_is_not_asked_again(runtime: Runtime) -> None:
     report = runtime.adviser.analyse("SAS de livraison à vélo à Lyon, deux associés")
     legal_form = _trait(report, "legal_form")
     assert legal_form.forms == ["SAS"] and legal_form.question is None
+
+
+def test_refugees_served_and_profits_kept_in_the_company_are_ess_traits(
+    runtime: Runtime,
+) -> None:
+    report = runtime.adviser.analyse(
+        "Une SAS à Nantes qui forme des réfugiés au numérique, les salariés votent les grandes "
+        "décisions, une personne une voix, et les bénéfices restent dans l'entreprise"
+    )
+    assert _trait(report, "social_utility").status == "observed"
+    assert _trait(report, "limited_profit").status == "observed"
+    assert report.ess_verdict == "ess"
