@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from databases import reset_postgres
 from sqlalchemy import create_engine, event, text
 from typer.testing import CliRunner
 
@@ -32,16 +33,6 @@ POSTGRES_URL = os.environ.get("AIGUILLAGE_TEST_POSTGRES_URL")
 T0 = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
 
-def _reset_postgres(url: str) -> None:
-    """Each test starts from empty tables (the database outlives the test run)."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS messages, sessions, claims")
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A store URL; "memory" stands for MemorySessionStore."""
@@ -53,7 +44,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
             pytest.skip(
                 'AIGUILLAGE_TEST_POSTGRES_URL is not set; run `eval "$(bash .ci/postgres.sh)"`'
             )
-        _reset_postgres(POSTGRES_URL)
+        reset_postgres(POSTGRES_URL)
         return POSTGRES_URL
     return "memory"
 

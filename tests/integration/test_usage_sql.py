@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from databases import reset_postgres
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import create_engine
 
 from assistant.curation.usage import SITE_LABEL, group_usage
 from assistant.dialogue.state import DiagnosticState
@@ -31,16 +31,6 @@ T0 = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 TOKEN = "jeton-de-test-usage"
 
 
-def _reset_postgres(url: str) -> None:
-    """Each test starts from empty tables (the database outlives the test run)."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS messages, sessions, claims")
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
     kind: str = request.param
@@ -54,7 +44,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionSto
             pytest.skip(
                 'AIGUILLAGE_TEST_POSTGRES_URL is not set; run `eval "$(bash .ci/postgres.sh)"`'
             )
-        _reset_postgres(POSTGRES_URL)
+        reset_postgres(POSTGRES_URL)
         opened = SqlSessionStore(POSTGRES_URL)
     yield opened
     opened.close()
