@@ -6,7 +6,8 @@ cut into clauses, each clause embedded, and a value scores the best cosine betwe
 one of its examples (nearest neighbour). The rules of script.yaml decide first: this layer only
 fills what they left undecided (stage, profile, needs, whether the structure employs people),
 and only above per-slot thresholds calibrated on the development half of tests/holdout/ by
-scripts/bench_understanding.py. Nothing is embedded when the rules already decided everything.
+scripts/bench_understanding.py. Nothing is embedded for a question, nor for a short answer the
+rules understood ("Guéret", "une asso"): a model call is most of a turn's time.
 """
 
 from __future__ import annotations
