@@ -29,5 +29,6 @@ export AIGUILLAGE_TEST_POSTGRES_URL
 AIGUILLAGE_DATA_DIR=var/test-data .venv/bin/aiguillage index
 # The fast tier (the core on the in-package fakes, under a minute), then the integration tier
 # (real ChromaDB, SQLite, PostgreSQL, uvicorn, Chromium, python-telegram-bot).
-.venv/bin/pytest -q -p no:cacheprovider tests/fast "$@"
+# The fast tier runs on both cores (pytest-xdist): its tests share nothing but read-only files.
+.venv/bin/pytest -q -p no:cacheprovider -n 2 tests/fast "$@"
 .venv/bin/pytest -q -p no:cacheprovider tests/integration "$@"
