@@ -29,6 +29,7 @@ __all__ = [
     "ProposalStore",
     "check_draft",
     "current_value",
+    "forget_old_emails",
 ]
 
 CorrectableField = Literal[
@@ -99,6 +100,20 @@ class ProposalStore(Protocol):
     ) -> Proposal:
         """Mark a pending proposal accepted or rejected (KeyError if unknown)."""
         ...
+
+    def forget_emails(self, decided_before: dt.datetime) -> int:
+        """Erase the e-mail of proposals decided before that moment (kept only so that the
+        curator can answer); how many were erased. The proposals stay, as the record."""
+        ...
+
+
+def forget_old_emails(
+    store: ProposalStore, retention_days: int, now: dt.datetime | None = None
+) -> int:
+    """GDPR storage limitation: a proposal's e-mail serves only the curator's answer, so it is
+    erased once the proposal has been decided for longer than the sessions' retention."""
+    now = now or dt.datetime.now(dt.UTC)
+    return store.forget_emails(now - dt.timedelta(days=retention_days))
 
 
 def _is_public_url(url: str) -> bool:

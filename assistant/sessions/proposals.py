@@ -7,7 +7,7 @@ import datetime as dt
 import threading
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, Text, select
+from sqlalchemy import BigInteger, Integer, String, Text, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -51,6 +51,18 @@ class MemoryProposalStore:
                     self._rows[position] = decided
                     return decided.model_copy()
         raise KeyError(proposal_id)
+
+    def forget_emails(self, decided_before: dt.datetime) -> int:
+        cutoff = utc(decided_before)
+        with self._lock:
+            old = [
+                i
+                for i, p in enumerate(self._rows)
+                if p.email and p.decided_at is not None and p.decided_at < cutoff
+            ]
+            for i in old:
+                self._rows[i] = self._rows[i].model_copy(update={"email": None})
+            return len(old)
 
 
 def _new(proposal_id: int, draft: ProposalDraft, moment: dt.datetime) -> Proposal:
@@ -151,3 +163,14 @@ class SqlProposalStore:
             row.decided_at = utc(now)
             db.flush()
             return _proposal(row)
+
+    def forget_emails(self, decided_before: dt.datetime) -> int:
+        forget = (
+            update(_ProposalRow)
+            .where(_ProposalRow.email.is_not(None))
+            .where(_ProposalRow.decided_at.is_not(None))
+            .where(_ProposalRow.decided_at < utc(decided_before))
+            .values(email=None)
+        )
+        with self._write() as db, db.begin():
+            return int(getattr(db.execute(forget), "rowcount", 0) or 0)

@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from assistant.curation.corrections import forget_old_emails
 from assistant.errors import IndexNotBuiltError, SessionNotFoundError
 from assistant.runtime import Runtime
 from connectors.ratelimit import RateLimiter
@@ -261,7 +262,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         purged = runtime.conversation.purge_expired()
-        log.info("web connector ready", extra={"purged": purged})
+        forgotten = forget_old_emails(runtime.proposals, runtime.settings.session_retention_days)
+        log.info("web connector ready", extra={"purged": purged, "emails_forgotten": forgotten})
         yield
 
     app = FastAPI(

@@ -151,8 +151,42 @@ def _exercise(store: MemoryProposalStore | SqlProposalStore) -> None:
         store.decide(9999, "rejected")
 
 
+def _emails_forgotten_after_the_retention(store: MemoryProposalStore | SqlProposalStore) -> None:
+    from assistant.curation.corrections import forget_old_emails
+
+    t0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    draft = ProposalDraft(
+        structure_id="dla-23",
+        field="phone",
+        value="05 55 12 34 56",
+        page_url="https://a.fr/1",
+        email="moi@exemple.fr",
+    )
+    old = store.add(draft, now=t0)
+    store.decide(old.id, "rejected", now=t0)
+    recent = store.add(draft, now=t0)
+    store.decide(recent.id, "accepted", now=t0 + dt.timedelta(days=60))
+    waiting = store.add(draft, now=t0)  # never decided: the curator may still answer
+    later = t0 + dt.timedelta(days=100)
+    assert forget_old_emails(store, retention_days=90, now=later) == 1
+    by_id = {p.id: p for p in store.list()}
+    assert by_id[old.id].email is None and by_id[old.id].status == "rejected"  # kept, no e-mail
+    assert by_id[recent.id].email == "moi@exemple.fr"
+    assert by_id[waiting.id].email == "moi@exemple.fr"
+    assert forget_old_emails(store, retention_days=90, now=later) == 0
+
+
 def test_memory_proposal_store() -> None:
     _exercise(MemoryProposalStore())
+    _emails_forgotten_after_the_retention(MemoryProposalStore())
+
+
+def test_sql_proposal_store_forgets_old_emails(tmp_path: Path) -> None:
+    sessions = SqlSessionStore(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    try:
+        _emails_forgotten_after_the_retention(SqlProposalStore(sessions.engine))
+    finally:
+        sessions.close()
 
 
 def test_sql_proposal_store_shares_the_sessions_database(tmp_path: Path) -> None:
