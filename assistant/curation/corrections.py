@@ -10,13 +10,13 @@ that the curator can answer.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Literal, Protocol, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from assistant.curation.validation import EMAIL, PHONE, SHORT_NUMBER  # what validate accepts
 from assistant.orientation.directory import Structure
 
 __all__ = [
@@ -52,10 +52,6 @@ assert set(FIELD_LABELS) == set(get_args(CorrectableField))
 
 MAX_VALUE_CHARS = 500
 MAX_URL_CHARS = 500
-# The same shapes `knowledge validate` accepts (assistant/curation/validation.py).
-_PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[ .-]?\d{2}){4}")
-_SHORT_NUMBER = re.compile(r"3\d{3}")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
 class ProposalDraft(BaseModel):
@@ -146,12 +142,10 @@ def check_draft(draft: ProposalDraft, structures: Mapping[str, Structure]) -> di
         errors["value"] = f"La valeur est trop longue ({MAX_VALUE_CHARS} caractères au plus)."
     elif draft.field == "website" and not _is_public_url(value):
         errors["value"] = "Un site web commence par https:// (ou http://)."
-    elif draft.field == "email" and not _EMAIL.fullmatch(value):
+    elif draft.field == "email" and not EMAIL.fullmatch(value):
         errors["value"] = "Cette adresse e-mail n'a pas la bonne forme (nom@domaine.fr)."
     elif (
-        draft.field == "phone"
-        and not _PHONE.fullmatch(value)
-        and not _SHORT_NUMBER.fullmatch(value)
+        draft.field == "phone" and not PHONE.fullmatch(value) and not SHORT_NUMBER.fullmatch(value)
     ):
         errors["value"] = "Indiquez un numéro français à 10 chiffres (ex. 05 55 12 34 56)."
     elif (
@@ -164,7 +158,7 @@ def check_draft(draft: ProposalDraft, structures: Mapping[str, Structure]) -> di
         errors["page_url"] = "Indiquez la page publique qui montre la bonne valeur."
     elif len(draft.page_url) > MAX_URL_CHARS or not _is_public_url(draft.page_url):
         errors["page_url"] = "L'adresse de la page doit commencer par https:// (ou http://)."
-    if draft.email and (len(draft.email) > 254 or not _EMAIL.fullmatch(draft.email)):
+    if draft.email and (len(draft.email) > 254 or not EMAIL.fullmatch(draft.email)):
         errors["email"] = "Cette adresse e-mail n'a pas la bonne forme (ou laissez vide)."
     return errors
 

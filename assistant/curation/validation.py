@@ -21,10 +21,10 @@ from assistant.search.cards import Card, iter_card_files, parse_card
 Level = Literal["error", "warning"]
 
 # Contact details belong in the directory, where each one is tied to a source.
-_PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .-]?\d{2}){4}(?!\d)")
+PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[ .-]?\d{2}){4}(?!\d)")
 # French short service numbers (e.g. 3949 for France Travail) are valid in the directory.
-_SHORT_NUMBER = re.compile(r"3\d{3}")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+SHORT_NUMBER = re.compile(r"3\d{3}")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 MIN_CARD_WORDS = 40
 
@@ -211,7 +211,7 @@ def _check_card(card: Card, context: _Context) -> None:
             add("error", where, f"related card '{ref}' does not exist")
     if len(card.body.split()) < MIN_CARD_WORDS:
         add("error", where, f"body has fewer than {MIN_CARD_WORDS} words")
-    for pattern, what in ((_PHONE, "phone number"), (_EMAIL, "e-mail"), (_URL, "URL")):
+    for pattern, what in ((PHONE, "phone number"), (EMAIL, "e-mail"), (_URL, "URL")):
         if pattern.search(card.body):
             add("error", where, f"a {what} in a card body: contacts go in the directory")
     _check_territory(
@@ -290,12 +290,12 @@ def _check_contact(
     contact = structure.contact
     if not contact.is_empty() and not any(s.url or s.document for s in structure.sources):
         add("error", where, "contact details without a source")
-    if contact.email and not _EMAIL.fullmatch(contact.email):
+    if contact.email and not EMAIL.fullmatch(contact.email):
         add("error", where, f"e-mail '{contact.email}' is malformed")
     if (
         contact.phone
-        and not _PHONE.search(contact.phone)
-        and not _SHORT_NUMBER.fullmatch(contact.phone)
+        and not PHONE.search(contact.phone)
+        and not SHORT_NUMBER.fullmatch(contact.phone)
     ):
         add("error", where, f"phone '{contact.phone}' is not a French number")
     if contact.website and not contact.website.startswith(("http://", "https://")):
