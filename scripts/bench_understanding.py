@@ -33,12 +33,21 @@ from assistant.runtime import Runtime
 from assistant.settings import REPO_ROOT, Settings
 
 HOLDOUT = REPO_ROOT / "tests" / "holdout"
+DEVSETS = REPO_ROOT / "tests" / "devsets"
+# dev / test: the frozen held-out halves; dev2: a second set written from the outside for
+# tuning, never a result.
+PEOPLE = {"dev": HOLDOUT / "dev", "test": HOLDOUT / "test", "dev2": DEVSETS / "people"}
+ADVISER = {
+    "dev": HOLDOUT / "adviser-dev.yaml",
+    "test": HOLDOUT / "adviser-test.yaml",
+    "dev2": DEVSETS / "adviser.yaml",
+}
 SLOTS = ("stage", "profile", "needs", "departement")
 
 
 def _people(split: str) -> list[Scenario]:
     people = []
-    for path in sorted((HOLDOUT / split).glob("*.yaml")):
+    for path in sorted(PEOPLE[split].glob("*.yaml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         people.append(
             Scenario(
@@ -87,7 +96,7 @@ def understanding(runtime: Runtime, split: str, show_failures: bool) -> dict[str
 
 
 def adviser(runtime: Runtime, split: str) -> dict[str, Any]:
-    items = yaml.safe_load((HOLDOUT / f"adviser-{split}.yaml").read_text(encoding="utf-8"))
+    items = yaml.safe_load(ADVISER[split].read_text(encoding="utf-8"))
     right = [
         runtime.adviser.analyse(item["description"]).ess_verdict == item["expect"]["verdict"]
         for item in items
@@ -113,7 +122,7 @@ def latency(runtime: Runtime, split: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "test"], default="dev")
+    parser.add_argument("--split", choices=["dev", "test", "dev2"], default="dev")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--failures", action="store_true", help="list failures on stderr")
     args = parser.parse_args()

@@ -383,8 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all-failures", action="store_true", help="list every answer failure")
     parser.add_argument(
         "--split",
-        choices=["dev", "test"],
-        help="also score the held-out real-life questions of this half (tune on dev only)",
+        choices=["dev", "test", "dev2"],
+        help="also score the real-life questions of this half (tune on dev and dev2 only)",
     )
     parser.add_argument(
         "--only-real", action="store_true", help="with --split: skip the source questions"

@@ -24,9 +24,16 @@ import yaml
 from assistant.answers.answering import Answer, Answerer
 from assistant.text import fold
 
-HOLDOUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "holdout" / "questions"
+TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
+# dev / test: the frozen held-out halves; dev2: a second set written from the outside for
+# tuning (tests/devsets/), never a result.
+QUESTION_FILES = {
+    "dev": TESTS_DIR / "holdout" / "questions" / "dev.yaml",
+    "test": TESTS_DIR / "holdout" / "questions" / "test.yaml",
+    "dev2": TESTS_DIR / "devsets" / "questions.yaml",
+}
 FIRST_WORDS = 60
-Split = Literal["dev", "test"]
+Split = Literal["dev", "test", "dev2"]
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 # What a decline must not contain: figures a person could take as an answer, or contacts
@@ -133,8 +140,8 @@ def _found(item: str, text: str) -> bool:
     return any(_flat(alt) in text for alt in item.split("|") if alt)
 
 
-def load_questions(split: Split, folder: Path = HOLDOUT_DIR) -> list[Question]:
-    raw = yaml.safe_load((folder / f"{split}.yaml").read_text(encoding="utf-8"))
+def load_questions(split: Split) -> list[Question]:
+    raw = yaml.safe_load(QUESTION_FILES[split].read_text(encoding="utf-8"))
     return [
         Question(
             id=str(entry["id"]),
