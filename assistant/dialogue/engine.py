@@ -56,6 +56,10 @@ class TurnResult(BaseModel):
     declined: bool = False  # a free question the knowledge could not answer
 
 
+# Evidence of a word said in so many words (a keyword), not a hint by meaning or a fuzzy match.
+SAID_PLAINLY = 1.0
+
+
 def holds(condition: Condition, state: DiagnosticState) -> bool:
     if condition.profile is not None and state.profile not in condition.profile:
         return False
@@ -69,6 +73,11 @@ def holds(condition: Condition, state: DiagnosticState) -> bool:
         return False
     if condition.stage_said is not None and not any(
         state.evidence.get("stage", {}).get(value, 0.0) > 0 for value in condition.stage_said
+    ):
+        return False
+    if condition.stage_not_said is not None and any(
+        state.evidence.get("stage", {}).get(value, 0.0) >= SAID_PLAINLY
+        for value in condition.stage_not_said
     ):
         return False
     if condition.employees_at_most is not None and (

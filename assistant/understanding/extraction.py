@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
 from functools import cached_property
 
 from pydantic import BaseModel, Field
@@ -17,6 +16,7 @@ from rapidfuzz import fuzz
 
 from assistant.territory.index import Resolution, TerritoryIndex
 from assistant.text import WORD_START, Respeller, normalise
+from assistant.understanding.quantities import employees, structure_age
 from assistant.understanding.script import DiagnosticScript, Matcher, Slot
 
 FUZZY_MIN_LENGTH = 6
@@ -46,84 +46,6 @@ _QUESTION_START = re.compile(
     r"existe t il|y a t il|a quoi sert|a quoi servent|peut on|puis je|dois je|faut il|"
     r"ca sert a quoi|c'est qui|que fait|que font|on peut|je peux|explique|expliquez|"
     r"dites moi|dis moi|parle moi|parlez moi|definition)\b"
-)
-_NUMBER_WORDS = {
-    "un": 1,
-    "une": 1,
-    "deux": 2,
-    "trois": 3,
-    "quatre": 4,
-    "cinq": 5,
-    "six": 6,
-    "sept": 7,
-    "huit": 8,
-    "neuf": 9,
-    "dix": 10,
-    "onze": 11,
-    "douze": 12,
-    "quinze": 15,
-    "vingt": 20,
-    "trente": 30,
-    "quarante": 40,
-    "cinquante": 50,
-    "cent": 100,
-}
-_EMPLOYEES = re.compile(
-    r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+(salarie|salariee|salaries|salariees|"
-    r"employe|employes|employee|employees|etp|permanents|permanent|personnes salariees)\b"
-)
-# "nous employons deux personnes", "on paie 3 postes", "on a embauché une coordinatrice"
-_PAID = re.compile(
-    r"\b(?:employons|emploie|emploient|emploi|employe|embauche|embauchons|payons|paie|paye|"
-    r"salarions|salarie)\s+(?:actuellement\s+|aujourd'hui\s+)?(\d{1,4}|"
-    + "|".join(_NUMBER_WORDS)
-    + r"|notre|nos)\s+(?:personnes?|postes?|salaries?|salariees?|permanents?|"
-    r"premier|premiere|[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere)s?)\b"
-)
-_APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "cinquantaine": 50}
-_COUNT = r"(\d{1,3}|" + "|".join([*_NUMBER_WORDS, *(f"une {w}" for w in _APPROX)]) + r")"
-_MONTHS = "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
-# How long a structure has existed: "depuis 2011", "créée en 2009", "ça fait six ans qu'on
-# tourne", "10 ans d'existence", "fondée il y a 12 ans".
-_SINCE_YEAR = re.compile(
-    r"\b(?:depuis|(?:cree|creee|crees|creees|fonde|fondee|nee|declaree|declare|immatriculee|"
-    r"immatricule|lancee|lance|ouverte|ouvert|existe|existons)\s+(?:en|depuis))\s+"
-    rf"(?:(?:debut|fin|{_MONTHS})\s+)?((?:19|20)\d\d)\b"
-)
-_FOR_YEARS = re.compile(
-    r"\b(?:depuis|ca fait|cela fait|voila)\s+(?:plus de\s+|pres de\s+|presque\s+|bientot\s+)?"
-    + _COUNT
-    + r"\s*(?:de\s+|d')?(?:ans|annees)\b"
-    + r"|\b"
-    + _COUNT
-    + r"\s+(?:ans|annees)\s+"
-    + r"(?:d'existence|d'activite|qu'on|que nous|que l'association|que la structure)"
-    + r"|\b(?:cree|creee|fonde|fondee|monte|montee|lance|lancee|nee|declaree|ouverte?)\b"
-    + r"[^.?!]{0,20}"
-    + r"\bil y a\s+"
-    + _COUNT
-    + r"\s+(?:ans|annees)\b"
-)
-
-
-def structure_age(text: str, today: date | None = None) -> float | None:
-    """Years a structure has existed, as the (folded) text says; None when it does not."""
-    year = _SINCE_YEAR.search(text)
-    if year:
-        return float((today or date.today()).year - int(year.group(1)))
-    duration = _FOR_YEARS.search(text)
-    if not duration:
-        return None
-    raw = next(g for g in duration.groups() if g)
-    if raw.isdigit():
-        return float(raw)
-    word = raw.removeprefix("une ")
-    return float(_APPROX.get(word) or _NUMBER_WORDS[word])
-
-
-_NO_EMPLOYEES = re.compile(
-    r"\b(aucun|pas de|zero|0|sans) (salarie|salaries|employe|employes)\b|\bque des benevoles\b"
-    r"|\bpas encore de salarie|\buniquement (des )?benevoles\b"
 )
 
 
@@ -166,11 +88,15 @@ LEGAL_FORMS = {
     "entreprise": "entreprise",
     "siae": "insertion",
 }
-FUTURE_FORM_FACTOR = 0.5  # "on veut créer une asso": a plan, weaker than "on est une asso"
+# "on veut créer une asso" is a plan: the form to come is not who speaks today (a group, or
+# one person); it counts only this much towards the profile.
+FUTURE_FORM_FACTOR = 0.0
+SPEAKER_WEIGHT = 1.0  # who plans it, when the form is only planned
 # The object of a creation verb names the structure to come, not the one that speaks.
 _FUTURE_OBJECT = re.compile(
     r"\b(creer|cree|creons|creent|monter|monte|montons|lancer|lancons|fonder|fondons|"
-    r"constituer|constituons|transformer en|passer en|"
+    r"constituer|constituons|transformer en|passer en|faire|ouvrir|"
+    r"statuts d'?|statuts de|choisir entre|hesite entre|hesitons entre|"
     r"sous forme d'?|sous forme de|devenir)"
     # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
     r"( seule?s?| ensemble| a plusieurs| a deux| a trois)?"
@@ -181,6 +107,15 @@ _FORM_NAMED = re.compile(
     r"\b(?:(?:une?|notre|nos|la|ma|mon|leur)\s+|l')(scop|scic|association|asso|cooperative|"
     r"sas|sarl|eurl|sasu|entreprise|structure d'insertion|chantier d'insertion|cae)\b"
 )
+# Who plans the structure: several people ("on", "nous", "avec trois collègues") or one.
+_GROUP_SPEAKS = re.compile(
+    r"\b(on|nous|avec (mon|ma|mes|un|une|des|deux|trois|quatre|cinq|six|sept|huit|\d+|"
+    r"plusieurs|quelques|d'autres))\b"
+)
+_FORM_WORD = re.compile(
+    r"\b(scop|scic|association|asso|cooperative|sas|sarl|eurl|sasu|entreprise|cae|"
+    r"structure d'insertion|chantier d'insertion|mutuelle|fondation|societe)\b"
+)
 FUZZY_FACTOR = 0.8  # a typo'd keyword counts a little less than an exact one
 
 
@@ -188,19 +123,36 @@ def _blank_unless_done(match: re.Match[str]) -> str:
     """Blank a planned structure ("on veut créer une asso"), keep a done one ("on vient de
     créer une asso", "on a monté une association"): that one is what the user is now."""
     before = match.string[max(0, match.start() - 20) : match.start()]
-    if _DONE.search(before):
+    if _DONE.search(before) or _REGISTERED.search(match.string) or _TAKEOVER.search(match.string):
         return match.group(0)
     start, end = match.span("object")
     return match.string[match.start() : start] + " " * (end - start)
 
 
-_DONE = re.compile(r"(vient de|viens de|venons de|venez de|viennent de|\bon a|j'ai|avons|ont)\s*$")
+_DONE = re.compile(
+    r"(vient de|viens de|vien de|venons de|venez de|viennent de|\bon a|j'ai|avons|ont)\s*$"
+)
+# Employees taking over their company as a Scop: the company exists, its form changes.
+_TAKEOVER = re.compile(
+    r"\b(reprendre|reprise|racheter|rachat|transmission)\b[^.?!]{0,80}\b(scop|scic)\b"
+)
+# The structure is registered: what was "being created" in the message exists now.
+_REGISTERED = re.compile(
+    r"\b(kbis|siret (recu|obtenu)|immatricule|immatriculee|immatricules|statuts (sont )?deposes|"
+    r"existe deja|est declaree|sommes declares|on est declares|parue? au journal officiel)\b"
+)
 
 
 def _plural_of(typed: str, word: str) -> bool:
     """ "des assos", "les sociétés du village", "d'autres porteurs de projets": the plural
     names others, not a typo of the singular keyword (a plural that counts is listed)."""
     return typed in (word + "s", word + "x")
+
+
+def _conjugated(typed: str, word: str) -> bool:
+    """ "reprend" is the verb "reprendre" conjugated, with another meaning ("la mairie nous
+    reprend la salle"), not a typo of it."""
+    return word.endswith(("re", "er", "ir")) and word.startswith(typed)
 
 
 class _CompiledMatcher:
@@ -271,6 +223,7 @@ class _CompiledMatcher:
                     if (
                         token != keyword
                         and token[0] == keyword[0]
+                        and not _conjugated(token, keyword)
                         and not (self.plural_is_other and _plural_of(token, keyword))
                         and fuzz.ratio(token, keyword) >= FUZZY_RATIO
                     ):
@@ -357,16 +310,17 @@ class Extractor:
             for p in self.script.dont_know
         ]
 
-    def scores(self, slot_name: str, text: str) -> dict[str, float]:
+    def scores(self, slot_name: str, text: str, planned_too: bool = False) -> dict[str, float]:
         """Evidence for each value of a slot in the text (values with none are left out).
 
-        For the profile, words that name a structure still to be created count less.
+        For the profile, words that name a structure still to be created count less (not
+        at all with FUTURE_FORM_FACTOR 0), unless `planned_too`.
         """
         plain = _FUTURE_OBJECT.sub(_blank_unless_done, text)
         result: dict[str, float] = {}
         for value, matcher in self._compiled[slot_name].items():
             full, _ = matcher.score(text, re.findall(r"[a-z0-9']+", text))
-            if slot_name == "profile" and full > 0:
+            if slot_name == "profile" and full > 0 and not planned_too:
                 present, _ = matcher.score(plain, re.findall(r"[a-z0-9']+", plain))
                 full = present + FUTURE_FORM_FACTOR * max(full - present, 0.0)
             if full > 0:
@@ -409,8 +363,10 @@ class Extractor:
         if not result.question:
             result.evidence = {slot: self.scores(slot, text) for slot in ("stage", "profile")}
             self._age_speaks(result.evidence["stage"], text)
+            self._planner_speaks(result.evidence["profile"], text)
             self._members_not_group(result.evidence["profile"], text)
-            families = {LEGAL_FORMS[v] for v in result.evidence["profile"] if v in LEGAL_FORMS}
+            mentioned = self.scores("profile", text, planned_too=True)
+            families = {LEGAL_FORMS[v] for v in mentioned if v in LEGAL_FORMS}
             if len(families) >= 2:
                 # "scop, scic, asso…": a list of options the user hesitates between.
                 result.evidence["profile"] = {
@@ -425,7 +381,7 @@ class Extractor:
             result.sector = sectors[0] if sectors else None
         if "context" in self.script.slots:
             result.context = self.values_in("context", text)
-        result.employees = self._employees(text)
+        result.employees = employees(text)
         profile = result.evidence.get("profile", {})
         if result.employees == 0 and "association-employeuse" in profile:
             # "sans salarié", "0 salarié": the word salarié says the opposite here
@@ -448,16 +404,29 @@ class Extractor:
         return result
 
     def _age_speaks(self, stage: dict[str, float], text: str) -> None:
-        """A structure that has existed for years consolidates; one born this year is being
-        created (thresholds in the script's `structure_age`)."""
+        """A structure that has existed for years consolidates (or develops, if it says so); one
+        born this year is being created (thresholds in the script's `structure_age`)."""
         age = structure_age(text)
         if age is None:
             return
         rule = self.script.structure_age
         if age >= rule.consolidation_from_years:
-            stage["consolidation"] = stage.get("consolidation", 0.0) + rule.weight
+            # Years say "established", not "stable": one that speaks of growing develops.
+            grown = "developpement" if stage.get("developpement", 0.0) > 0 else "consolidation"
+            stage[grown] = stage.get(grown, 0.0) + rule.weight
         elif age < rule.creation_below_years:
             stage["creation"] = stage.get("creation", 0.0) + rule.weight
+
+    @staticmethod
+    def _planner_speaks(profile: dict[str, float], text: str) -> None:
+        """ "on veut monter une Scop": the Scop is to come; today a group (or one person)
+        speaks. Only when no structure is said to exist already."""
+        plain = _FUTURE_OBJECT.sub(_blank_unless_done, text)
+        planned = bool(_FORM_WORD.search(text)) and not _FORM_WORD.search(plain)
+        if not planned or "collectif" in profile or "individuel" in profile:
+            return
+        speaker = "collectif" if _GROUP_SPEAKS.search(plain) else "individuel"
+        profile[speaker] = SPEAKER_WEIGHT
 
     def _members_not_group(self, profile: dict[str, float], text: str) -> None:
         """ "on a une Scop, on est sept": a structure that exists counts its members, it is
@@ -466,15 +435,3 @@ class Extractor:
             _FUTURE_OBJECT.sub(_blank_unless_done, text)
         ):
             profile["collectif"] *= OPTIONS_FACTOR
-
-    @staticmethod
-    def _employees(text: str) -> int | None:
-        if _NO_EMPLOYEES.search(text):
-            return 0
-        match = _EMPLOYEES.search(text) or _PAID.search(text)
-        if not match:
-            return None
-        raw = match.group(1)
-        if raw in ("notre", "nos"):  # "on a embauché notre première coordinatrice"
-            return 1
-        return int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]

@@ -74,6 +74,8 @@ class Condition(BaseModel):
     employees_at_most: int | None = None
     # the words so far (evidence, not priors) spoke for one of these stages
     stage_said: list[str] | None = None
+    # ... and none of these: an established structure that speaks of growing develops
+    stage_not_said: list[str] | None = None
     stage_unknown: bool | None = None
 
 

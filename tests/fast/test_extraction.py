@@ -214,10 +214,17 @@ def test_a_list_of_legal_forms_weighs_little(extractor: Extractor) -> None:
     assert hesitant.evidence["profile"]["scop-scic"] < sure.evidence["profile"]["scop-scic"]
 
 
-def test_a_structure_to_create_counts_less_than_one_that_exists(extractor: Extractor) -> None:
-    plan = extractor.extract("on veut créer une asso").evidence["profile"]["association"]
-    fact = extractor.extract("on est une asso").evidence["profile"]["association"]
-    assert plan < fact
+def test_a_structure_to_create_is_not_who_speaks(extractor: Extractor) -> None:
+    # A plan is not the present: the group or the person planning it speaks today.
+    assert extractor.extract("on veut créer une asso").profile == "collectif"
+    assert extractor.extract("avec 4 collègues on veut monter une scic").profile == "collectif"
+    # Employees taking over their company as a Scop: the company exists, its form changes.
+    assert extractor.extract("on veut reprendre l'atelier en scop").profile == "scop-scic"
+    assert extractor.extract("je voudrais monter une coopérative").profile == "individuel"
+    assert extractor.extract("on est une asso").profile == "association"
+    assert extractor.extract("on vient de créer une asso").profile == "association"
+    # Registered in the same breath: the structure exists.
+    assert extractor.extract("nous créons une SAS, le Kbis est arrivé").profile == "entreprise"
 
 
 def test_adviser_speaking_for_a_client(extractor: Extractor) -> None:

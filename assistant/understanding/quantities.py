@@ -1,0 +1,103 @@
+"""Quantities people state in words or digits: how many employees, how old the structure is.
+
+"nous employons deux personnes", "une salariée à mi-temps", "que des bénévoles", "depuis 2011",
+"ça fait six ans qu'on tourne". Matching is on folded text (assistant.text.normalise).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_NUMBER_WORDS = {
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+    "onze": 11,
+    "douze": 12,
+    "quinze": 15,
+    "vingt": 20,
+    "trente": 30,
+    "quarante": 40,
+    "cinquante": 50,
+    "cent": 100,
+}
+_EMPLOYEES = re.compile(
+    r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+(salarie|salariee|salaries|salariees|"
+    r"employe|employes|employee|employees|etp|permanents|permanent|personnes salariees)\b"
+)
+# "nous employons deux personnes", "on paie 3 postes", "on a embauché une coordinatrice"
+_PAID = re.compile(
+    r"\b(?:employons|emploie|emploient|emploi|employe|embauche|embauchons|payons|paie|paye|"
+    r"salarions|salarie)\s+(?:actuellement\s+|aujourd'hui\s+)?(\d{1,4}|"
+    + "|".join(_NUMBER_WORDS)
+    + r"|notre|nos)\s+(?:personnes?|postes?|salaries?|salariees?|permanents?|"
+    r"premier|premiere|[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere)s?)\b"
+)
+_APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "cinquantaine": 50}
+_COUNT = r"(\d{1,3}|" + "|".join([*_NUMBER_WORDS, *(f"une {w}" for w in _APPROX)]) + r")"
+_MONTHS = "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+# How long a structure has existed: "depuis 2011", "créée en 2009", "ça fait six ans qu'on
+# tourne", "10 ans d'existence", "fondée il y a 12 ans".
+_SINCE_YEAR = re.compile(
+    r"\b(?:depuis|(?:cree|creee|crees|creees|fonde|fondee|nee|declaree|declare|immatriculee|"
+    r"immatricule|lancee|lance|ouverte|ouvert|existe|existons)\s+(?:en|depuis))\s+"
+    rf"(?:(?:debut|fin|{_MONTHS})\s+)?((?:19|20)\d\d)\b"
+)
+_FOR_YEARS = re.compile(
+    r"\b(?:depuis|ca fait|cela fait|voila)\s+(?:plus de\s+|pres de\s+|presque\s+|bientot\s+)?"
+    + _COUNT
+    + r"\s*(?:de\s+|d')?(?:ans|annees)\b"
+    + r"|\b"
+    + _COUNT
+    + r"\s+(?:ans|annees)\s+"
+    + r"(?:d'existence|d'activite|qu'on|que nous|que l'association|que la structure)"
+    + r"|\b(?:cree|creee|fonde|fondee|monte|montee|lance|lancee|nee|declaree|ouverte?)\b"
+    + r"[^.?!]{0,20}"
+    + r"\bil y a\s+"
+    + _COUNT
+    + r"\s+(?:ans|annees)\b"
+)
+
+
+def structure_age(text: str, today: date | None = None) -> float | None:
+    """Years a structure has existed, as the (folded) text says; None when it does not."""
+    year = _SINCE_YEAR.search(text)
+    if year:
+        return float((today or date.today()).year - int(year.group(1)))
+    duration = _FOR_YEARS.search(text)
+    if not duration:
+        return None
+    raw = next(g for g in duration.groups() if g)
+    if raw.isdigit():
+        return float(raw)
+    word = raw.removeprefix("une ")
+    return float(_APPROX.get(word) or _NUMBER_WORDS[word])
+
+
+_NO_EMPLOYEES = re.compile(
+    r"\b(aucun|pas de|zero|0|sans) (salarie|salaries|employe|employes)\b|\bque des benevoles\b"
+    r"|\bpas encore de salarie|\buniquement (des )?benevoles\b"
+)
+
+
+def employees(text: str) -> int | None:
+    """How many people the structure pays, as the (folded) text says; 0 for "que des
+    bénévoles"; None when it does not say."""
+    if _NO_EMPLOYEES.search(text):
+        return 0
+    match = _EMPLOYEES.search(text) or _PAID.search(text)
+    if not match:
+        return None
+    raw = match.group(1)
+    if raw in ("notre", "nos"):  # "on a embauché notre première coordinatrice"
+        return 1
+    return int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
