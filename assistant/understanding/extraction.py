@@ -49,6 +49,21 @@ _QUESTION_START = re.compile(
 )
 
 
+# Sentence ends: "?" in "(SAS ?)" asks nothing of its own.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _described(text: str) -> str:
+    """The sentences that describe the project, without those that ask something: "on est
+    5 potes, pas encore d'asso. il faut quoi comme statut ?" describes a group."""
+    kept = [
+        sentence
+        for sentence in _SENTENCE_END.split(text)
+        if not sentence.rstrip().endswith("?") and not _QUESTION_START.search(sentence.strip(" ,"))
+    ]
+    return " ".join(s.strip() for s in kept).strip()
+
+
 class Extraction(BaseModel):
     """Everything one message says, before it is merged into the state."""
 
@@ -359,13 +374,15 @@ class Extractor:
         words = text.split()
         result.dont_know = len(words) <= 8 and any(p.search(text) for p in self._dont_know)
 
-        # A question ("asso ou scop ?") names options, not the project: no stage/profile clue.
-        if not result.question:
-            result.evidence = {slot: self.scores(slot, text) for slot in ("stage", "profile")}
-            self._age_speaks(result.evidence["stage"], text)
-            self._planner_speaks(result.evidence["profile"], text)
-            self._members_not_group(result.evidence["profile"], text)
-            mentioned = self.scores("profile", text, planned_too=True)
+        # A question ("asso ou scop ?") names options, not the project: no stage/profile clue
+        # from it; the sentences around it that describe the project still speak.
+        described = _described(text)
+        if described:
+            result.evidence = {slot: self.scores(slot, described) for slot in ("stage", "profile")}
+            self._age_speaks(result.evidence["stage"], described)
+            self._planner_speaks(result.evidence["profile"], described)
+            self._members_not_group(result.evidence["profile"], described)
+            mentioned = self.scores("profile", described, planned_too=True)
             families = {LEGAL_FORMS[v] for v in mentioned if v in LEGAL_FORMS}
             if len(families) >= 2:
                 # "scop, scic, asso…": a list of options the user hesitates between.

@@ -426,3 +426,13 @@ def test_a_negated_verb_is_not_evidence(extractor: Extractor) -> None:
 def test_a_wish_to_create_is_an_idea(extractor: Extractor) -> None:
     e = extractor.extract("on aimerait la reprendre à plusieurs, on n'a jamais fait ça")
     assert e.evidence["stage"].get("emergence", 0.0) >= 1.0
+
+
+def test_a_description_that_ends_with_a_question_still_describes(extractor: Extractor) -> None:
+    e = extractor.extract("on est 5 potes, pas encore d'asso. il faut quoi comme statut ?")
+    assert e.question
+    assert (e.profile, e.stage) == ("collectif", "emergence")
+    assert "juridique" in e.needs
+    # The question alone still names options, not the project.
+    only = extractor.extract("asso ou scop ?")
+    assert only.profile is None
