@@ -28,16 +28,18 @@ _NEGATION = re.compile(
 )
 _CORRECTION = re.compile(
     r"^(ah |oh |euh |mais |si |bon |alors |heu )*(non|en fait|pardon|plutot|je me suis trompe|"
-    r"erreur|correction|"
+    r"erreur|correction|je rectifie|rectification|je precise|precision|je corrige|enfin non|"
     r"je voulais dire|c'est pas ca|pas du tout)\b"
 )
 _FOR_CLIENT = re.compile(
-    r"\b(mon client|ma cliente|mes clients|un client|une cliente|j'accompagne|je suis conseill|"
+    r"\b(mon client|ma cliente|mes clients|un client|une cliente|j'accompagne|"
+    r"je suis conseill(?!\w* (?:municipal|communautaire|departemental|regional))|"
     r"je suis charge|je suis chargee|pour un porteur|pour une porteuse|un porteur de projet que|"
     r"une porteuse de projet que|je conseille|je recois une|je recois un|personne que j'accompagne)"
 )
 _ADVISER_WORDS = re.compile(
-    r"\b(conseiller|conseillere|conseillers|mon client|ma cliente|mes clients|un client|"
+    r"\b((?:conseiller|conseillere|conseillers)(?! (?:municipal|communautaire|departemental|"
+    r"regional))|mon client|ma cliente|mes clients|un client|"
     r"une cliente|j'accompagne|je conseille|charge d'accompagnement|chargee d'accompagnement)\b"
 )
 _QUESTION_START = re.compile(
@@ -112,6 +114,7 @@ _FUTURE_OBJECT = re.compile(
     r"\b(creer|cree|creons|creent|monter|monte|montons|lancer|lancons|fonder|fondons|"
     r"constituer|constituons|transformer en|passer en|faire|ouvrir|"
     r"statuts d'?|statuts de|choisir entre|hesite entre|hesitons entre|"
+    r"assemblee constitutive de|ag constitutive de|"
     r"sous forme d'?|sous forme de|devenir)"
     # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
     r"( seule?s?| ensemble| a plusieurs| a deux| a trois)?"
@@ -129,7 +132,7 @@ _GROUP_SPEAKS = re.compile(
 )
 _FORM_WORD = re.compile(
     r"\b(scop|scic|association|asso|cooperative|sas|sarl|eurl|sasu|entreprise|cae|"
-    r"structure d'insertion|chantier d'insertion|mutuelle|fondation|societe)\b"
+    r"mutuelle|fondation|societe)\b(?! d'insertion| adaptee)"
 )
 FUZZY_FACTOR = 0.8  # a typo'd keyword counts a little less than an exact one
 
@@ -335,7 +338,9 @@ class Extractor:
         result: dict[str, float] = {}
         for value, matcher in self._compiled[slot_name].items():
             full, _ = matcher.score(text, re.findall(r"[a-z0-9']+", text))
-            if slot_name == "profile" and full > 0 and not planned_too:
+            # An insertion project is named by what it does (and the agrément it seeks),
+            # not by a legal form to come: planned, it is still an SIAE.
+            if slot_name == "profile" and full > 0 and not planned_too and value != "siae":
                 present, _ = matcher.score(plain, re.findall(r"[a-z0-9']+", plain))
                 full = present + FUTURE_FORM_FACTOR * max(full - present, 0.0)
             if full > 0:

@@ -40,7 +40,12 @@ _PAID = re.compile(
     r"salarions|salarie)\s+(?:actuellement\s+|aujourd'hui\s+)?(\d{1,4}|"
     + "|".join(_NUMBER_WORDS)
     + r"|notre|nos)\s+(?:personnes?|postes?|salaries?|salariees?|permanents?|"
-    r"premier|premiere|[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere)s?)\b"
+    r"premier|premiere|[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere|er|ere)s?)\b"
+)
+# "deux éducateurs sportifs en CDI", "une animatrice à mi-temps": a contract counts people.
+_ON_CONTRACT = re.compile(
+    r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")(?:\s+[a-z']+){1,2}\s+"
+    r"(?:en cdi|en cdd|a mi temps|a temps partiel|a temps plein|en contrats? aides?)\b"
 )
 _APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "cinquantaine": 50}
 _COUNT = r"(\d{1,3}|" + "|".join([*_NUMBER_WORDS, *(f"une {w}" for w in _APPROX)]) + r")"
@@ -94,7 +99,7 @@ def employees(text: str) -> int | None:
     bénévoles"; None when it does not say."""
     if _NO_EMPLOYEES.search(text):
         return 0
-    match = _EMPLOYEES.search(text) or _PAID.search(text)
+    match = _EMPLOYEES.search(text) or _PAID.search(text) or _ON_CONTRACT.search(text)
     if not match:
         return None
     raw = match.group(1)

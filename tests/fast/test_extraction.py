@@ -436,3 +436,26 @@ def test_a_description_that_ends_with_a_question_still_describes(extractor: Extr
     # The question alone still names options, not the project.
     only = extractor.extract("asso ou scop ?")
     assert only.profile is None
+
+
+def test_people_on_a_contract_are_employees(extractor: Extractor) -> None:
+    assert extractor.extract("ils ont deux éducateurs sportifs en CDI").employees == 2
+    assert extractor.extract("notre asso emploie cinq conseillers numériques").employees == 5
+
+
+def test_a_local_councillor_speaks_for_the_commune(extractor: Extractor) -> None:
+    e = extractor.extract("je suis conseillère municipale à Villeneuve-sur-Lot")
+    assert not e.for_client
+    assert e.profile == "collectivite"
+
+
+def test_statutes_being_signed_mean_creation(extractor: Extractor) -> None:
+    e = extractor.extract("on monte 1 coopérative à 3, on signe les statuts la semaine pro")
+    assert (e.stage, e.profile) == ("creation", "collectif")
+
+
+def test_an_insertion_company_is_not_a_classic_company(extractor: Extractor) -> None:
+    e = extractor.extract("je précise, c'est une entreprise d'insertion conventionnée")
+    assert e.correction
+    assert e.profile == "siae"
+    assert "entreprise" not in e.evidence["profile"]
