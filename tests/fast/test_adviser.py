@@ -200,3 +200,30 @@ def test_refugees_served_and_profits_kept_in_the_company_are_ess_traits(
     assert _trait(report, "social_utility").status == "observed"
     assert _trait(report, "limited_profit").status == "observed"
     assert report.ess_verdict == "ess"
+
+
+@pytest.mark.parametrize(
+    ("description", "verdict"),
+    [
+        # "=" between the two halves of the rule, as advisers write it in notes
+        (
+            "SAS de mobilier, 5 travailleurs handicapés. Statuts : un associé = une voix, "
+            "70 % des bénéfices en réserves impartageables.",
+            "ess",
+        ),
+        ("CUMA de 14 exploitants, achat d'une presse partagée.", "ess"),
+        ("SA familiale de transport routier, 60 salariés.", "hors-ess"),
+        (
+            "SARL qui embauche des jeunes décrocheurs ; les statuts plafonnent les dividendes, "
+            "le reste est mis en réserve. Le gérant décide seul.",
+            "ess-compatible",
+        ),
+        (
+            "EURL de vente en ligne de produits solidaires, mais les statuts sont standards : "
+            "associé unique.",
+            "hors-ess",
+        ),
+    ],
+)
+def test_verdicts_from_notes(runtime: Runtime, description: str, verdict: str) -> None:
+    assert runtime.adviser.analyse(description).ess_verdict == verdict
