@@ -209,6 +209,12 @@ class _CompiledMatcher:
             for k in self.weights
             if " " in k and "'" not in k and len(k) >= 2 * FUZZY_MIN_LENGTH
         ]
+        # Short words of a phrase must be typed exactly: a phrase whose short words are not
+        # all in the message cannot match (most phrases, most messages).
+        self._exact_words = {
+            phrase: {w for w in phrase.split(" ") if len(w) < FUZZY_MIN_LENGTH - 1}
+            for phrase, _ in self.fuzzy_phrases
+        }
 
     def score(self, text: str, tokens: list[str]) -> tuple[float, int]:
         """(evidence, position of the first match) for this value; (0, -1) if absent.
@@ -221,6 +227,8 @@ class _CompiledMatcher:
             cleaned = cleaned.replace(phrase, " " * len(phrase))
         hits: list[tuple[int, int, str, float]] = []  # (start, end, keyword, weight)
         for keyword, regex in self._regex.items():
+            if keyword not in cleaned:  # the regex needs the literal: a cheap test first
+                continue
             for match in regex.finditer(cleaned):
                 if _NEGATION.search(cleaned[: match.start()]):
                     continue
@@ -269,9 +277,17 @@ class _CompiledMatcher:
 
     def _fuzzy_phrases(self, cleaned: str, tokens: list[str]) -> list[tuple[int, int, str, float]]:
         """A keyword phrase found with typos, word window by word window."""
+        typed_words = set(tokens)
+        starts: dict[str, list[int]] = {}  # first letter -> where a window may begin
+        for position, token in enumerate(tokens):
+            starts.setdefault(token[:1], []).append(position)
         for phrase, size in self.fuzzy_phrases:
+            if not self._exact_words[phrase] <= typed_words:
+                continue
             words = phrase.split(" ")
-            for start in range(len(tokens) - size + 1):
+            for start in starts.get(words[0][:1], []):
+                if start > len(tokens) - size:
+                    break
                 window = tokens[start : start + size]
                 # Short words must be exact ("la commune au" is not "la commune a"); a long
                 # word may carry a typo, with its first letter right.
