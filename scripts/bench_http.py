@@ -314,6 +314,8 @@ class Phase:
     wall: float = 0.0
     client_cpu: float = 0.0
     server_cpu: float | None = None
+    helpers_cpu: float | None = None  # the benchmark's other processes (supervisor, Chroma)
+    machine_cpu: float | None = None  # every process on the machine, ours included
     stopped_early: bool = False
 
 
@@ -383,6 +385,55 @@ def servers_cpu(pids: Sequence[int]) -> float | None:
     return None if any(v is None for v in values) else sum(v or 0.0 for v in values)
 
 
+def machine_cpu() -> float | None:
+    """CPU seconds the whole machine has been busy (every process, every core), from
+    /proc/stat; None off Linux."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    for child in children(pid):
+        found += [child, *descendants(child)]
+    return found
+
+
+class CpuAccount:
+    """Who used the machine's cores during a phase: the serving workers, the benchmark's other
+    processes (uvicorn's supervisor, the Chroma server), this client, and everything else on
+    the machine (other users' jobs), so that a throughput is read against the CPU it got."""
+
+    def __init__(self, workers: Sequence[int]) -> None:
+        self.workers = list(workers)
+        self.helpers = [p for p in descendants(os.getpid()) if p not in self.workers]
+        self.start = self._sample()
+
+    def _sample(self) -> tuple[float | None, float | None, float, float | None]:
+        return (
+            servers_cpu(self.workers),
+            servers_cpu(self.helpers),
+            time.process_time(),
+            machine_cpu(),
+        )
+
+    def close(self, phase: Phase) -> None:
+        end = self._sample()
+        server0, helpers0, client0, machine0 = self.start
+        server1, helpers1, client1, machine1 = end
+        phase.client_cpu = client1 - client0
+        if server0 is not None and server1 is not None:
+            phase.server_cpu = server1 - server0
+        if helpers0 is not None and helpers1 is not None:
+            phase.helpers_cpu = helpers1 - helpers0
+        if machine0 is not None and machine1 is not None:
+            phase.machine_cpu = machine1 - machine0
+
+
 async def run_phase(url: str, phase: Phase, deadline: float, pids: Sequence[int]) -> Phase:
     session = echo_session if phase.name == "echo" else turn_session
     timeout = httpx.Timeout(min(REQUEST_TIMEOUT_S, max(deadline - time.monotonic(), 1.0) + 5))
@@ -404,17 +455,14 @@ async def run_phase(url: str, phase: Phase, deadline: float, pids: Sequence[int]
         phase.errors.extend(
             f"connect: {type(o).__name__}" for o in opened if isinstance(o, BaseException)
         )
-        cpu0, server0 = time.process_time(), servers_cpu(pids)
+        account = CpuAccount(pids)
         started = time.perf_counter()
         results = await asyncio.gather(
             *(session(client, phase, deadline) for client in clients),
             return_exceptions=True,
         )
         phase.wall = time.perf_counter() - started
-        phase.client_cpu = time.process_time() - cpu0
-        server1 = servers_cpu(pids)
-        if server0 is not None and server1 is not None:
-            phase.server_cpu = server1 - server0
+        account.close(phase)
     finally:
         for client in clients:
             await client.aclose()
@@ -444,11 +492,31 @@ def stats(phase: Phase) -> dict[str, Any]:
             if phase.server_cpu is not None
             else None
         ),
+        # Cores used on average over the phase (CPU seconds per second of wall time).
+        "cores": cores(phase),
         "errors": len(phase.errors),
         "error_kinds": sorted(set(phase.errors)),
         "rounds_done_right": phase.done,
         "stopped_early": phase.stopped_early,
     }
+
+
+def cores(phase: Phase) -> dict[str, float | None]:
+    def per_second(cpu: float | None) -> float | None:
+        return cpu / phase.wall if cpu is not None and phase.wall else None
+
+    used = {
+        "workers": per_second(phase.server_cpu),
+        "helpers": per_second(phase.helpers_cpu),
+        "client": per_second(phase.client_cpu),
+        "machine": per_second(phase.machine_cpu),
+    }
+    ours = [used["workers"], used["helpers"], used["client"]]
+    machine = used["machine"]
+    used["others"] = (
+        max(machine - sum(v or 0.0 for v in ours), 0.0) if machine is not None else None
+    )
+    return used
 
 
 PhasePlan = tuple[str, int, int]  # name, concurrency, rounds
@@ -530,6 +598,27 @@ def table(out: Out, title: str, phases: Sequence[dict[str, Any]]) -> None:
             out(f"    error: {kind}")
 
 
+def cpu_table(out: Out, phases: Sequence[dict[str, Any]]) -> None:
+    """Where the machine's cores went during each phase (they are shared by everything)."""
+    out(
+        f"  cores used (of {os.cpu_count()}), mean over the phase: serving workers, the other "
+        "benchmark processes (uvicorn supervisor, Chroma server), this load generator, and "
+        "the rest of the machine (other jobs)"
+    )
+    out(f"  {'phase':<34} {'workers':>8} {'helpers':>8} {'client':>8} {'others':>8} {'total':>8}")
+
+    def show(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    for f in phases:
+        c = f["cores"]
+        label = f"{LABELS[f['name']]} @ {f['concurrency']} concurrent"
+        out(
+            f"  {label:<34} {show(c['workers']):>8} {show(c['helpers']):>8} "
+            f"{show(c['client']):>8} {show(c['others']):>8} {show(c['machine']):>8}"
+        )
+
+
 def goals(figures: dict[str, Any], out: Out) -> dict[str, Any]:
     """The issue's goals, each with its figure from this run and whether it is met."""
     solo = {f["name"]: f for f in figures["solo"]}
@@ -563,6 +652,11 @@ def goals(figures: dict[str, Any], out: Out) -> dict[str, Any]:
                     f"2 workers >= 1.6x the turns/s of 1 at {level} sessions: x{x:.2f}",
                     x,
                     x >= 1.6,
+                )
+                out(
+                    f"    cores the workers got: 1 worker {one['cores']['workers'] or 0:.2f}, "
+                    f"2 workers {two['cores']['workers'] or 0:.2f}; with 2, the rest took "
+                    f"{cores_left(two)}"
                 )
     top = max(figures["session_levels"])
     errors = [
@@ -741,6 +835,7 @@ def report(figures: dict[str, Any], out: Out) -> None:
     )
     solo = {f["name"]: f for f in figures.get("solo", [])}
     if solo:
+        cpu_table(out, figures["solo"])
         echo = solo["echo"]
         out("  ratio to echo (same server, back to back):")
         for name in ("diagnostic", "question"):
@@ -754,6 +849,7 @@ def report(figures: dict[str, Any], out: Out) -> None:
     for workers, entry in figures["workers"].items():
         phases = [f for level in entry["levels"].values() for f in level.values()]
         table(out, f"{workers} worker(s) over the Chroma server", phases)
+        cpu_table(out, phases)
         for level, pair in entry["levels"].items():
             if "diagnostic" in pair and "echo" in pair:
                 d, e = pair["diagnostic"], pair["echo"]
@@ -771,15 +867,26 @@ def report(figures: dict[str, Any], out: Out) -> None:
                 d = pair.get("diagnostic")
                 one = (base or {}).get("levels", {}).get(level, {}).get("diagnostic")
                 if d and one:
+                    got = d["cores"]["workers"]
                     out(
                         f"  {workers} worker(s) @ {level:>3}: {d['throughput_rps']:7.1f} turns/s, "
-                        f"x{ratio(d['throughput_rps'], one['throughput_rps']):.2f} of 1 worker"
+                        f"x{ratio(d['throughput_rps'], one['throughput_rps']):.2f} of 1 worker; "
+                        f"the workers got {'-' if got is None else f'{got:.2f}'} cores, the "
+                        f"rest of the machine {cores_left(d)}"
                     )
     out("\nresident memory (RSS) per serving process after its load, MB")
     for name, values in figures["rss_mb"].items():
         out(f"  {name:<12} {values}")
     out(f"\ngoals of issue 12 (figures of this run; printed, never asserted) ({load()})")
     figures["goals"] = goals(figures, out)
+
+
+def cores_left(phase: dict[str, Any]) -> str:
+    """What the workers could not have: the cores the benchmark's helpers, the client and the
+    other jobs took."""
+    c = phase["cores"]
+    parts = [("helpers", c["helpers"]), ("client", c["client"]), ("others", c["others"])]
+    return ", ".join(f"{name} {value:.2f}" for name, value in parts if value is not None)
 
 
 def parse_list(high: int, name: str) -> Any:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -15,6 +15,22 @@ from pydantic import BaseModel, ConfigDict
 from assistant.search.chunks import Chunk
 
 __all__ = ["Hit", "Retriever", "SearchFilter", "best_by_card"]
+
+
+class Scoped(Protocol):
+    """What a filter reads of a passage: a `Chunk`, or its `table.Scope` (shared by a card's
+    passages, so a filter is judged once per scope rather than once per passage)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def stages(self) -> Sequence[str]: ...
+    @property
+    def national(self) -> bool: ...
+    @property
+    def regions(self) -> Sequence[str]: ...
+    @property
+    def departements(self) -> Sequence[str]: ...
 
 
 class SearchFilter(BaseModel):
@@ -27,7 +43,7 @@ class SearchFilter(BaseModel):
     region: str | None = None
     card_kinds: tuple[str, ...] = ()
 
-    def accepts(self, chunk: Chunk) -> bool:
+    def accepts(self, chunk: Scoped) -> bool:
         # A card with no stage (or national scope) applies to every stage (territory).
         if self.stage and chunk.stages and self.stage not in chunk.stages:
             return False

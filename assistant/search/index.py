@@ -7,7 +7,9 @@ Layout under `index_dir`:
     gen-<stamp>/         one complete, immutable index generation
         chroma/          ChromaDB persistent collection (dense vectors)
         bm25/            bm25s lexical index (French stems, accents folded)
-        chunks.json      the passages and their metadata
+        chunks.json      the passages and their metadata (one a line)
+        card_terms.json  each card's lexical terms (one card a line)
+        passages.json    what a search reads at opening; the rest on demand (table.py)
         manifest.json    card id -> content hash, chunk ids, embedder name
 
 A new generation starts as a copy of the live one; only chunks of added or changed cards are
@@ -21,7 +23,6 @@ passages are cut beforehand, and they are added, updated and removed by the same
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 import time
@@ -38,17 +39,18 @@ from assistant.search.cards import Card
 from assistant.search.chunks import Chunk, PassageSet, chunk_card
 from assistant.search.embeddings import Embedder, EmbeddingCache
 from assistant.search.progress import Progress
+from assistant.search.table import TABLE_VERSION, write_table
 from assistant.search.vectors import VectorPlace
 from assistant.text import TOKENIZER_VERSION, terms
 
 CURRENT_FILE = "CURRENT"
-CARD_TERMS_FILE = "card_terms.json"
 KEEP_GENERATIONS = 2
 
 
 class Manifest(BaseModel):
     embedder: str
     tokenizer: str = ""  # assistant.text.TOKENIZER_VERSION the lexical index was built with
+    table: int = 0  # table.TABLE_VERSION of passages.json (0: a generation without it)
     built_at: dt.datetime
     build_seconds: float | None = None  # how long the build took (shown on /admin)
     cards: dict[str, str]  # card id -> content hash
@@ -102,6 +104,8 @@ class IndexBuilder:
             previous = None  # a different model: nothing can be reused
         if force or (previous and previous.tokenizer != TOKENIZER_VERSION):
             previous = None  # new tokenisation: rebuild (vectors still come from the cache)
+        if previous and previous.table != TABLE_VERSION:
+            previous = None  # an older layout (opened whole, slowly): write it anew
         if live and previous and not self.vectors.has(live):
             previous = None  # the vectors moved (to or from a server): write them all again
 
@@ -139,14 +143,12 @@ class IndexBuilder:
         del collection
 
         ordered = [chunk for card in sorted(all_chunks) for chunk in all_chunks[card]]
-        self._write_lexical(staging, ordered, progress)
-        (staging / "chunks.json").write_text(
-            json.dumps([c.model_dump(mode="json") for c in ordered], ensure_ascii=False),
-            encoding="utf-8",
-        )
+        corpus = self._write_lexical(staging, ordered, progress)
+        write_table(staging, ordered, corpus[: len(ordered)])
         manifest = Manifest(
             embedder=self.embedder.name,
             tokenizer=TOKENIZER_VERSION,
+            table=TABLE_VERSION,
             built_at=dt.datetime.now(dt.UTC),
             build_seconds=round(time.perf_counter() - started, 2),
             cards=hashes,
@@ -212,7 +214,10 @@ class IndexBuilder:
         finally:
             cache.close()
 
-    def _write_lexical(self, staging: Path, chunks: list[Chunk], progress: Progress) -> None:
+    def _write_lexical(
+        self, staging: Path, chunks: list[Chunk], progress: Progress
+    ) -> list[list[str]]:
+        """The bm25s index, saved; returns each passage's terms (the table's card terms)."""
         progress.start(1, "Index lexical")
         retriever = bm25s.BM25()
         # bm25s cannot index nothing: an empty corpus gets one inert placeholder document,
@@ -220,14 +225,8 @@ class IndexBuilder:
         corpus = [terms(c.search_text) or ["_"] for c in chunks] or [["_"]]
         retriever.index(corpus, show_progress=False)
         retriever.save(str(staging / "bm25"))
-        # Each card's terms, tokenised once here rather than at every Retriever.open.
-        card_terms: dict[str, set[str]] = {}
-        for chunk, chunk_terms in zip(chunks, corpus, strict=False):
-            card_terms.setdefault(chunk.card_id, set()).update(chunk_terms)
-        (staging / CARD_TERMS_FILE).write_text(
-            json.dumps({card: sorted(t) for card, t in card_terms.items()}), encoding="utf-8"
-        )
         progress.advance(1)
+        return corpus
 
     def _swap(self, generation: Path) -> None:
         tmp = self.index_dir / f".{CURRENT_FILE}.{uuid.uuid4().hex}"

@@ -7,36 +7,42 @@ whose allowed ids are handed to bm25s as a weight mask and to ChromaDB as an `id
 from __future__ import annotations
 
 import math
-from collections import Counter
+import os
 from collections.abc import Iterable
-from itertools import chain
+from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import bm25s
 import numpy as np
-from pydantic import TypeAdapter
+from numpy.typing import NDArray
 
 from assistant.errors import IndexNotBuiltError
-from assistant.search.base import Hit, SearchFilter, best_by_card
+from assistant.search.base import Hit, SearchFilter
 from assistant.search.chunks import Chunk
-from assistant.search.embeddings import Embedder
-from assistant.search.index import CARD_TERMS_FILE, current_generation, read_manifest
+from assistant.search.embeddings import Embedder, Vector
+from assistant.search.index import CURRENT_FILE, current_generation, read_manifest
+from assistant.search.table import PassageTable
 from assistant.search.vectors import VectorPlace
 from assistant.text import terms
 
 Mode = Literal["lexical", "dense", "hybrid"]
 
-_CHUNKS = TypeAdapter(list[Chunk])
-_CARD_TERMS = TypeAdapter(dict[str, list[str]])
 _ALLOWED_CACHE = 64  # distinct filters remembered per generation (territories x stages)
+# A filter letting through at least this share of the passages is applied after an unfiltered
+# dense query of _OVERFETCH times the neighbours the share implies (see `dense`).
+_OVERFETCH_SHARE = 0.2
+_OVERFETCH = 2.0
 
 __all__ = ["HybridRetriever", "Mode"]
 
 
 class HybridRetriever:
     """The real retriever: reads one index generation (bm25s + ChromaDB); cheap to query, safe
-    to share between threads for reads."""
+    to share between threads for reads.
+
+    Opening reads what every query needs (the passage table, bm25s, the Chroma collection);
+    a passage, or a card's terms, is parsed when a hit first shows it (`table.py`)."""
 
     def __init__(
         self,
@@ -54,48 +60,41 @@ class HybridRetriever:
                 f"the index was built with {manifest.embedder}, not {embedder.name}: "
                 "run `aiguillage index --force`"
             )
-        # Parsed and validated in one pass by pydantic-core: at 10^5 passages, json.loads then
-        # Chunk.model_validate per passage took most of the opening time.
-        self.chunks = _CHUNKS.validate_json((generation / "chunks.json").read_bytes())
-        self._position = {c.id: i for i, c in enumerate(self.chunks)}
-        # A card is shown by its first passage when one of its questions is what matched.
-        self._first_passage: dict[str, Chunk] = {}
-        for chunk in self.chunks:
-            if not chunk.question:
-                self._first_passage.setdefault(chunk.card_id, chunk)
-        self._allowed_by_filter: dict[SearchFilter, list[int]] = {}
+        # Stamped, then checked to still name this generation: a swap in between leaves no
+        # stamp, and `is_current` reads the pointer.
+        self._pointer = _pointer_stamp(generation.parent)
+        if current_generation(generation.parent) != generation:
+            self._pointer = None
+        self.table = PassageTable(generation)
+        self._allowed_by_filter: dict[SearchFilter, _Allowed] = {}
         self._bm25 = bm25s.BM25.load(str(generation / "bm25"))
         self._collection = VectorPlace(chroma_url).open(generation, embedder)
-        self._card_terms = self._load_card_terms(generation)
-        card_terms = self._card_terms
+        if len(self.table):
+            # ChromaDB loads its vector index on the first query (0.4 s at 10^5 passages):
+            # here, rather than in a user's first request.
+            probe = np.zeros((1, embedder.dim), dtype=np.float32)
+            probe[0, 0] = 1.0
+            self._collection.query(query_embeddings=probe, n_results=1, include=[])
+        # The last query's vector: a turn that searches twice (cards with documents, then
+        # cards alone) embeds its question once.
+        self._last_vector: tuple[str, Vector] | None = None
         # Inverse document frequency over cards: a query term found in many cards ("temps",
         # "projet") says less about relevance than a rare one ("esus"); an unknown term
         # (absent from every card) weighs most, since failing to match it matters most.
-        # Counted in C (Counter over the chained sets): a Python loop took seconds at 10^5.
-        document_frequency = Counter(chain.from_iterable(card_terms.values()))
-        n_cards = max(len(card_terms), 1)
-        self._idf = {t: math.log(1 + n_cards / df) for t, df in document_frequency.items()}
-        self._unknown_idf = math.log(1 + n_cards)
-
-    def _load_card_terms(self, generation: Path) -> dict[str, set[str]]:
-        stored = generation / CARD_TERMS_FILE
-        if stored.exists():
-            raw = _CARD_TERMS.validate_json(stored.read_bytes())
-            return {card: set(card_terms) for card, card_terms in raw.items()}
-        # A generation built before the file existed: tokenise now.
-        computed: dict[str, set[str]] = {}
-        for chunk in self.chunks:
-            computed.setdefault(chunk.card_id, set()).update(terms(chunk.search_text))
-        return computed
+        self._document_frequency = self.table.document_frequency
+        self._n_cards = max(len(self.table.cards), 1)
+        self._unknown_idf = math.log(1 + self._n_cards)
 
     def term_weight(self, term: str) -> float:
-        return self._idf.get(term, self._unknown_idf)
+        df = self._document_frequency.get(term)
+        return math.log(1 + self._n_cards / df) if df else self._unknown_idf
 
     def coverage(self, query_terms: set[str], card_id: str) -> float:
         """IDF-weighted share of the query's terms present in the card."""
-        return self._share(query_terms, self._card_terms[card_id])
+        card = self.table.card_position[card_id]
+        return self._share(query_terms, self.table.card_terms(card))
 
-    def _share(self, query_terms: set[str], found_in: set[str]) -> float:
+    def _share(self, query_terms: set[str], found_in: AbstractSet[str]) -> float:
         if not query_terms:
             return 0.0
         total = sum(self.term_weight(t) for t in query_terms)
@@ -118,21 +117,40 @@ class HybridRetriever:
 
     def is_current(self, index_dir: Path) -> bool:
         """False once `aiguillage index` has swapped in a newer generation."""
+        # Asked on every turn: one stat of CURRENT while it is the file seen at opening
+        # (the swap replaces it with a new file); read it only when that changed.
+        stamp = self._pointer
+        same_dir = stamp is not None and index_dir == self.generation.parent
+        if same_dir and _pointer_stamp(index_dir) == stamp:
+            return True
         return current_generation(index_dir) == self.generation
 
     @property
     def card_ids(self) -> set[str]:
-        return set(self._card_terms)
+        return set(self.table.cards)
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """Every passage, parsed (tools and tests; a search never needs them all)."""
+        return list(self.table.chunks())
 
     # -- the two retrievers ------------------------------------------------------------
-    def _allowed(self, search_filter: SearchFilter | None) -> list[int] | None:
+    def _allowed(self, search_filter: SearchFilter | None) -> _Allowed | None:
         if search_filter is None or search_filter == SearchFilter():
             return None
         # A generation never changes and filters repeat (a territory, a stage): the predicate
-        # runs over every passage once per filter, not on every query.
+        # runs once per scope (a card's metadata), and its outcome is kept per filter.
         allowed = self._allowed_by_filter.get(search_filter)
         if allowed is None:
-            allowed = [i for i, c in enumerate(self.chunks) if search_filter.accepts(c)]
+            table = self.table
+            accepted = [i for i, scope in enumerate(table.scopes) if search_filter.accepts(scope)]
+            mask = np.isin(table.scope_of, accepted)
+            positions = np.flatnonzero(mask)
+            allowed = _Allowed(
+                size=len(positions),
+                mask=mask.astype(np.float32),
+                ids=[table.ids[i] for i in positions.tolist()],
+            )
             if len(self._allowed_by_filter) >= _ALLOWED_CACHE:
                 self._allowed_by_filter.clear()
             self._allowed_by_filter[search_filter] = allowed
@@ -142,41 +160,67 @@ class HybridRetriever:
         self, query: str, limit: int, search_filter: SearchFilter | None = None
     ) -> list[tuple[int, float]]:
         query_terms = terms(query)
-        if not query_terms or not self.chunks:
+        if not query_terms or not len(self.table):
             return []
         allowed = self._allowed(search_filter)
-        mask = None
-        if allowed is not None:
-            if not allowed:
-                return []
-            mask = np.zeros(len(self.chunks), dtype=np.float32)
-            mask[allowed] = 1.0
-        k = min(limit, len(self.chunks))
+        if allowed is not None and not allowed.size:
+            return []
+        k = min(limit, len(self.table))
         # n_threads=0: scored in this thread (1 would start a thread pool on every query).
         docs, scores = self._bm25.retrieve(
-            [query_terms], k=k, show_progress=False, weight_mask=mask, n_threads=0
+            [query_terms],
+            k=k,
+            show_progress=False,
+            weight_mask=allowed.mask if allowed is not None else None,
+            n_threads=0,
         )
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def _query_vector(self, query: str) -> Vector:
+        last = self._last_vector  # read once: other threads replace it
+        if last is not None and last[0] == query:
+            return last[1]
+        vector = self.embedder.embed_query(query)
+        self._last_vector = (query, vector)
+        return vector
 
     def dense(
         self, query: str, limit: int, search_filter: SearchFilter | None = None
     ) -> list[tuple[int, float]]:
         allowed = self._allowed(search_filter)
-        if not self.chunks or (allowed is not None and not allowed):
+        total = len(self.table)
+        if not total or (allowed is not None and not allowed.size):
             return []
-        vector = self.embedder.embed_query(query)
+        vector = self._query_vector(query)
+        if allowed is None:
+            return self._nearest(vector, min(limit, total))
+        wanted = min(limit, allowed.size)
+        share = allowed.size / total
+        if share >= _OVERFETCH_SHARE:
+            # Handing ChromaDB tens of thousands of allowed ids costs more than the search
+            # (40 ms at 10^5 passages): ask for more neighbours unfiltered and keep the
+            # allowed ones. Once `wanted` of them are among the nearest, they are the nearest
+            # allowed passages, as the filtered query would have found.
+            fetched = min(total, math.ceil(wanted / share * _OVERFETCH))
+            kept = [(p, s) for p, s in self._nearest(vector, fetched) if allowed.mask[p]]
+            if len(kept) >= wanted or fetched == total:
+                return kept[:wanted]
+        return self._nearest(vector, wanted, allowed.ids)
+
+    def _nearest(
+        self, vector: Vector, n: int, ids: list[str] | None = None
+    ) -> list[tuple[int, float]]:
+        """(position, cosine) of the `n` nearest passages (among `ids`), nearest first."""
         result = self._collection.query(
-            query_embeddings=vector.reshape(1, -1),
-            n_results=min(limit, len(allowed) if allowed is not None else len(self.chunks)),
-            ids=[self.chunks[i].id for i in allowed] if allowed is not None else None,
-            include=["distances"],
+            query_embeddings=vector.reshape(1, -1), n_results=n, ids=ids, include=["distances"]
         )
-        ids = result["ids"][0]
+        found = result["ids"][0]
         distances = (result["distances"] or [[]])[0]
+        position = self.table.position
         return [
-            (self._position[i], 1.0 - float(d))
-            for i, d in zip(ids, distances, strict=True)
-            if i in self._position
+            (position[i], 1.0 - float(d))
+            for i, d in zip(found, distances, strict=True)
+            if i in position
         ]
 
     # -- fusion ---------------------------------------------------------------------------
@@ -197,39 +241,65 @@ class HybridRetriever:
                 fused[position] = fused.get(position, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         lexical_rank = {p: r for r, (p, _) in enumerate(lexical)}
         dense_rank = {p: r for r, (p, _) in enumerate(dense)}
-        passage_similarity, question_similarity = best_by_card(
-            (self.chunks[position], similarity) for position, similarity in dense
-        )
+        table = self.table
+        passage_similarity: dict[int, float] = {}  # by card
+        question_similarity: dict[int, float] = {}
+        for position, cosine in dense:
+            best = question_similarity if table.question[position] else passage_similarity
+            card = int(table.card_of[position])
+            best[card] = max(cosine, best.get(card, cosine))
         query_terms = set(terms(query))
         similarity_at = dict(dense)
-        hits: dict[str, Hit] = {}
+        hits: dict[int, Hit] = {}
         for position, score in sorted(fused.items(), key=lambda item: -item[1]):
-            chunk = self.chunks[position]
-            card_id = chunk.card_id
-            if card_id in hits:
+            card = int(table.card_of[position])
+            if card in hits:
                 continue
-            if chunk.origin is not None:
+            chunk = table.chunk(position)
+            if table.document[position]:
                 # A document answers from this one passage: judge the passage, not the
                 # whole document (a long one contains nearly every term).
                 similarity = similarity_at.get(position)
                 coverage = self._share(query_terms, set(terms(chunk.search_text)))
             else:
-                similarity = passage_similarity.get(card_id)
-                coverage = self.coverage(query_terms, card_id)
-            hits[card_id] = Hit(
-                card_id=card_id,
-                chunk=self._first_passage.get(card_id, chunk) if chunk.question else chunk,
+                similarity = passage_similarity.get(card)
+                coverage = self._share(query_terms, table.card_terms(card))
+            shown = chunk
+            if table.question[position] and card in table.first_passage:
+                shown = table.chunk(table.first_passage[card])
+            hits[card] = Hit(
+                card_id=chunk.card_id,
+                chunk=shown,
                 score=score,
                 lexical_rank=lexical_rank.get(position),
                 dense_rank=dense_rank.get(position),
                 dense_similarity=similarity,
                 term_coverage=coverage,
-                question_similarity=question_similarity.get(card_id),
+                question_similarity=question_similarity.get(card),
             )
             if len(hits) == k:
                 break
         return list(hits.values())
 
     def chunks_of(self, card_ids: Iterable[str]) -> list[Chunk]:
-        wanted = set(card_ids)
-        return [c for c in self.chunks if c.card_id in wanted]
+        table = self.table
+        wanted = [table.card_position[c] for c in card_ids if c in table.card_position]
+        positions = np.flatnonzero(np.isin(table.card_of, wanted))
+        return [table.chunk(i) for i in positions.tolist()]
+
+
+class _Allowed(NamedTuple):
+    """The passages a filter lets through, as each library takes them."""
+
+    size: int
+    mask: NDArray[np.float32]  # bm25s weight mask: 1 allowed, 0 not
+    ids: list[str]  # ChromaDB ids
+
+
+def _pointer_stamp(index_dir: Path) -> tuple[int, int, int] | None:
+    """Identity of the CURRENT file: `os.replace` puts a new file there on every swap."""
+    try:
+        stat = os.stat(index_dir / CURRENT_FILE)
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
