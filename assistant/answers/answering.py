@@ -27,6 +27,32 @@ _FIGURE_QUESTION = re.compile(
 )
 # A bold line alone is a card's sub-heading ("**Qui peut en bénéficier ?**"), not an answer.
 _HEADING = re.compile(r"^\*\*[^*]+\*\*\s*:?$")
+# What a question word calls for in the sentence that answers it: "combien ça coûte" is
+# answered by "gratuit" or a price, "combien de temps" by a duration, "depuis quand" by a date.
+_ANSWER_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        re.compile(r"\b(coute|coutent|cout|couts|prix|tarifs?|payant|payer|paie|gratuit|frais)\b"),
+        re.compile(
+            r"\b(gratuit\w*|payant\w*|pris en charge|prise en charge|sans frais|frais|tarif\w*|"
+            r"prix|cout\w*|factur\w*)\b|€|\beuros?\b"
+        ),
+    ),
+    (
+        re.compile(
+            r"\b(dure|durent|duree|combien de temps|longtemps|valable|validite|valide|"
+            r"how long)\b"
+        ),
+        re.compile(
+            r"\b(\d+|un|une|deux|trois|quatre|cinq|six|huit|dix|douze|dix huit|vingt) "
+            r"(mois|ans|annees|jours|semaines|heures)\b|\bduree\b"
+        ),
+    ),
+    (
+        re.compile(r"\b(quand|depuis quand|quelle annee|en quelle annee|quelle date|since when)\b"),
+        re.compile(r"\b(19|20)\d\d\b|\bdepuis\b"),
+    ),
+)
+CUE_BONUS = 2.0  # a sentence of the kind asked for, as strong as two rare question terms
 _DIGIT = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|"
     r"mille|million|millions|milliard|milliards|moitie|tiers|quart)\b"
@@ -350,13 +376,18 @@ class _SentenceFit:
         self.wanted = set(terms(question))
         self.weight = weight
         self.asks_figure = bool(_FIGURE_QUESTION.search(fold(question)))
+        self.cues = [answer for asked, answer in _ANSWER_CUES if asked.search(fold(question))]
         self.scale = max((weight(t) for t in self.wanted), default=1.0)
 
     def overlap(self, text: str) -> float:
         return sum(self.weight(t) for t in self.wanted & set(terms(text))) / self.scale
 
     def figure(self, text: str) -> float:
-        return 1.2 if self.asks_figure and _DIGIT.search(fold(text)) else 0.0
+        """A figure when the question asks for one; the kind of answer its question word calls
+        for (a price, a duration, a date) when it asks for that."""
+        folded = fold(text)
+        bonus = 1.2 if self.asks_figure and _DIGIT.search(folded) else 0.0
+        return bonus + sum(CUE_BONUS for answer in self.cues if answer.search(folded))
 
 
 # A document's passage answers instead of an accepted card only when it is at least as close

@@ -30,6 +30,13 @@ from assistant.text import Respeller, normalise
         ("la CRESS ouvre à quelle heure demain ?", "coordonnees-horaires"),
         ("on a un litige avec un salarié, on va aux prud'hommes", "litige"),
         ("mon ancien associé me réclame 5000 €, il a le droit ?", "litige"),
+        ("le propriétaire veut nous mettre dehors du local, on fait quoi", "litige"),
+        ("tu peux me filer le portable de la chargée de mission DLA ?", "coordonnees-horaires"),
+        ("combien d'impôt notre Scop paiera l'an prochain ?", "montant-personnel"),
+        ("tu peux remplir ma déclaration d'impôt ?", "a-ma-place"),
+        ("vous pouvez me garantir que j'aurai l'agrément ?", "a-ma-place"),
+        ("c'est quand la date limite de l'appel à projets ?", "calendrier"),
+        ("j'ai mal au dos, je prends quoi comme médoc ?", "sante"),
     ],
 )
 def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, limit: str) -> None:
@@ -47,6 +54,8 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "l'agrément ESUS est valable combien de temps ?",
         "c'est quoi le DLA ?",
         "combien d'acteurs dans la communauté émergence et accélération en 2018 ?",
+        "combien coûte un accompagnement par le DLA ?",
+        "on a le droit de faire des bénéfices dans une asso ?",
     ],
 )
 def test_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:
@@ -181,3 +190,23 @@ def test_the_shipped_networks_name_real_entries(runtime: Runtime) -> None:
         for pattern in network.members:
             assert any(network.has(i) for i in ids), (network.id, pattern)
         assert network.finder is not None or network.missing, network.id
+
+
+class _Body:
+    def __init__(self, body: str) -> None:
+        self.body = body
+
+
+def test_the_sentence_of_the_kind_asked_for_leads() -> None:
+    from assistant.answers.answering import Answerer
+
+    card = _Body(
+        "Le dispositif local d'accompagnement existe dans chaque département. "
+        "Le réseau compte 103 structures départementales et 17 régionales. "
+        "Pour la structure accompagnée, l'accompagnement est gratuit. "
+        "Il dure en général six mois, diagnostic compris."
+    )
+    cost = Answerer.pick_sentences("combien coûte un accompagnement ?", [card])
+    assert "gratuit" in cost[0][2]
+    duration = Answerer.pick_sentences("l'accompagnement dure combien de temps", [card])
+    assert "six mois" in duration[0][2]
