@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from assistant.answers.answering import Answer, Answerer, SourceRef
+from assistant.dialogue.conditions import holds
 from assistant.dialogue.slots import SCORED, SLOTS, Understood, set_value
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import AiguillageError
@@ -25,8 +26,8 @@ from assistant.render.reply import ReplyWriter, reply_text
 from assistant.search.base import SearchFilter
 from assistant.territory.index import Candidate, Resolution, TerritoryIndex, found
 from assistant.text import normalise
-from assistant.understanding.extraction import Extraction, Extractor
-from assistant.understanding.script import Buttons, Condition, DiagnosticScript
+from assistant.understanding.extraction import LEGAL_FORMS, Extraction, Extractor
+from assistant.understanding.script import Buttons, DiagnosticScript
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
 MAX_ASKS = 2  # a question ignored twice is not asked a third time
 ANSWER_WEIGHT = 1.5
 CORRECTION_WEIGHT = 3.0
+PLANNED = "planned"  # evidence key: forms said only as plans so far (not a slot)
 RECENT_QUESTIONS = 3
 HINT_WEIGHT = 0.5  # a reading by meaning alone: as one "weak" keyword of the script
 EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
@@ -54,37 +56,6 @@ class TurnResult(BaseModel):
     sources: list[SourceRef] = Field(default_factory=list)
     action: Action = "reply"
     declined: bool = False  # a free question the knowledge could not answer
-
-
-# Evidence of a word said in so many words (a keyword), not a hint by meaning or a fuzzy match.
-SAID_PLAINLY = 1.0
-
-
-def holds(condition: Condition, state: DiagnosticState) -> bool:
-    if condition.profile is not None and state.profile not in condition.profile:
-        return False
-    if condition.stage is not None and state.stage not in condition.stage:
-        return False
-    if condition.needs_any is not None and not set(condition.needs_any) & set(state.needs):
-        return False
-    if condition.employees_at_least is not None and (
-        state.employees is None or state.employees < condition.employees_at_least
-    ):
-        return False
-    if condition.stage_said is not None and not any(
-        state.evidence.get("stage", {}).get(value, 0.0) > 0 for value in condition.stage_said
-    ):
-        return False
-    if condition.stage_not_said is not None and any(
-        state.evidence.get("stage", {}).get(value, 0.0) >= SAID_PLAINLY
-        for value in condition.stage_not_said
-    ):
-        return False
-    if condition.employees_at_most is not None and (
-        state.employees is None or state.employees > condition.employees_at_most
-    ):
-        return False
-    return condition.stage_unknown is None or (state.stage is None) == condition.stage_unknown
 
 
 class Engine:
@@ -349,6 +320,7 @@ class Engine:
                 factor = ANSWER_WEIGHT  # words given in answer to the question weigh more
             for value, score in scores.items():
                 evidence[value] = evidence.get(value, 0.0) + score * factor
+        self._plan_made_real(state, extraction)
         if extraction.needs:
             only_needs = extraction.territory is None and not extraction.evidence.get("profile")
             if extraction.correction and (pending == "needs" or only_needs):
@@ -377,6 +349,24 @@ class Engine:
             )
             if replace:
                 self._set_territory(state, extraction.territory, understood)
+
+    @staticmethod
+    def _plan_made_real(state: DiagnosticState, extraction: Extraction) -> None:
+        """ "on veut créer une asso" … "les statuts sont déposés": the form planned earlier is
+        what speaks now; the group that planned it is its members."""
+        planned = state.evidence.setdefault(PLANNED, {})
+        for value, weight in extraction.planned.items():
+            planned[value] = planned.get(value, 0.0) + weight
+        profile = state.evidence.setdefault("profile", {})
+        named_now = [v for v in extraction.evidence.get("profile", {}) if v in LEGAL_FORMS]
+        if not extraction.exists or not (planned or named_now):
+            return
+        form = max(named_now or planned, key=lambda v: (planned.get(v, 0.0), v in named_now))
+        profile[form] = profile.get(form, 0.0) + CORRECTION_WEIGHT
+        for speaker in ("collectif", "individuel"):
+            if speaker in profile and profile[speaker] < EXPLICIT_WEIGHT:
+                profile[speaker] *= 0.5
+        planned.clear()
 
     def _reinterpreted(
         self, slot: str, scores: dict[str, float], state: DiagnosticState

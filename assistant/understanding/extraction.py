@@ -76,6 +76,10 @@ class Extraction(BaseModel):
     evidence: dict[str, dict[str, float]] = Field(default_factory=dict)  # slot -> value -> score
     # Readings by meaning (semantic.py), used only where nothing else speaks for the slot.
     hints: dict[str, str] = Field(default_factory=dict)
+    # Forms named only as plans ("on veut créer une asso"): kept by the engine, in case a
+    # later message says the structure now exists ("les statuts sont déposés").
+    planned: dict[str, float] = Field(default_factory=dict)
+    exists: bool = False  # the message says the structure is registered or already created
     employees: int | None = None
     sector: str | None = None
     context: list[str] = Field(default_factory=list)
@@ -150,13 +154,24 @@ def _blank_unless_done(match: re.Match[str]) -> str:
 _DONE = re.compile(
     r"(vient de|viens de|vien de|venons de|venez de|viennent de|\bon a|j'ai|avons|ont)\s*$"
 )
+# "je l'ai déjà créée", "l'asso existe déjà": what was a plan is now a fact.
+_ALREADY_CREATED = re.compile(
+    r"\b(deja (cree|creee|crees|creees|monte|montee|lance|lancee|declaree?)|"
+    r"(l'ai|l'avons|l'ont) deja (cree|creee|monte|montee|lance|lancee|declaree?))\b"
+)
 # Employees taking over their company as a Scop: the company exists, its form changes.
 _TAKEOVER = re.compile(
     r"\b(reprendre|reprise|racheter|rachat|transmission)\b[^.?!]{0,80}\b(scop|scic)\b"
 )
+# Said outright: no structure yet, whatever the project's form will be.
+_NO_STRUCTURE = re.compile(
+    r"\b(aucune structure|pas (encore )?de structure|rien (n'est )?(encore )?cree|"
+    r"pas encore (declares?|declarees?|immatricule\w*|cree\w*))\b"
+)
 # The structure is registered: what was "being created" in the message exists now.
 _REGISTERED = re.compile(
-    r"\b(kbis|siret (recu|obtenu)|immatricule|immatriculee|immatricules|statuts (sont )?deposes|"
+    r"\b(kbis|siret (recu|obtenu)|(est|suis|sommes|sont|ete|deja) immatricule\w*|"
+    r"immatricule\w* depuis|statuts (sont )?deposes|"
     r"existe deja|est declaree|sommes declares|on est declares|parue? au journal officiel)\b"
 )
 
@@ -356,7 +371,8 @@ class Extractor:
             full, _ = matcher.score(text, re.findall(r"[a-z0-9']+", text))
             # An insertion project is named by what it does (and the agrément it seeks),
             # not by a legal form to come: planned, it is still an SIAE.
-            if slot_name == "profile" and full > 0 and not planned_too and value != "siae":
+            insertion_project = value == "siae" and not _NO_STRUCTURE.search(text)
+            if slot_name == "profile" and full > 0 and not planned_too and not insertion_project:
                 present, _ = matcher.score(plain, re.findall(r"[a-z0-9']+", plain))
                 full = present + FUTURE_FORM_FACTOR * max(full - present, 0.0)
             if full > 0:
@@ -404,6 +420,11 @@ class Extractor:
             self._planner_speaks(result.evidence["profile"], described)
             self._members_not_group(result.evidence["profile"], described)
             mentioned = self.scores("profile", described, planned_too=True)
+            result.planned = {
+                v: w
+                for v, w in mentioned.items()
+                if v in LEGAL_FORMS and w > result.evidence["profile"].get(v, 0.0)
+            }
             families = {LEGAL_FORMS[v] for v in mentioned if v in LEGAL_FORMS}
             if len(families) >= 2:
                 # "scop, scic, asso…": a list of options the user hesitates between.
@@ -420,6 +441,7 @@ class Extractor:
         if "context" in self.script.slots:
             result.context = self.values_in("context", text)
         result.employees = employees(text)
+        result.exists = bool(_REGISTERED.search(text) or _ALREADY_CREATED.search(text))
         profile = result.evidence.get("profile", {})
         if result.employees == 0 and "association-employeuse" in profile:
             # "sans salarié", "0 salarié": the word salarié says the opposite here

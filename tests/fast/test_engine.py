@@ -499,3 +499,16 @@ def test_an_employing_association_without_employees_any_more_is_an_association(
     )
     assert turns[0].state.profile == "association-employeuse"
     assert turns[-1].state.profile == "association"
+
+
+def test_a_plan_made_real_later_gives_the_form(engine: Engine) -> None:
+    state = engine.handle(DiagnosticState(), "on veut créer une asso d'entraide à Poitiers").state
+    assert state.profile == "collectif"  # a plan is not the present
+    state = engine.handle(state, "enfin les statuts sont déposés, l'asso existe déjà").state
+    assert state.profile == "association"
+
+
+def test_a_plan_for_next_month_stays_a_plan(engine: Engine) -> None:
+    state = engine.handle(DiagnosticState(), "nous sommes 6 à monter une SCIC à Seynod").state
+    state = engine.handle(state, "les statuts sont presque prêts, on immatricule le mois prochain")
+    assert state.state.profile == "collectif"
