@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 
 from assistant.territory.agreement import Mention, code_after, narrow, reread_in_area
 from assistant.territory.models import BIG_CITY, BIG_TOWN, MentionClass, Resolution
@@ -44,10 +45,29 @@ from assistant.territory.words import (
     SAINTS,
     UNITS,
 )
+from assistant.text import fold
 
 __all__ = ["MentionFinder"]
 
 MIN_TYPO_CHARS = 5  # a shorter misspelt word is read as nothing ("a anecy" is Annecy)
+
+
+# Where a structure wants to go is not where it is: "à Niort, on voudrait ouvrir un deuxième
+# site à La Rochelle", "s'étendre aux Hautes-Pyrénées", "des antennes dans les Ardennes".
+_TOWARDS = re.compile(
+    r"\b(ouvrir|ouvre|ouvrons|s'etendre|etendre|s'implanter|implanter|essaimer|antennes?|"
+    r"deuxieme|second|seconde|2e|developper|jusqu'|vers|vendre)\b[^.!?]{0,40}$"
+)
+TARGET_PENALTY = 2.0
+
+
+def _home_before_targets(message: str, mentions: list[Mention]) -> list[Mention]:
+    """Mentions after words of expansion count less, when another place is named too."""
+    folded = fold(message)
+    targets = {id(m) for m in mentions if _TOWARDS.search(folded[max(0, m.start - 60) : m.start])}
+    if not targets or len(targets) == len(mentions):
+        return mentions
+    return [replace(m, score=m.score - TARGET_PENALTY) if id(m) in targets else m for m in mentions]
 
 
 class MentionFinder:
@@ -78,6 +98,7 @@ class MentionFinder:
         mentions = [m for m in mentions if not m.tentative]
         if not mentions:
             return None
+        mentions = _home_before_targets(message, mentions)
         mentions.sort(key=lambda m: (-m.score, m.start))
         best = mentions[0]
         reread = reread_in_area(self.tables, self.resolver, best, mentions[1:])

@@ -108,6 +108,16 @@ AFTER_A_STOP: frozenset[str] = frozenset(
         "jour",
         "mi temps",
         "plein temps",
+        # infinitives: "l'hôtel est à vendre" is not in Vendée
+        "vendre",
+        "louer",
+        "faire",
+        "prendre",
+        "payer",
+        "rembourser",
+        "reprendre",
+        "construire",
+        "disposition",
     }
 )
 # After a lowercase common-word name ("dans la creuse", "a la reunion"), these words make it an

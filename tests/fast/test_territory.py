@@ -459,3 +459,16 @@ def test_hyphenated_words_are_not_places(ix: TerritoryIndex, message: str) -> No
 def test_a_headcount_after_a_town_is_not_a_departement_code(ix: TerritoryIndex) -> None:
     found = ix.find_in_text("Lille 12 salariés")
     assert found is None or found.departement != "12"
+
+
+def test_where_a_structure_is_not_where_it_wants_to_go(ix: TerritoryIndex) -> None:
+    text = "entreprise adaptée à Niort, on voudrait ouvrir un deuxième site à La Rochelle"
+    found = ix.find_in_text(text)
+    assert found is not None and found.departement == "79"
+    alone = ix.find_in_text("on voudrait ouvrir un deuxième site à La Rochelle")
+    assert alone is not None and alone.departement == "17"  # the only place named
+
+
+def test_a_building_for_sale_is_not_in_vendee(ix: TerritoryIndex) -> None:
+    found = ix.find_in_text("J'habite Bagnères-de-Bigorre. Le vieil hôtel est à vendre.")
+    assert found is not None and found.departement == "65"
