@@ -43,12 +43,15 @@ _ANSWER_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
             r"how long)\b"
         ),
         re.compile(
-            r"\b(\d+|un|une|deux|trois|quatre|cinq|six|huit|dix|douze|dix huit|vingt) "
-            r"(mois|ans|annees|jours|semaines|heures)\b|\bduree\b"
+            r"\b(\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|dix huit|vingt) "
+            r"(mois|ans?|annees?|jours?|semaines?|heures?)\b|\bduree\b"
         ),
     ),
     (
-        re.compile(r"\b(quand|depuis quand|quelle annee|en quelle annee|quelle date|since when)\b"),
+        re.compile(
+            r"\b(depuis quand|c'est quand|quelle annee|en quelle annee|quelle date|"
+            r"since when|cree quand|creee quand)\b|^quand\b"
+        ),
         re.compile(r"\b(19|20)\d\d\b|\bdepuis\b"),
     ),
 )

@@ -8,7 +8,7 @@ from assistant.understanding.script import Condition
 
 __all__ = ["SAID_PLAINLY", "holds"]
 
-# Evidence of a word said in so many words (a keyword), not a hint by meaning or a fuzzy match.
+# A stage said in so many words (a keyword, even typo'd), not a hint by meaning alone.
 SAID_PLAINLY = 1.0
 
 
@@ -28,8 +28,7 @@ def holds(condition: Condition, state: DiagnosticState) -> bool:
     ):
         return False
     if condition.stage_not_said is not None and any(
-        state.evidence.get("stage", {}).get(value, 0.0) >= SAID_PLAINLY
-        for value in condition.stage_not_said
+        state.stage_said.get(value, 0.0) >= SAID_PLAINLY for value in condition.stage_not_said
     ):
         return False
     if condition.employees_at_most is not None and (

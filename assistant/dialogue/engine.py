@@ -35,7 +35,6 @@ Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
 MAX_ASKS = 2  # a question ignored twice is not asked a third time
 ANSWER_WEIGHT = 1.5
 CORRECTION_WEIGHT = 3.0
-PLANNED = "planned"  # evidence key: forms said only as plans so far (not a slot)
 RECENT_QUESTIONS = 3
 HINT_WEIGHT = 0.5  # a reading by meaning alone: as one "weak" keyword of the script
 EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
@@ -320,6 +319,9 @@ class Engine:
                 factor = ANSWER_WEIGHT  # words given in answer to the question weigh more
             for value, score in scores.items():
                 evidence[value] = evidence.get(value, 0.0) + score * factor
+            if slot == "stage" and extraction.evidence.get("stage"):
+                for value, score in scores.items():
+                    state.stage_said[value] = max(state.stage_said.get(value, 0.0), score)
         self._plan_made_real(state, extraction)
         if extraction.needs:
             only_needs = extraction.territory is None and not extraction.evidence.get("profile")
@@ -354,7 +356,9 @@ class Engine:
     def _plan_made_real(state: DiagnosticState, extraction: Extraction) -> None:
         """ "on veut créer une asso" … "les statuts sont déposés": the form planned earlier is
         what speaks now; the group that planned it is its members."""
-        planned = state.evidence.setdefault(PLANNED, {})
+        planned = state.planned
+        if extraction.correction:
+            planned.clear()  # "non, plutôt une Scop": the earlier plan is dropped
         for value, weight in extraction.planned.items():
             planned[value] = planned.get(value, 0.0) + weight
         profile = state.evidence.setdefault("profile", {})

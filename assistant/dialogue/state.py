@@ -48,6 +48,12 @@ class DiagnosticState(BaseModel):
     # Evidence gathered over the conversation for single-valued slots (slot -> value ->
     # weight): the value with most evidence wins, so one stray word cannot flip a slot.
     evidence: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # The strongest a stage was ever said in words (no decay): an established structure that
+    # spoke of growing is still developing three messages later.
+    stage_said: dict[str, float] = Field(default_factory=dict)
+    # Legal forms named so far only as plans ("on veut créer une asso"), in case a later
+    # message says the structure now exists ("les statuts sont déposés").
+    planned: dict[str, float] = Field(default_factory=dict)
     unknown: list[str] = Field(default_factory=list)
     territory_candidates: list[Candidate] = Field(default_factory=list)
     asked: list[str] = Field(default_factory=list)  # slots already asked, in order

@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 
 from assistant.territory.index import Resolution, TerritoryIndex
 from assistant.text import WORD_START, Respeller, normalise
+from assistant.understanding import plans
 from assistant.understanding.quantities import employees, structure_age
 from assistant.understanding.script import DiagnosticScript, Matcher, Slot
 
@@ -28,7 +29,7 @@ _NEGATION = re.compile(
 )
 _CORRECTION = re.compile(
     r"^(ah |oh |euh |mais |si |bon |alors |heu )*(non|en fait|pardon|plutot|je me suis trompe|"
-    r"erreur|correction|je rectifie|rectification|je precise|precision|je corrige|enfin non|"
+    r"erreur|correction|je rectifie|rectification|je corrige|enfin non|"
     r"je voulais dire|c'est pas ca|pas du tout)\b"
 )
 _FOR_CLIENT = re.compile(
@@ -109,71 +110,7 @@ LEGAL_FORMS = {
     "entreprise": "entreprise",
     "siae": "insertion",
 }
-# "on veut créer une asso" is a plan: the form to come is not who speaks today (a group, or
-# one person); it counts only this much towards the profile.
-FUTURE_FORM_FACTOR = 0.0
-SPEAKER_WEIGHT = 1.0  # who plans it, when the form is only planned
-# The object of a creation verb names the structure to come, not the one that speaks.
-_FUTURE_OBJECT = re.compile(
-    r"\b(creer|cree|creons|creent|monter|monte|montons|lancer|lancons|fonder|fondons|"
-    r"constituer|constituons|transformer en|passer en|faire|ouvrir|"
-    r"statuts d'?|statuts de|choisir entre|hesite entre|hesitons entre|"
-    r"assemblee constitutive de|ag constitutive de|"
-    r"sous forme d'?|sous forme de|devenir)"
-    # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
-    r"( seule?s?| ensemble| a plusieurs| a deux| a trois)?"
-    r"(?P<object>( une| un| 1| notre| mon| ma| en| l')?( [a-z0-9']+){1,3})"
-)
-# A structure named as such ("une Scop", "notre asso"), not an adjective ("café associatif").
-_FORM_NAMED = re.compile(
-    r"\b(?:(?:une?|notre|nos|la|ma|mon|leur)\s+|l')(scop|scic|association|asso|cooperative|"
-    r"sas|sarl|eurl|sasu|entreprise|structure d'insertion|chantier d'insertion|cae)\b"
-)
-# Who plans the structure: several people ("on", "nous", "avec trois collègues") or one.
-_GROUP_SPEAKS = re.compile(
-    r"\b(on|nous|avec (mon|ma|mes|un|une|des|deux|trois|quatre|cinq|six|sept|huit|\d+|"
-    r"plusieurs|quelques|d'autres))\b"
-)
-_FORM_WORD = re.compile(
-    r"\b(scop|scic|association|asso|cooperative|sas|sarl|eurl|sasu|entreprise|cae|"
-    r"mutuelle|fondation|societe)\b(?! d'insertion| adaptee)"
-)
 FUZZY_FACTOR = 0.8  # a typo'd keyword counts a little less than an exact one
-
-
-def _blank_unless_done(match: re.Match[str]) -> str:
-    """Blank a planned structure ("on veut créer une asso"), keep a done one ("on vient de
-    créer une asso", "on a monté une association"): that one is what the user is now."""
-    before = match.string[max(0, match.start() - 20) : match.start()]
-    if _DONE.search(before) or _REGISTERED.search(match.string) or _TAKEOVER.search(match.string):
-        return match.group(0)
-    start, end = match.span("object")
-    return match.string[match.start() : start] + " " * (end - start)
-
-
-_DONE = re.compile(
-    r"(vient de|viens de|vien de|venons de|venez de|viennent de|\bon a|j'ai|avons|ont)\s*$"
-)
-# "je l'ai déjà créée", "l'asso existe déjà": what was a plan is now a fact.
-_ALREADY_CREATED = re.compile(
-    r"\b(deja (cree|creee|crees|creees|monte|montee|lance|lancee|declaree?)|"
-    r"(l'ai|l'avons|l'ont) deja (cree|creee|monte|montee|lance|lancee|declaree?))\b"
-)
-# Employees taking over their company as a Scop: the company exists, its form changes.
-_TAKEOVER = re.compile(
-    r"\b(reprendre|reprise|racheter|rachat|transmission)\b[^.?!]{0,80}\b(scop|scic)\b"
-)
-# Said outright: no structure yet, whatever the project's form will be.
-_NO_STRUCTURE = re.compile(
-    r"\b(aucune structure|pas (encore )?de structure|rien (n'est )?(encore )?cree|"
-    r"pas encore (declares?|declarees?|immatricule\w*|cree\w*))\b"
-)
-# The structure is registered: what was "being created" in the message exists now.
-_REGISTERED = re.compile(
-    r"\b(kbis|siret (recu|obtenu)|(est|suis|sommes|sont|ete|deja) immatricule\w*|"
-    r"immatricule\w* depuis|statuts (sont )?deposes|"
-    r"existe deja|est declaree|sommes declares|on est declares|parue? au journal officiel)\b"
-)
 
 
 def _plural_of(typed: str, word: str) -> bool:
@@ -362,19 +299,19 @@ class Extractor:
     def scores(self, slot_name: str, text: str, planned_too: bool = False) -> dict[str, float]:
         """Evidence for each value of a slot in the text (values with none are left out).
 
-        For the profile, words that name a structure still to be created count less (not
-        at all with FUTURE_FORM_FACTOR 0), unless `planned_too`.
+        For the profile, words that name a structure still to be created do not count (a
+        plan is not who speaks, plans.py), unless `planned_too`.
         """
-        plain = _FUTURE_OBJECT.sub(_blank_unless_done, text)
+        plain = plans.present(text)
         result: dict[str, float] = {}
         for value, matcher in self._compiled[slot_name].items():
             full, _ = matcher.score(text, re.findall(r"[a-z0-9']+", text))
             # An insertion project is named by what it does (and the agrément it seeks),
             # not by a legal form to come: planned, it is still an SIAE.
-            insertion_project = value == "siae" and not _NO_STRUCTURE.search(text)
+            insertion_project = value == "siae" and not plans.NO_STRUCTURE.search(text)
             if slot_name == "profile" and full > 0 and not planned_too and not insertion_project:
                 present, _ = matcher.score(plain, re.findall(r"[a-z0-9']+", plain))
-                full = present + FUTURE_FORM_FACTOR * max(full - present, 0.0)
+                full = present  # a form only planned is not who speaks (plans.py)
             if full > 0:
                 result[value] = full
         return result
@@ -417,7 +354,7 @@ class Extractor:
         if described:
             result.evidence = {slot: self.scores(slot, described) for slot in ("stage", "profile")}
             self._age_speaks(result.evidence["stage"], described)
-            self._planner_speaks(result.evidence["profile"], described)
+            plans.speaker_of_plan(result.evidence["profile"], described)
             self._members_not_group(result.evidence["profile"], described)
             mentioned = self.scores("profile", described, planned_too=True)
             result.planned = {
@@ -441,7 +378,7 @@ class Extractor:
         if "context" in self.script.slots:
             result.context = self.values_in("context", text)
         result.employees = employees(text)
-        result.exists = bool(_REGISTERED.search(text) or _ALREADY_CREATED.search(text))
+        result.exists = plans.says_it_exists(described)
         profile = result.evidence.get("profile", {})
         if result.employees == 0 and "association-employeuse" in profile:
             # "sans salarié", "0 salarié": the word salarié says the opposite here
@@ -477,21 +414,8 @@ class Extractor:
         elif age < rule.creation_below_years:
             stage["creation"] = stage.get("creation", 0.0) + rule.weight
 
-    @staticmethod
-    def _planner_speaks(profile: dict[str, float], text: str) -> None:
-        """ "on veut monter une Scop": the Scop is to come; today a group (or one person)
-        speaks. Only when no structure is said to exist already."""
-        plain = _FUTURE_OBJECT.sub(_blank_unless_done, text)
-        planned = bool(_FORM_WORD.search(text)) and not _FORM_WORD.search(plain)
-        if not planned or "collectif" in profile or "individuel" in profile:
-            return
-        speaker = "collectif" if _GROUP_SPEAKS.search(plain) else "individuel"
-        profile[speaker] = SPEAKER_WEIGHT
-
     def _members_not_group(self, profile: dict[str, float], text: str) -> None:
         """ "on a une Scop, on est sept": a structure that exists counts its members, it is
         not a group without structure (a structure only planned leaves the group as it is)."""
-        if "collectif" in profile and _FORM_NAMED.search(
-            _FUTURE_OBJECT.sub(_blank_unless_done, text)
-        ):
+        if "collectif" in profile and plans.FORM_NAMED.search(plans.present(text)):
             profile["collectif"] *= OPTIONS_FACTOR

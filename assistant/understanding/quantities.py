@@ -40,11 +40,13 @@ _PAID = re.compile(
     r"salarions|salarie)\s+(?:actuellement\s+|aujourd'hui\s+)?(\d{1,4}|"
     + "|".join(_NUMBER_WORDS)
     + r"|notre|nos)\s+(?:personnes?|postes?|salaries?|salariees?|permanents?|"
-    r"premier|premiere|[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere|er|ere)s?)\b"
+    r"premier|premiere|[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere|eiller|eillere)s?)\b"
 )
 # "deux éducateurs sportifs en CDI", "une animatrice à mi-temps": a contract counts people.
 _ON_CONTRACT = re.compile(
-    r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")(?:\s+[a-z']+){1,2}\s+"
+    r"\b(\d{1,4}|"
+    + "|".join(w for w in _NUMBER_WORDS if w not in ("un", "une"))
+    + r")(?:\s+[a-z']+){1,2}\s+"
     r"(?:en cdi|en cdd|a mi temps|a temps partiel|a temps plein|en contrats? aides?)\b"
 )
 _APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "cinquantaine": 50}

@@ -56,6 +56,12 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "combien d'acteurs dans la communauté émergence et accélération en 2018 ?",
         "combien coûte un accompagnement par le DLA ?",
         "on a le droit de faire des bénéfices dans une asso ?",
+        "où trouver son numéro SIRET ?",
+        "combien d'associés devra compter notre Scop ?",
+        "comment garantir que notre asso reste non lucrative ?",
+        "je suis médecin, on veut créer une Scic centre de santé",
+        "jusqu'à quand on peut demander l'ACRE ?",
+        "vous pouvez faire mon diagnostic ESS ?",
     ],
 )
 def test_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:

@@ -455,7 +455,34 @@ def test_statutes_being_signed_mean_creation(extractor: Extractor) -> None:
 
 
 def test_an_insertion_company_is_not_a_classic_company(extractor: Extractor) -> None:
-    e = extractor.extract("je précise, c'est une entreprise d'insertion conventionnée")
+    e = extractor.extract("je rectifie, c'est une entreprise d'insertion conventionnée")
     assert e.correction
     assert e.profile == "siae"
     assert "entreprise" not in e.evidence["profile"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["on paie un loyer trop cher", "j'ai un emploi à temps plein à côté", "on a une salle"],
+)
+def test_a_rent_or_a_day_job_is_not_an_employee(extractor: Extractor, text: str) -> None:
+    assert extractor.extract(text).employees is None
+
+
+def test_an_existing_structure_is_not_a_group_planning_one(extractor: Extractor) -> None:
+    e = extractor.extract("on voudrait modifier les statuts de notre association")
+    assert e.profile == "association"
+    e = extractor.extract("notre recyclerie emploie 6 personnes, on veut passer en scic")
+    assert e.profile != "collectif"
+
+
+def test_a_plan_is_not_made_real_by_a_question_or_a_negation(extractor: Extractor) -> None:
+    assert not extractor.extract("on veut créer une asso. est-ce qu'il faut un kbis ?").exists
+    assert not extractor.extract("on veut créer une asso, pas encore de kbis").exists
+    assert not extractor.extract("on a déjà lancé une cagnotte pour l'asso à créer").exists
+    assert extractor.extract("le kbis est arrivé la semaine dernière").exists
+
+
+def test_a_mairie_that_sent_us_is_not_the_profile(extractor: Extractor) -> None:
+    e = extractor.extract("on est un collectif d'habitants, c'est la mairie qui nous a orientés")
+    assert e.profile == "collectif"

@@ -1,0 +1,117 @@
+"""A structure planned or one that exists, and who speaks when it is only planned.
+
+"on veut créer une asso" is a plan: the association to come is not who writes today (a group,
+or one person). "on vient de créer une asso", "notre asso", "les statuts sont déposés" say a
+structure exists. Matching is on folded text (assistant.text.normalise).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "FORM_NAMED",
+    "NO_STRUCTURE",
+    "SPEAKER_WEIGHT",
+    "present",
+    "says_it_exists",
+    "speaker_of_plan",
+]
+
+SPEAKER_WEIGHT = 1.0  # who plans it, when the form is only planned
+# The object of a creation verb names the structure to come, not the one that speaks.
+_FUTURE_OBJECT = re.compile(
+    r"\b(creer|cree|creons|creent|monter|monte|montons|lancer|lancons|fonder|fondons|"
+    r"constituer|constituons|transformer en|passer en|faire|ouvrir|"
+    r"statuts d'?|statuts de|choisir entre|hesite entre|hesitons entre|"
+    r"assemblee constitutive de|ag constitutive de|"
+    r"sous forme d'?|sous forme de|devenir)"
+    # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
+    r"( seule?s?| ensemble| a plusieurs| a deux| a trois)?"
+    r"(?P<object>( une| un| 1| notre| mon| ma| en| l')?( [a-z0-9']+){1,3})"
+)
+# A structure named as such ("une Scop", "notre asso"), not an adjective ("café associatif").
+FORM_NAMED = re.compile(
+    r"\b(?:(?:une?|notre|nos|la|ma|mon|leur)\s+|l')(scop|scic|association|asso|cooperative|"
+    r"sas|sarl|eurl|sasu|entreprise|structure d'insertion|chantier d'insertion|cae)\b"
+)
+# Who plans the structure: several people ("on", "nous", "avec trois collègues") or one.
+_GROUP_SPEAKS = re.compile(
+    r"\b(on|nous|avec (mon|ma|mes|un|une|des|deux|trois|quatre|cinq|six|sept|huit|\d+|"
+    r"plusieurs|quelques|d'autres))\b"
+)
+_FORM_WORD = re.compile(
+    r"\b(scop|scic|association|asso|cooperative|sas|sarl|eurl|sasu|entreprise|cae|"
+    r"mutuelle|fondation|societe)\b(?! d'insertion| adaptee)"
+)
+# "notre asso", "les statuts de notre association", "notre recyclerie emploie six personnes":
+# a structure of one's own exists, whatever it plans to become.
+_OURS = re.compile(
+    r"\b(notre|nos|mon|ma) (structure|association|asso|entreprise|societe|boite|cooperative|"
+    r"scop|scic|sas|sarl|recyclerie|ressourcerie|atelier|epicerie|magasin|boutique|restaurant|"
+    r"cafe|ferme|salaries|salariees|equipe|conseil d'administration|bureau)\b"
+)
+_DONE = re.compile(
+    r"(vient de|viens de|vien de|venons de|venez de|viennent de|\bon a|j'ai|avons|ont)\s*$"
+)
+# Employees taking over their company as a Scop: the company exists, its form changes.
+_TAKEOVER = re.compile(
+    r"\b(reprendre|reprise|racheter|rachat|transmission)\b[^.?!]{0,80}\b(scop|scic)\b"
+)
+# Said outright: no structure yet, whatever the project's form will be.
+NO_STRUCTURE = re.compile(
+    r"\b(aucune structure|pas (encore )?de structure|rien (n'est )?(encore )?cree|"
+    r"pas encore (declares?|declarees?|immatricule\w*|cree\w*))\b"
+)
+# The structure is registered: what was "being created" exists now. Past forms only: "on
+# immatricule le mois prochain" is still a plan.
+_REGISTERED = re.compile(
+    r"\b(kbis (est )?(arrive|recu|obtenu)|siret (recu|obtenu)|"
+    r"(est|suis|sommes|sont|ete|deja) immatricule\w*|immatricule\w* depuis|"
+    r"statuts (sont )?deposes|existe deja|est declaree|sommes declares|on est declares|"
+    r"parue? au journal officiel)\b"
+)
+# "je l'ai déjà créée", "l'asso est déjà créée" (not "on a déjà lancé une cagnotte").
+_ALREADY_CREATED = re.compile(
+    r"\b((l'ai|l'avons|l'ont) deja (cree|creee|monte|montee|lance|lancee|declaree?)|"
+    r"(est|sont) deja (cree|creee|crees|creees|declaree?s?))\b"
+)
+_NEGATED = re.compile(r"\b(pas|plus|jamais|aucun|aucune|sans)( encore)?( de| d'| le| la)?\s*$")
+
+
+def _blank_unless_done(match: re.Match[str]) -> str:
+    """Blank a planned structure ("on veut créer une asso"), keep a done one ("on vient de
+    créer une asso", "on a monté une association"): that one is what the user is now."""
+    before = match.string[max(0, match.start() - 20) : match.start()]
+    text = match.string
+    if _DONE.search(before) or says_it_exists(text) or _TAKEOVER.search(text):
+        return match.group(0)
+    if match.group("object").lstrip().startswith(("notre ", "mon ", "ma ")):
+        return match.group(0)  # "les statuts de notre association": it exists
+    start, end = match.span("object")
+    return text[match.start() : start] + " " * (end - start)
+
+
+def present(text: str) -> str:
+    """The text with the structures it only plans blanked out."""
+    return _FUTURE_OBJECT.sub(_blank_unless_done, text)
+
+
+def says_it_exists(text: str) -> bool:
+    """The structure is registered or already created, said without a negation."""
+    for pattern in (_REGISTERED, _ALREADY_CREATED):
+        for match in pattern.finditer(text):
+            if not _NEGATED.search(text[max(0, match.start() - 25) : match.start()]):
+                return True
+    return False
+
+
+def speaker_of_plan(profile: dict[str, float], text: str) -> None:
+    """ "on veut monter une Scop": the Scop is to come; today a group (or one person) speaks.
+    Not when the message already names a structure of the speaker's own ("notre asso")."""
+    plain = present(text)
+    planned = bool(_FORM_WORD.search(text)) and not _FORM_WORD.search(plain)
+    if not planned or "collectif" in profile or "individuel" in profile or _OURS.search(plain):
+        return
+    speaker = "collectif" if _GROUP_SPEAKS.search(plain) else "individuel"
+    profile[speaker] = SPEAKER_WEIGHT
