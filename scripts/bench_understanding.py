@@ -26,26 +26,17 @@ from typing import Any
 
 import yaml
 from benchlib import load, stats  # scripts/ is on sys.path when run
+from eval_sets import ADVISER, PEOPLE, SPLITS, Split
 
 from assistant.dialogue.scenarios import Expectation, Scenario, run_scenario
 from assistant.dialogue.state import DiagnosticState
 from assistant.runtime import Runtime
 from assistant.settings import REPO_ROOT, Settings
 
-HOLDOUT = REPO_ROOT / "tests" / "holdout"
-DEVSETS = REPO_ROOT / "tests" / "devsets"
-# dev / test: the frozen held-out halves; dev2: a second set written from the outside for
-# tuning, never a result.
-PEOPLE = {"dev": HOLDOUT / "dev", "test": HOLDOUT / "test", "dev2": DEVSETS / "people"}
-ADVISER = {
-    "dev": HOLDOUT / "adviser-dev.yaml",
-    "test": HOLDOUT / "adviser-test.yaml",
-    "dev2": DEVSETS / "adviser.yaml",
-}
 SLOTS = ("stage", "profile", "needs", "departement")
 
 
-def _people(split: str) -> list[Scenario]:
+def _people(split: Split) -> list[Scenario]:
     people = []
     for path in sorted(PEOPLE[split].glob("*.yaml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -69,7 +60,7 @@ def _slot_right(slot: str, expect: Expectation, state: dict[str, Any]) -> bool |
     return None if wanted is None else wanted == state[slot]
 
 
-def understanding(runtime: Runtime, split: str, show_failures: bool) -> dict[str, Any]:
+def understanding(runtime: Runtime, split: Split, show_failures: bool) -> dict[str, Any]:
     engine = runtime.engine
     right: dict[str, list[bool]] = {slot: [] for slot in (*SLOTS, "dla")}
     all_right = 0
@@ -95,7 +86,7 @@ def understanding(runtime: Runtime, split: str, show_failures: bool) -> dict[str
     }
 
 
-def adviser(runtime: Runtime, split: str) -> dict[str, Any]:
+def adviser(runtime: Runtime, split: Split) -> dict[str, Any]:
     items = yaml.safe_load(ADVISER[split].read_text(encoding="utf-8"))
     right = [
         runtime.adviser.analyse(item["description"]).ess_verdict == item["expect"]["verdict"]
@@ -104,7 +95,7 @@ def adviser(runtime: Runtime, split: str) -> dict[str, Any]:
     return {"adviser_descriptions": len(items), "verdict_accuracy": sum(right) / len(right)}
 
 
-def latency(runtime: Runtime, split: str) -> dict[str, Any]:
+def latency(runtime: Runtime, split: Split) -> dict[str, Any]:
     engine = runtime.engine
     turns = [turn for person in _people(split) for turn in person.turns]
     engine.handle(DiagnosticState(), turns[0])  # warm caches (territories, templates)
@@ -122,7 +113,7 @@ def latency(runtime: Runtime, split: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "test", "dev2"], default="dev")
+    parser.add_argument("--split", choices=SPLITS, default="dev")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--failures", action="store_true", help="list failures on stderr")
     args = parser.parse_args()

@@ -30,6 +30,7 @@ from typing import Any, get_args
 
 import yaml
 from contact_reach import contact_reach, print_reach  # scripts/ is on sys.path when run
+from eval_sets import SPLITS
 from real_questions import evaluate_real_questions, print_real_questions
 
 from assistant.runtime import Runtime
@@ -383,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all-failures", action="store_true", help="list every answer failure")
     parser.add_argument(
         "--split",
-        choices=["dev", "test", "dev2"],
+        choices=SPLITS,
         help="also score the real-life questions of this half (tune on dev and dev2 only)",
     )
     parser.add_argument(

@@ -16,24 +16,15 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from eval_sets import QUESTIONS, Split  # scripts/ is on sys.path when run
 
 from assistant.answers.answering import Answer, Answerer
 from assistant.text import fold
 
-TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
-# dev / test: the frozen held-out halves; dev2: a second set written from the outside for
-# tuning (tests/devsets/), never a result.
-QUESTION_FILES = {
-    "dev": TESTS_DIR / "holdout" / "questions" / "dev.yaml",
-    "test": TESTS_DIR / "holdout" / "questions" / "test.yaml",
-    "dev2": TESTS_DIR / "devsets" / "questions.yaml",
-}
 FIRST_WORDS = 60
-Split = Literal["dev", "test", "dev2"]
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 # What a decline must not contain: figures a person could take as an answer, or contacts
@@ -141,7 +132,7 @@ def _found(item: str, text: str) -> bool:
 
 
 def load_questions(split: Split) -> list[Question]:
-    raw = yaml.safe_load(QUESTION_FILES[split].read_text(encoding="utf-8"))
+    raw = yaml.safe_load(QUESTIONS[split].read_text(encoding="utf-8"))
     return [
         Question(
             id=str(entry["id"]),

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from assistant import vocabulary
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 TERRITORIES = ROOT / "knowledge" / "territories" / "territories.json.gz"
@@ -37,49 +39,11 @@ REGISTERS = {
     "standard",
     "indirect",
 }
-STAGES = {"emergence", "creation", "consolidation", "developpement"}
-PROFILES = {
-    "individuel",
-    "collectif",
-    "association",
-    "association-employeuse",
-    "entreprise",
-    "scop-scic",
-    "siae",
-    "collectivite",
-}
-NEEDS = {
-    "financement",
-    "modele-economique",
-    "juridique",
-    "gouvernance",
-    "emploi-rh",
-    "impact",
-    "cooperation",
-    "implantation",
-    "local",
-    "mentorat",
-    "numerique",
-    "commercial",
-    "formation",
-    "reseau",
-}
-KINDS = {
-    "dla",
-    "cress",
-    "incubateur",
-    "couveuse",
-    "cae",
-    "generateur",
-    "accelerateur",
-    "financeur",
-    "reseau",
-    "lieu",
-    "pole-territorial",
-    "collectivite",
-    "orientation",
-    "classique",
-}
+# The PRODUCT.md vocabulary, as the assistant declares it.
+STAGES = set(vocabulary.STAGES)
+PROFILES = set(vocabulary.PROFILES)
+NEEDS = set(vocabulary.NEEDS)
+KINDS = set(vocabulary.STRUCTURE_KINDS)
 VERDICTS = {"ess", "ess-compatible", "hors-ess", "a-preciser"}
 EMPLOYING = {"association-employeuse", "siae", "scop-scic", "entreprise"}
 EXPECT_KEYS = {

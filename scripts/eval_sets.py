@@ -1,0 +1,34 @@
+"""Where the evaluation sets live, by split, for the measurement scripts.
+
+`dev` / `test`: the frozen held-out halves (tests/holdout/, written blind to the rules): tune
+on dev, run test once before and once after a change. `dev2`: a second set written from the
+outside later (tests/devsets/), for tuning only: its figures are never a result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+HOLDOUT = TESTS / "holdout"
+DEVSETS = TESTS / "devsets"
+
+Split = Literal["dev", "test", "dev2"]
+SPLITS: tuple[Split, ...] = ("dev", "test", "dev2")
+
+PEOPLE: dict[Split, Path] = {
+    "dev": HOLDOUT / "dev",
+    "test": HOLDOUT / "test",
+    "dev2": DEVSETS / "people",
+}
+ADVISER: dict[Split, Path] = {
+    "dev": HOLDOUT / "adviser-dev.yaml",
+    "test": HOLDOUT / "adviser-test.yaml",
+    "dev2": DEVSETS / "adviser.yaml",
+}
+QUESTIONS: dict[Split, Path] = {
+    "dev": HOLDOUT / "questions" / "dev.yaml",
+    "test": HOLDOUT / "questions" / "test.yaml",
+    "dev2": DEVSETS / "questions.yaml",
+}
