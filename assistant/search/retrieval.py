@@ -37,6 +37,10 @@ _OVERFETCH = 2.0
 __all__ = ["HybridRetriever", "Mode"]
 
 
+EXACT_SEARCH_MAX = 20_000  # passages: above, ChromaDB's approximate search (memory, opening time)
+_VECTOR_PAGE = 5_000
+
+
 class HybridRetriever:
     """The real retriever: reads one index generation (bm25s + ChromaDB); cheap to query, safe
     to share between threads for reads.
@@ -69,7 +73,11 @@ class HybridRetriever:
         self._allowed_by_filter: dict[SearchFilter, _Allowed] = {}
         self._bm25 = bm25s.BM25.load(str(generation / "bm25"))
         self._collection = VectorPlace(chroma_url).open(generation, embedder)
-        if len(self.table):
+        # A small corpus is searched exactly, in memory: ChromaDB's approximate search was
+        # seen to drop a close neighbour now and then (3 runs in 30, the same query and
+        # index), which made answers change between runs. Large ones stay with ChromaDB.
+        self._vectors = self._load_vectors() if len(self.table) <= EXACT_SEARCH_MAX else None
+        if len(self.table) and self._vectors is None:
             # ChromaDB loads its vector index on the first query (0.4 s at 10^5 passages):
             # here, rather than in a user's first request.
             probe = np.zeros((1, embedder.dim), dtype=np.float32)
@@ -207,10 +215,33 @@ class HybridRetriever:
                 return kept[:wanted]
         return self._nearest(vector, wanted, allowed.ids)
 
+    def _load_vectors(self) -> NDArray[np.float32] | None:
+        """Every passage's vector, L2-normalised, in table order (None if one is missing)."""
+        total = len(self.table)
+        matrix = np.zeros((total, self.embedder.dim), dtype=np.float32)
+        seen = 0
+        for offset in range(0, total, _VECTOR_PAGE):
+            page = self._collection.get(offset=offset, limit=_VECTOR_PAGE, include=["embeddings"])
+            embeddings = page["embeddings"]
+            if embeddings is None:
+                return None
+            for ident, vector in zip(page["ids"], embeddings, strict=True):
+                position = self.table.position.get(ident)
+                if position is not None:
+                    matrix[position] = vector
+                    seen += 1
+        if seen != total:
+            return None
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        normalised: NDArray[np.float32] = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+        return normalised
+
     def _nearest(
         self, vector: Vector, n: int, ids: list[str] | None = None
     ) -> list[tuple[int, float]]:
         """(position, cosine) of the `n` nearest passages (among `ids`), nearest first."""
+        if self._vectors is not None:
+            return self._exact_nearest(vector, n, ids)
         result = self._collection.query(
             query_embeddings=vector.reshape(1, -1), n_results=n, ids=ids, include=["distances"]
         )
@@ -222,6 +253,23 @@ class HybridRetriever:
             for i, d in zip(found, distances, strict=True)
             if i in position
         ]
+
+    def _exact_nearest(
+        self, vector: Vector, n: int, ids: list[str] | None
+    ) -> list[tuple[int, float]]:
+        assert self._vectors is not None
+        query = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        similarities = self._vectors @ query
+        if ids is not None:
+            allowed = np.zeros(len(similarities), dtype=bool)
+            allowed[[self.table.position[i] for i in ids if i in self.table.position]] = True
+            similarities = np.where(allowed, similarities, -np.inf)
+        n = min(n, int(np.isfinite(similarities).sum()))
+        if n <= 0:
+            return []
+        best = np.argpartition(-similarities, n - 1)[:n]
+        best = best[np.argsort(-similarities[best], kind="stable")]
+        return [(int(p), float(similarities[p])) for p in best]
 
     # -- fusion ---------------------------------------------------------------------------
     def search(

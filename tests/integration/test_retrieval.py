@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.runtime import Runtime
@@ -415,3 +416,20 @@ def test_retriever_is_current_and_covers_every_card(
     assert retriever.card_ids == set(runtime.cards)
     chunks = retriever.chunks_of(["agrement-esus"])
     assert chunks and {c.card_id for c in chunks} == {"agrement-esus"}
+
+
+def test_a_small_corpus_is_searched_exactly(retriever: HybridRetriever) -> None:
+    """The shipped corpus fits in memory: its nearest passages are the exact ones (ChromaDB's
+    approximate search dropped a close neighbour in about one run in ten), and they agree
+    with ChromaDB on the nearest one and its cosine."""
+    assert retriever._vectors is not None
+    for question in ("c'est quoi une scic", "le DLA ça coûte combien", "trouver un local"):
+        vector = retriever.embedder.embed_query(question)
+        exact = retriever._nearest(vector, 40)
+        brute = retriever._vectors @ (vector / np.linalg.norm(vector))
+        assert [p for p, _ in exact] == list(np.argsort(-brute, kind="stable")[:40])
+        chroma = retriever._collection.query(
+            query_embeddings=vector.reshape(1, -1), n_results=1, include=["distances"]
+        )
+        assert retriever.table.ids[exact[0][0]] == chroma["ids"][0][0]
+        assert abs(exact[0][1] - (1.0 - chroma["distances"][0][0])) < 1e-4
