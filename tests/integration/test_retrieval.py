@@ -387,9 +387,10 @@ def test_region_only_filter_keeps_regional_cards(retriever: HybridRetriever) -> 
 @pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid"])
 def test_stage_filter_excludes_other_stages(retriever: HybridRetriever, mode: Mode) -> None:
     query = "DLA dispositif local d'accompagnement des associations employeuses"
-    assert retriever.search(query, k=1, mode=mode)[0].card_id == (
-        "dla-dispositif-local-accompagnement"
-    )  # consolidation / développement only
+    # Found without the filter (consolidation / développement only). Among the first three:
+    # in dense mode alone, the DLA FAQ card now ties with it on a question's similarity.
+    unfiltered = [h.card_id for h in retriever.search(query, k=3, mode=mode)]
+    assert "dla-dispositif-local-accompagnement" in unfiltered
     hits = retriever.search(query, k=10, search_filter=SearchFilter(stage="emergence"), mode=mode)
     assert hits
     assert "dla-dispositif-local-accompagnement" not in [h.card_id for h in hits]
