@@ -48,7 +48,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -276,6 +276,27 @@ def fresh(retriever: HybridRetriever, question: str) -> str:
     return question
 
 
+def timed_rounds(
+    ops: dict[str, Callable[[str], object]],
+    questions: Iterable[str],
+    warm: str,
+    budget_s: float,
+) -> dict[str, list[float]]:
+    """Each op timed on each question in turn (after one warm-up call), until the budget ends."""
+    for op in ops.values():
+        op(warm)
+    samples: dict[str, list[float]] = {name: [] for name in ops}
+    deadline = time.perf_counter() + budget_s
+    for question in questions:
+        if time.perf_counter() > deadline:
+            break
+        for name, op in ops.items():
+            started = time.perf_counter()
+            op(question)
+            samples[name].append(time.perf_counter() - started)
+    return samples
+
+
 def latency_suite(
     retriever: HybridRetriever,
     answerer: Answerer,
@@ -303,18 +324,7 @@ def latency_suite(
         ),
         "ask": ask,
     }
-    warm = questions.all[0]
-    for op in ops.values():
-        op(warm)
-    samples: dict[str, list[float]] = {name: [] for name in ops}
-    deadline = time.perf_counter() + budget_s
-    for question in interleaved(questions):
-        if time.perf_counter() > deadline:
-            break
-        for name, op in ops.items():
-            started = time.perf_counter()
-            op(question)
-            samples[name].append(time.perf_counter() - started)
+    samples = timed_rounds(ops, interleaved(questions), questions.all[0], budget_s)
     declined = {
         "in_scope_declined": sum(answers[q] for q in questions.in_scope if q in answers),
         "in_scope": sum(q in answers for q in questions.in_scope),
@@ -478,17 +488,7 @@ def scale_suite(
             fresh(retriever, q), k=5, search_filter=territory, candidates=SCALE_CANDIDATES
         ),
     }
-    for op in ops.values():
-        op(questions[0])  # warm-up
-    samples: dict[str, list[float]] = {name: [] for name in ops}
-    deadline = time.perf_counter() + budget_s
-    for question in questions:
-        if time.perf_counter() > deadline:
-            break
-        for name, op in ops.items():
-            started = time.perf_counter()
-            op(question)
-            samples[name].append(time.perf_counter() - started)
+    samples = timed_rounds(ops, questions, questions[0], budget_s)
     return {name: stats(values) for name, values in samples.items()}
 
 

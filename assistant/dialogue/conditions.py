@@ -28,7 +28,7 @@ def holds(condition: Condition, state: DiagnosticState) -> bool:
     ):
         return False
     if condition.stage_not_said is not None and any(
-        state.stage_said.get(value, 0.0) >= SAID_PLAINLY for value in condition.stage_not_said
+        state.stage_peak.get(value, 0.0) >= SAID_PLAINLY for value in condition.stage_not_said
     ):
         return False
     if condition.employees_at_most is not None and (

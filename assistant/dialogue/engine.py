@@ -321,7 +321,7 @@ class Engine:
                 evidence[value] = evidence.get(value, 0.0) + score * factor
             if slot == "stage" and extraction.evidence.get("stage"):
                 for value, score in scores.items():
-                    state.stage_said[value] = max(state.stage_said.get(value, 0.0), score)
+                    state.stage_peak[value] = max(state.stage_peak.get(value, 0.0), score)
         self._plan_made_real(state, extraction)
         if extraction.needs:
             only_needs = extraction.territory is None and not extraction.evidence.get("profile")

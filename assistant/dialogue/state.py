@@ -50,7 +50,7 @@ class DiagnosticState(BaseModel):
     evidence: dict[str, dict[str, float]] = Field(default_factory=dict)
     # The strongest a stage was ever said in words (no decay): an established structure that
     # spoke of growing is still developing three messages later.
-    stage_said: dict[str, float] = Field(default_factory=dict)
+    stage_peak: dict[str, float] = Field(default_factory=dict)
     # Legal forms named so far only as plans ("on veut créer une asso"), in case a later
     # message says the structure now exists ("les statuts sont déposés").
     planned: dict[str, float] = Field(default_factory=dict)
