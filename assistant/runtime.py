@@ -33,7 +33,7 @@ from assistant.territory.index import TerritoryIndex, load_territories
 from assistant.text import Respeller
 from assistant.understanding.extraction import Extractor
 from assistant.understanding.script import DiagnosticScript, load_script
-from assistant.understanding.semantic import SemanticReader, load_examples
+from assistant.understanding.semantic import SemanticReader, load_descriptions, load_examples
 
 if TYPE_CHECKING:  # the LLM modules load only in LLM mode
     from langchain_core.language_models import BaseChatModel
@@ -181,9 +181,11 @@ class Runtime:
         """The semantic layer under the rules (examples.yaml), unless switched off."""
         if not self.settings.semantic_understanding:
             return None
-        examples = load_examples(self.settings.knowledge_dir / "diagnostic" / "examples.yaml")
+        diagnostic = self.settings.knowledge_dir / "diagnostic"
+        examples = load_examples(diagnostic / "examples.yaml")
+        descriptions = load_descriptions(diagnostic / "descriptions.yaml")
         cache = self.settings.index_dir / "embeddings.sqlite3"
-        return SemanticReader(self.embedder, examples, cache_path=cache)
+        return SemanticReader(self.embedder, examples, cache_path=cache, descriptions=descriptions)
 
     @cached_property
     def script(self) -> DiagnosticScript:
@@ -219,6 +221,7 @@ class Runtime:
             answerer=lambda: self.answerer,
             composer=self.composer,
             territories=self.territories,
+            describe=self.semantic.read_description if self.semantic else None,
         )
 
     @cached_property

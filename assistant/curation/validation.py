@@ -325,15 +325,15 @@ def _check_territory(
 def validate_data_files(
     knowledge_dir: Path, prompts_dir: Path, card_ids: set[str], structure_ids: set[str]
 ) -> list[Problem]:
-    """The other curated data: diagnostic script and examples, next steps, ESS traits, reply
-    templates."""
+    """The other curated data: diagnostic script, examples and descriptions, next steps, ESS
+    traits, reply templates."""
     from jinja2 import Environment, FileSystemLoader, TemplateSyntaxError
 
     from assistant.errors import AiguillageError
     from assistant.orientation.adviser import load_lexicon
     from assistant.orientation.contacts import NextSteps
     from assistant.understanding.script import load_script
-    from assistant.understanding.semantic import load_examples
+    from assistant.understanding.semantic import load_descriptions, load_examples
 
     problems: list[Problem] = []
     script_path = knowledge_dir / "diagnostic" / "script.yaml"
@@ -362,6 +362,10 @@ def validate_data_files(
         (
             "diagnostic/examples.yaml",
             lambda: load_examples(knowledge_dir / "diagnostic" / "examples.yaml"),
+        ),
+        (
+            "diagnostic/descriptions.yaml",
+            lambda: load_descriptions(knowledge_dir / "diagnostic" / "descriptions.yaml"),
         ),
     )
     for where, check in checks:

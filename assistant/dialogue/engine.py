@@ -16,6 +16,12 @@ from pydantic import BaseModel, Field
 
 from assistant.answers.answering import Answer, Answerer, SourceRef
 from assistant.dialogue.conditions import holds
+from assistant.dialogue.evidence import (
+    EXPLICIT_WEIGHT,
+    READING_WEIGHT,
+    add_evidence,
+    plan_made_real,
+)
 from assistant.dialogue.slots import SCORED, SLOTS, Understood, set_value
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import AiguillageError
@@ -26,18 +32,19 @@ from assistant.render.reply import ReplyWriter, reply_text
 from assistant.search.base import SearchFilter
 from assistant.territory.index import Candidate, Resolution, TerritoryIndex, found
 from assistant.text import normalise
-from assistant.understanding.extraction import LEGAL_FORMS, Extraction, Extractor
+from assistant.understanding.extraction import Extraction, Extractor
 from assistant.understanding.script import Buttons, DiagnosticScript
 
 log = logging.getLogger(__name__)
 
 Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
 MAX_ASKS = 2  # a question ignored twice is not asked a third time
-ANSWER_WEIGHT = 1.5
-CORRECTION_WEIGHT = 3.0
 RECENT_QUESTIONS = 3
-HINT_WEIGHT = 0.5  # a reading by meaning alone: as one "weak" keyword of the script
-EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
+DESCRIPTION_CHARS = 1500  # what the classifiers read: the start of the story matters most
+SHORT_ANSWER_WORDS = 3
+# State a turn changes without the person seeing it (evidence decays on every message, the
+# story grows): a turn that changed only these taught nothing.
+BOOKKEEPING = {"asked", "last_question", "evidence", "recent_questions", "description", "reading"}
 SUMMARY_MIN_WORDS = 6
 SUMMARY_MAX_CHARS = 200
 
@@ -68,8 +75,11 @@ class Engine:
         answerer: Callable[[], Answerer],
         composer: Composer,
         territories: TerritoryIndex,
+        describe: Callable[[str], dict[str, str]] | None = None,
     ) -> None:
         self.writer = ReplyWriter(composer)
+        # Reads all the person said so far as one description (semantic.py's classifiers).
+        self.describe = describe
         self.script = script
         self.extractor = extractor
         self.orientation = orientation
@@ -126,6 +136,7 @@ class Engine:
                 pending = None
             extraction = self.extractor.extract(message, pending)
             self._merge(new, extraction, pending, understood)
+            self._read_description(new, message, extraction)
             if extraction.dont_know and pending and not new.is_known(pending):
                 new.unknown.append(pending)
                 notes.append(self.script.messages.dont_know_ack)
@@ -153,9 +164,7 @@ class Engine:
             answer = self._answer(message, new)
             new.recent_questions = [*new.recent_questions, message.strip()][-RECENT_QUESTIONS:]
 
-        # Evidence decays on every message: only what the user-visible slots say counts.
-        bookkeeping = {"asked", "last_question", "evidence", "recent_questions"}
-        changed = new.model_dump(exclude=bookkeeping) != state.model_dump(exclude=bookkeeping)
+        changed = new.model_dump(exclude=BOOKKEEPING) != state.model_dump(exclude=BOOKKEEPING)
         next_slot = self._next_slot(new)
         if (
             next_slot is None
@@ -258,10 +267,25 @@ class Engine:
                 return True
         return False
 
+    def _read_description(
+        self, state: DiagnosticState, message: str, extraction: Extraction
+    ) -> None:
+        """Add the message to what the person said of the project, and read it all again."""
+        if self.describe is None or extraction.question:  # a question is not a description
+            return
+        state.description = f"{state.description} {message.strip()}".strip()
+        state.description = state.description[:DESCRIPTION_CHARS]
+        if len(message.split()) > SHORT_ANSWER_WORDS:  # "Guéret" changes no reading
+            state.reading = self.describe(state.description)
+
     def _decide(self, state: DiagnosticState, understood: Understood) -> None:
-        """Set stage and profile to the value with most evidence, priors included."""
+        """Set stage and profile to the value with most evidence, priors and the description
+        classifier's reading included."""
         for slot in SCORED:
             scores = dict(state.evidence.get(slot, {}))
+            if slot in state.reading:
+                value = state.reading[slot]
+                scores[value] = scores.get(value, 0.0) + READING_WEIGHT
             for prior in self.script.priors:
                 if prior.slot == slot and holds(prior.when, state):
                     scores[prior.value] = scores.get(prior.value, 0.0) + prior.weight
@@ -295,34 +319,8 @@ class Engine:
     ) -> None:
         if extraction.for_client:
             state.speaking_for_client = True
-        for slot in SCORED:
-            evidence = state.evidence.setdefault(slot, {})
-            for value in evidence:
-                if evidence[value] < EXPLICIT_WEIGHT:
-                    evidence[value] *= self.script.evidence_decay
-            scores = extraction.evidence.get(slot, {})
-            # "ah non, c'est à Aubusson" corrects the place: read by meaning, its words would
-            # only lend the other slots a guess.
-            place_fix = extraction.correction and extraction.territory is not None
-            hint = None if place_fix else extraction.hints.get(slot)
-            if not scores and hint and not any(evidence.values()):
-                # The semantic layer's reading fills a slot nothing else spoke for.
-                scores = {hint: HINT_WEIGHT}
-            if not scores:
-                continue
-            scores = self._reinterpreted(slot, scores, state)
-            factor = 1.0
-            if extraction.correction:
-                evidence.clear()  # "ah non, en fait…": earlier clues no longer count
-                factor = CORRECTION_WEIGHT
-            elif pending == slot:
-                factor = ANSWER_WEIGHT  # words given in answer to the question weigh more
-            for value, score in scores.items():
-                evidence[value] = evidence.get(value, 0.0) + score * factor
-            if slot == "stage" and extraction.evidence.get("stage"):
-                for value, score in scores.items():
-                    state.stage_peak[value] = max(state.stage_peak.get(value, 0.0), score)
-        self._plan_made_real(state, extraction)
+        add_evidence(state, extraction, pending, self.script.evidence_decay, self._reinterpreted)
+        plan_made_real(state, extraction)
         if extraction.needs:
             only_needs = extraction.territory is None and not extraction.evidence.get("profile")
             if extraction.correction and (pending == "needs" or only_needs):
@@ -351,26 +349,6 @@ class Engine:
             )
             if replace:
                 self._set_territory(state, extraction.territory, understood)
-
-    @staticmethod
-    def _plan_made_real(state: DiagnosticState, extraction: Extraction) -> None:
-        """ "on veut créer une asso" … "les statuts sont déposés": the form planned earlier is
-        what speaks now; the group that planned it is its members."""
-        planned = state.planned
-        if extraction.correction:
-            planned.clear()  # "non, plutôt une Scop": the earlier plan is dropped
-        for value, weight in extraction.planned.items():
-            planned[value] = planned.get(value, 0.0) + weight
-        profile = state.evidence.setdefault("profile", {})
-        named_now = [v for v in extraction.evidence.get("profile", {}) if v in LEGAL_FORMS]
-        if not extraction.exists or not (planned or named_now):
-            return
-        form = max(named_now or planned, key=lambda v: (planned.get(v, 0.0), v in named_now))
-        profile[form] = profile.get(form, 0.0) + CORRECTION_WEIGHT
-        for speaker in ("collectif", "individuel"):
-            if speaker in profile and profile[speaker] < EXPLICIT_WEIGHT:
-                profile[speaker] *= 0.5
-        planned.clear()
 
     def _reinterpreted(
         self, slot: str, scores: dict[str, float], state: DiagnosticState

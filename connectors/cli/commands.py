@@ -102,8 +102,9 @@ def build_index(runtime: Runtime, force: bool = False, quiet: bool = False) -> N
             cards, RichProgress(bar), force=force, documents=documents
         )
     if runtime.semantic is not None:
-        # The diagnostic's example sentences are embedded with the index, not on a first message.
-        _ = runtime.semantic.tables
+        # The diagnostic's examples are embedded, and its description classifiers trained, with
+        # the index, not on a first message.
+        runtime.semantic.warm()
     if not report.changed:
         if not quiet:
             in_documents = f", {len(documents)} document(s)" if documents else ""

@@ -1,0 +1,95 @@
+"""How one message's clues add to the evidence the state keeps for the scored slots.
+
+Stage and profile are decided by weight of evidence (engine._decide): each message's clues
+add to what the conversation said before, which fades a little at every turn. Here are the
+weights of each kind of clue, and how a plan becomes the present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from assistant.dialogue.slots import SCORED
+from assistant.dialogue.state import DiagnosticState
+from assistant.understanding.extraction import LEGAL_FORMS, Extraction
+
+__all__ = [
+    "ANSWER_WEIGHT",
+    "CORRECTION_WEIGHT",
+    "EXPLICIT_WEIGHT",
+    "HINT_WEIGHT",
+    "READING_WEIGHT",
+    "add_evidence",
+    "plan_made_real",
+]
+
+ANSWER_WEIGHT = 1.5  # words given in answer to the question weigh more
+CORRECTION_WEIGHT = 3.0
+HINT_WEIGHT = 0.5  # a reading by meaning alone: as one "weak" keyword of the script
+# The description classifier's confident reading of all the person said (semantic.py), added
+# in each decision: calibrated on the two development sets, each scored by a classifier
+# trained without it.
+READING_WEIGHT = 1.0
+EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
+
+Reinterpret = Callable[[str, dict[str, float], DiagnosticState], dict[str, float]]
+
+
+def add_evidence(
+    state: DiagnosticState,
+    extraction: Extraction,
+    pending: str | None,
+    decay: float,
+    reinterpret: Reinterpret,
+) -> None:
+    """Fade the earlier evidence of each scored slot, then add this message's clues."""
+    # "ah non, c'est à Aubusson" corrects the place: read by meaning, its words would only
+    # lend the other slots a guess.
+    place_fix = extraction.correction and extraction.territory is not None
+    for slot in SCORED:
+        evidence = state.evidence.setdefault(slot, {})
+        for value in evidence:
+            if evidence[value] < EXPLICIT_WEIGHT:
+                evidence[value] *= decay
+        scores = extraction.evidence.get(slot, {})
+        hint = None if place_fix else extraction.hints.get(slot)
+        if not scores and hint and not any(evidence.values()):
+            # The semantic layer's reading fills a slot nothing else spoke for.
+            scores = {hint: HINT_WEIGHT}
+        if not scores:
+            continue
+        factor = 1.0
+        if extraction.correction:
+            evidence.clear()  # "ah non, en fait…": earlier clues no longer count…
+            if slot == "stage":
+                state.stage_peak.clear()  # …nor how strongly they were said
+            factor = CORRECTION_WEIGHT
+        elif pending == slot:
+            factor = ANSWER_WEIGHT
+        # Read against what still stands: a corrected stage no longer reinterprets the new one.
+        scores = reinterpret(slot, scores, state)
+        for value, score in scores.items():
+            evidence[value] = evidence.get(value, 0.0) + score * factor
+        if slot == "stage" and extraction.evidence.get("stage"):  # said in words
+            for value, score in scores.items():
+                state.stage_peak[value] = max(state.stage_peak.get(value, 0.0), score)
+
+
+def plan_made_real(state: DiagnosticState, extraction: Extraction) -> None:
+    """ "on veut créer une asso" … "les statuts sont déposés": the form planned earlier is
+    what speaks now; the group that planned it is its members."""
+    planned = state.planned
+    if extraction.correction:
+        planned.clear()  # "non, plutôt une Scop": the earlier plan is dropped
+    for value, weight in extraction.planned.items():
+        planned[value] = planned.get(value, 0.0) + weight
+    profile = state.evidence.setdefault("profile", {})
+    named_now = [v for v in extraction.evidence.get("profile", {}) if v in LEGAL_FORMS]
+    if not extraction.exists or not (planned or named_now):
+        return
+    form = max(named_now or planned, key=lambda v: (planned.get(v, 0.0), v in named_now))
+    profile[form] = profile.get(form, 0.0) + CORRECTION_WEIGHT
+    for speaker in ("collectif", "individuel"):
+        if speaker in profile and profile[speaker] < EXPLICIT_WEIGHT:
+            profile[speaker] *= 0.5
+    planned.clear()

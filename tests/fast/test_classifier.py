@@ -1,0 +1,230 @@
+"""The description classifier (assistant/understanding/classifier.py) and how the semantic layer
+trains, saves and reads it: the mechanism, on synthetic vectors and the hashed-word fake
+embedder. Its accuracy is bench_understanding.py's to measure, on real embeddings."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.dialogue.engine import Engine
+from assistant.dialogue.state import DiagnosticState
+from assistant.errors import DiagnosticScriptError
+from assistant.runtime import Runtime
+from assistant.search.fakes import HashEmbedder
+from assistant.understanding.classifier import SlotClassifier, training_key
+from assistant.understanding.semantic import (
+    Description,
+    SemanticReader,
+    load_descriptions,
+    load_examples,
+)
+
+DIAGNOSTIC = Path(__file__).resolve().parents[2] / "knowledge" / "diagnostic"
+
+
+def _clusters(seed: int = 0) -> tuple[np.ndarray, list[str]]:
+    """Three values, each a cloud of vectors around its own centre."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(3, 16)) * 3
+    rows, labels = [], []
+    for value, centre in zip(("a", "b", "c"), centres, strict=True):
+        rows.append(centre + rng.normal(size=(30, 16)))
+        labels += [value] * 30
+    return np.vstack(rows), labels
+
+
+def test_a_classifier_learns_separable_values_and_gives_probabilities() -> None:
+    vectors, labels = _clusters()
+    model = SlotClassifier.fit(vectors, labels)
+    probabilities = model.probabilities(vectors)
+    assert probabilities.shape == (90, 3)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    predicted = [model.values[i] for i in probabilities.argmax(axis=1)]
+    assert np.mean([p == t for p, t in zip(predicted, labels, strict=True)]) > 0.95
+    value, probability = model.read(vectors[0])
+    assert value == "a" and 0.5 < probability <= 1.0
+
+
+def test_two_values_read_as_two_columns() -> None:
+    vectors, labels = _clusters()
+    model = SlotClassifier.fit(vectors[:60], labels[:60])
+    assert model.values == ["a", "b"]
+    assert model.probabilities(vectors[:60]).shape == (60, 2)
+    assert model.read(vectors[45])[0] == "b"
+
+
+def test_one_value_is_not_enough_to_learn() -> None:
+    vectors, labels = _clusters()
+    with pytest.raises(ValueError, match="two values"):
+        SlotClassifier.fit(vectors[:30], labels[:30])
+
+
+def test_a_saved_classifier_reads_the_same(tmp_path: Path) -> None:
+    vectors, labels = _clusters()
+    model = SlotClassifier.fit(vectors, labels)
+    model.save(tmp_path / "m.npz")
+    again = SlotClassifier.load(tmp_path / "m.npz")
+    assert again.values == model.values
+    assert np.allclose(again.probabilities(vectors), model.probabilities(vectors))
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no partial file left
+
+
+def test_the_training_key_changes_with_the_data() -> None:
+    pairs = [("emergence", "une idée"), ("creation", "on crée")]
+    assert training_key("e5", pairs) == training_key("e5", list(reversed(pairs)))
+    assert training_key("e5", pairs) != training_key("e5", [*pairs, ("creation", "statuts")])
+    assert training_key("e5", pairs) != training_key("other-model", pairs)
+
+
+def test_shipped_descriptions_load_and_never_come_from_the_test_half() -> None:
+    descriptions = load_descriptions(DIAGNOSTIC / "descriptions.yaml")
+    assert len(descriptions) > 200
+    assert all(d.stage or d.profile for d in descriptions)
+    assert not any("holdout/test" in (d.origin or "") for d in descriptions)
+
+
+def test_a_description_with_an_unknown_value_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "descriptions.yaml"
+    bad.write_text("descriptions:\n- text: une idée\n  stage: lancement\n", encoding="utf-8")
+    with pytest.raises(DiagnosticScriptError, match="lancement"):
+        load_descriptions(bad)
+    assert load_descriptions(tmp_path / "absent.yaml") == []
+
+
+class CountingFit:
+    calls = 0
+
+    def __init__(self) -> None:
+        self.original = SlotClassifier.fit
+
+    def __call__(self, *args: object, **kwargs: object) -> SlotClassifier:
+        CountingFit.calls += 1
+        return self.original(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_classifiers_are_trained_once_then_loaded_from_beside_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "embeddings.sqlite3"
+    examples = load_examples(DIAGNOSTIC / "examples.yaml")
+    counting = CountingFit()
+    monkeypatch.setattr(SlotClassifier, "fit", counting)
+    SemanticReader(HashEmbedder(dim=256), examples, cache_path=cache).warm()
+    assert CountingFit.calls == 2  # stage and profile
+    assert len(list(tmp_path.glob("classifier-*.npz"))) == 2
+    SemanticReader(HashEmbedder(dim=256), examples, cache_path=cache).warm()
+    assert CountingFit.calls == 2  # read back, not retrained
+    more = [Description(text="on a une idée de ressourcerie", stage="emergence")]
+    SemanticReader(HashEmbedder(dim=256), examples, cache_path=cache, descriptions=more).warm()
+    assert CountingFit.calls == 3  # new data: the stage classifier learns again
+
+
+def _taught_reader(tmp_path: Path, thresholds: dict[str, float] | None) -> SemanticReader:
+    taught = [
+        Description(
+            text=f"notre ressourcerie solidaire numéro {i} est ouverte depuis très longtemps",
+            stage="consolidation",
+        )
+        for i in range(12)
+    ]
+    return SemanticReader(
+        HashEmbedder(dim=256),
+        load_examples(DIAGNOSTIC / "examples.yaml"),
+        cache_path=tmp_path / "embeddings.sqlite3",
+        descriptions=taught,
+        reading_thresholds=thresholds,
+    )
+
+
+STORY = "notre ressourcerie solidaire du quartier est ouverte depuis très longtemps"
+
+
+def test_a_confident_reading_of_a_description(tmp_path: Path) -> None:
+    # profile: a threshold no probability reaches, so only the stage is read
+    reader = _taught_reader(tmp_path, {"stage": 0.5, "profile": 2.0})
+    assert reader.read_description(STORY) == {"stage": "consolidation"}
+    short = "ressourcerie ouverte depuis longtemps"
+    assert reader.probabilities(short)["stage"][0] == "consolidation"  # confident, but…
+    assert reader.read_description(short) == {}  # …too few words to be a description
+
+
+def test_without_calibration_for_the_embedder_the_classifiers_stay_silent(tmp_path: Path) -> None:
+    reader = _taught_reader(tmp_path, None)  # shipped thresholds: calibrated for e5 only
+    assert reader.probabilities(STORY)["stage"] == ("consolidation", pytest.approx(1, abs=0.5))
+    assert reader.read_description(STORY) == {}
+
+
+class RecordingDescriber:
+    """A fake classifier: reads every description as the stage it is told, and keeps them."""
+
+    def __init__(self, reading: dict[str, str]) -> None:
+        self.reading = reading
+        self.read: list[str] = []
+
+    def __call__(self, description: str) -> dict[str, str]:
+        self.read.append(description)
+        return dict(self.reading)
+
+
+def _engine(runtime: Runtime, describe: RecordingDescriber) -> Engine:
+    engine = runtime.engine
+    return Engine(
+        engine.script,
+        engine.extractor,
+        engine.orientation,
+        lambda: runtime.answerer,
+        runtime.composer,
+        runtime.territories,
+        describe=describe,
+    )
+
+
+def test_the_engine_reads_all_that_was_said_and_weighs_it_like_a_keyword(
+    runtime: Runtime,
+) -> None:
+    describe = RecordingDescriber({"stage": "developpement"})
+    engine = _engine(runtime, describe)
+    first = engine.handle(DiagnosticState(), "nous avons une petite ressourcerie associative")
+    assert first.state.reading == {"stage": "developpement"}
+    assert first.state.stage == "developpement"  # nothing else spoke for the stage
+    second = engine.handle(first.state, "on voudrait savoir comment faire pour le local")
+    assert describe.read[-1] == (
+        "nous avons une petite ressourcerie associative "
+        "on voudrait savoir comment faire pour le local"
+    )
+    said = engine.handle(DiagnosticState(), "c'est juste une idée pour l'instant, rien de lancé")
+    assert said.state.stage == "emergence"  # the rules' words outweigh one reading
+    asked = engine.handle(second.state, "c'est quoi une scic ?")
+    assert asked.state.description == second.state.description  # a question is not a story
+    reads = len(describe.read)
+    engine.handle(second.state, "Guéret")
+    assert len(describe.read) == reads  # a short answer costs no model call
+
+
+def test_a_correction_of_the_stage_forgets_how_strongly_it_was_said(runtime: Runtime) -> None:
+    first = runtime.engine.handle(
+        DiagnosticState(), "on veut changer d'échelle et ouvrir un deuxième site"
+    )
+    assert first.state.stage == "developpement" and first.state.stage_peak
+    fixed = runtime.engine.handle(first.state, "ah non, en fait ce n'est qu'une idée")
+    assert fixed.state.stage != "developpement"
+    assert "developpement" not in fixed.state.stage_peak
+
+
+def test_knowledge_validate_reports_a_broken_descriptions_file(tmp_path: Path) -> None:
+    from assistant.curation.validation import validate_data_files
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(DIAGNOSTIC.parent, knowledge, ignore=shutil.ignore_patterns("cards"))
+    prompts = DIAGNOSTIC.parents[1] / "prompts"
+    clean = {p.where for p in validate_data_files(knowledge, prompts, set(), set())}
+    (knowledge / "diagnostic" / "descriptions.yaml").write_text(
+        "descriptions:\n- text: une idée\n  stage: lancement\n", encoding="utf-8"
+    )
+    broken = validate_data_files(knowledge, prompts, set(), set())
+    assert "diagnostic/descriptions.yaml" not in clean
+    assert [p.message for p in broken if p.where == "diagnostic/descriptions.yaml"]
