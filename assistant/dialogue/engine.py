@@ -270,25 +270,43 @@ class Engine:
     def _read_description(
         self, state: DiagnosticState, message: str, extraction: Extraction
     ) -> None:
-        """Add the message to what the person said of the project, and read it all again."""
+        """Add the message to what the person said of the project, and read it all again,
+        unless no reading could change the decision (a model call is most of a turn)."""
         if self.describe is None or extraction.question:  # a question is not a description
             return
         state.description = f"{state.description} {message.strip()}".strip()
         state.description = state.description[:DESCRIPTION_CHARS]
-        if len(message.split()) > SHORT_ANSWER_WORDS:  # "Guéret" changes no reading
+        if len(message.split()) > SHORT_ANSWER_WORDS and not self._settled(state):
             state.reading = self.describe(state.description)
+
+    def _settled(self, state: DiagnosticState) -> bool:
+        """Stage and profile each lead by more than a reading weighs: it would change nothing."""
+        for slot in SCORED:
+            ranked = sorted(self._scores(state, slot, with_reading=False).values(), reverse=True)
+            if (ranked[0] if ranked else 0.0) - (ranked[1] if len(ranked) > 1 else 0.0) <= (
+                READING_WEIGHT
+            ):
+                return False
+        return True
+
+    def _scores(
+        self, state: DiagnosticState, slot: str, with_reading: bool = True
+    ) -> dict[str, float]:
+        """A scored slot's evidence, with the priors that hold and the description's reading."""
+        scores = dict(state.evidence.get(slot, {}))
+        if with_reading and slot in state.reading:
+            value = state.reading[slot]
+            scores[value] = scores.get(value, 0.0) + READING_WEIGHT
+        for prior in self.script.priors:
+            if prior.slot == slot and holds(prior.when, state):
+                scores[prior.value] = scores.get(prior.value, 0.0) + prior.weight
+        return scores
 
     def _decide(self, state: DiagnosticState, understood: Understood) -> None:
         """Set stage and profile to the value with most evidence, priors and the description
         classifier's reading included."""
         for slot in SCORED:
-            scores = dict(state.evidence.get(slot, {}))
-            if slot in state.reading:
-                value = state.reading[slot]
-                scores[value] = scores.get(value, 0.0) + READING_WEIGHT
-            for prior in self.script.priors:
-                if prior.slot == slot and holds(prior.when, state):
-                    scores[prior.value] = scores.get(prior.value, 0.0) + prior.weight
+            scores = self._scores(state, slot)
             if not scores:
                 continue
             order = self.script.slots[slot].ordered_values()

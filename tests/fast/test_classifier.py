@@ -228,3 +228,23 @@ def test_knowledge_validate_reports_a_broken_descriptions_file(tmp_path: Path) -
     broken = validate_data_files(knowledge, prompts, set(), set())
     assert "diagnostic/descriptions.yaml" not in clean
     assert [p.message for p in broken if p.where == "diagnostic/descriptions.yaml"]
+
+
+def test_no_model_call_when_no_reading_could_change_the_decision(runtime: Runtime) -> None:
+    describe = RecordingDescriber({"stage": "developpement"})
+    engine = _engine(runtime, describe)
+    clear = DiagnosticState(
+        evidence={"stage": {"consolidation": 4.0}, "profile": {"association": 4.0}}
+    )
+    message = "on voudrait surtout en parler avec quelqu'un qui connaît bien le sujet"
+    engine.handle(clear, message)
+    assert describe.read == []  # each leads by more than a reading weighs
+    close = DiagnosticState(
+        evidence={
+            "stage": {"consolidation": 4.0, "developpement": 3.5},
+            "profile": {"association": 4.0},
+        }
+    )
+    turn = engine.handle(close, message)
+    assert describe.read == [message]
+    assert turn.state.stage == "developpement"  # the reading tipped a close call
