@@ -31,8 +31,10 @@ STRENGTH = 0.1
 
 
 def training_key(model: str, pairs: Sequence[tuple[str, str]]) -> str:
-    """A short hash of what a classifier learns from: the model and every (value, text)."""
-    digest = hashlib.sha256(json.dumps([model, sorted(pairs)], ensure_ascii=False).encode())
+    """A short hash of what a classifier learns from and how: the model, every (value, text),
+    the regularisation."""
+    payload = [model, sorted(pairs), STRENGTH]
+    digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode())
     return digest.hexdigest()[:16]
 
 
@@ -50,9 +52,10 @@ class SlotClassifier:
 
     @classmethod
     def fit(
-        cls, vectors: Matrix, labels: Sequence[str], strength: float = STRENGTH
+        cls, vectors: Matrix, labels: Sequence[str], strength: float | None = None
     ) -> SlotClassifier:
         """Learn from embedded texts and their values (scikit-learn, imported only here)."""
+        strength = STRENGTH if strength is None else strength
         from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import StandardScaler
 
