@@ -19,7 +19,7 @@ from connectors.cli.main import app
 IN_SCOPE = [
     (
         "Combien de structures le DLA accompagne-t-il chaque année ?",
-        "dla-dispositif-local-accompagnement",
+        "dla-combien-de-structures-par-an",  # the card on exactly this question
     ),
     ("Qu'est-ce que la Fabrique à initiatives ?", "fabrique-a-initiatives"),
     ("Comment obtenir l'agrément ESUS ?", "agrement-esus"),

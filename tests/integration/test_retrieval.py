@@ -115,7 +115,8 @@ QUESTIONS: list[tuple[str, str, set[str]]] = [
     (
         "002",
         "combien de structures le DLA accompagne chaque année ?",
-        {"dla-dispositif-local-accompagnement"},
+        # the DLA card gives the figure; the card on exactly this question does too
+        {"dla-dispositif-local-accompagnement", "dla-combien-de-structures-par-an"},
     ),
     (
         "002",
