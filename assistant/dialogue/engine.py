@@ -32,7 +32,7 @@ from assistant.render.reply import ReplyWriter, reply_text
 from assistant.search.base import SearchFilter
 from assistant.territory.index import Candidate, Resolution, TerritoryIndex, found
 from assistant.text import normalise
-from assistant.understanding.extraction import Extraction, Extractor
+from assistant.understanding.extraction import Extraction, Extractor, described
 from assistant.understanding.script import Buttons, DiagnosticScript
 
 log = logging.getLogger(__name__)
@@ -270,14 +270,23 @@ class Engine:
     def _read_description(
         self, state: DiagnosticState, message: str, extraction: Extraction
     ) -> None:
-        """Add the message to what the person said of the project, and read it all again,
+        """Add what the message tells of the project to the story, and read the story again,
         unless no reading could change the decision (a model call is most of a turn)."""
-        if self.describe is None or extraction.question:  # a question is not a description
+        if self.describe is None or extraction.dont_know:
             return
-        state.description = f"{state.description} {message.strip()}".strip()
-        state.description = state.description[:DESCRIPTION_CHARS]
-        if len(message.split()) > SHORT_ANSWER_WORDS and not self._settled(state):
-            state.reading = self.describe(state.description)
+        if extraction.correction:
+            state.reading = {}  # read again below, or left to the corrected words
+        told = described(normalise(message))  # not the sentences that ask
+        story = f"{state.description} {told}".strip()[:DESCRIPTION_CHARS]
+        if not told or story == state.description:  # a question, or a story already full
+            return
+        state.description = story
+        if len(told.split()) <= SHORT_ANSWER_WORDS or self._settled(state):
+            return  # "Guéret" changes no reading
+        try:
+            state.reading = self.describe(story)
+        except Exception as exc:  # a reading is a help, never a reason to fail a turn
+            log.warning("description reading failed: %s", type(exc).__name__)
 
     def _settled(self, state: DiagnosticState) -> bool:
         """Stage and profile each lead by more than a reading weighs: it would change nothing."""

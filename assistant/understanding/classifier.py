@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -88,25 +91,47 @@ class SlotClassifier:
         return self.values[best], float(row[best])
 
     def save(self, path: Path) -> None:
+        """Write the arrays under a unique temporary name, then rename: a reader never sees
+        half a file, and two processes saving the same classifier do not write into one."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial.npz")
-        np.savez(
-            partial,
-            values=np.array(self.values),
-            mean=self.mean,
-            scale=self.scale,
-            weights=self.weights,
-            bias=self.bias,
-        )
-        partial.replace(path)  # readers never see half a file
+        descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                np.savez(
+                    handle,
+                    values=np.array(self.values),
+                    mean=self.mean,
+                    scale=self.scale,
+                    weights=self.weights,
+                    bias=self.bias,
+                )
+            os.replace(partial, path)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: Path) -> SlotClassifier:
-        with np.load(path, allow_pickle=False) as data:
-            return cls(
-                [str(v) for v in data["values"]],
-                data["mean"],
-                data["scale"],
-                data["weights"],
-                data["bias"],
-            )
+        """Read a saved classifier; ValueError when the file is not one (corrupt, truncated,
+        arrays that do not fit together)."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                model = cls(
+                    [str(v) for v in data["values"]],
+                    data["mean"],
+                    data["scale"],
+                    data["weights"],
+                    data["bias"],
+                )
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path.name}: not a saved classifier ({exc})") from exc
+        columns = model.weights.shape[1] if model.weights.ndim == 2 else -1
+        fits = (
+            model.mean.shape == model.scale.shape == model.weights.shape[:1]
+            and columns in (len(model.values), 1)
+            and model.bias.shape == (columns,)
+            and len(model.values) >= 2
+        )
+        if not fits:
+            raise ValueError(f"{path.name}: arrays that do not fit together")
+        return model

@@ -56,7 +56,7 @@ _QUESTION_START = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
-def _described(text: str) -> str:
+def described(text: str) -> str:
     """The sentences that describe the project, without those that ask something: "on est
     5 potes, pas encore d'asso. il faut quoi comme statut ?" describes a group."""
     kept = [
@@ -350,13 +350,13 @@ class Extractor:
 
         # A question ("asso ou scop ?") names options, not the project: no stage/profile clue
         # from it; the sentences around it that describe the project still speak.
-        described = _described(text)
-        if described:
-            result.evidence = {slot: self.scores(slot, described) for slot in ("stage", "profile")}
-            self._age_speaks(result.evidence["stage"], described)
-            plans.speaker_of_plan(result.evidence["profile"], described)
-            self._members_not_group(result.evidence["profile"], described)
-            mentioned = self.scores("profile", described, planned_too=True)
+        told = described(text)
+        if told:
+            result.evidence = {slot: self.scores(slot, told) for slot in ("stage", "profile")}
+            self._age_speaks(result.evidence["stage"], told)
+            plans.speaker_of_plan(result.evidence["profile"], told)
+            self._members_not_group(result.evidence["profile"], told)
+            mentioned = self.scores("profile", told, planned_too=True)
             result.planned = {
                 v: w
                 for v, w in mentioned.items()
@@ -378,7 +378,7 @@ class Extractor:
         if "context" in self.script.slots:
             result.context = self.values_in("context", text)
         result.employees = employees(text)
-        result.exists = plans.says_it_exists(described)
+        result.exists = plans.says_it_exists(told)
         profile = result.evidence.get("profile", {})
         if result.employees == 0 and "association-employeuse" in profile:
             # "sans salarié", "0 salarié": the word salarié says the opposite here

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 from starlette.responses import Response
 
 from assistant.answers.answering import Answer, Answerer, SourceRef
@@ -67,6 +67,15 @@ class SessionCreated(BaseModel):
     session_id: str
 
 
+# The story the description classifier reads (the person's own words, joined) stays in the
+# session store: a partner logging API responses should not log it a second time.
+PRIVATE_STATE = {"description"}
+
+
+def public_state(state: DiagnosticState) -> dict[str, Any]:
+    return state.model_dump(mode="json", exclude=PRIVATE_STATE)
+
+
 class MessageOut(BaseModel):
     """One turn, as PRODUCT.md's contract; `next_steps`, `action` and `parts` are additions."""
 
@@ -96,6 +105,10 @@ class MessageOut(BaseModel):
         },
     )
 
+    @field_serializer("state")
+    def _public(self, state: DiagnosticState) -> dict[str, Any]:
+        return public_state(state)
+
     @classmethod
     def from_reply(cls, reply: Reply, state: DiagnosticState) -> MessageOut:
         return cls(
@@ -119,6 +132,10 @@ class SessionOut(BaseModel):
         description="Les messages, dans l'ordre ; le `meta.parts` d'une réponse de "
         "l'assistant reprend les `parts` de la réponse à ce message."
     )
+
+    @field_serializer("state")
+    def _public(self, state: DiagnosticState) -> dict[str, Any]:
+        return public_state(state)
 
 
 class Problem(BaseModel):

@@ -15,6 +15,7 @@ from assistant.dialogue.state import DiagnosticState
 from assistant.errors import DiagnosticScriptError
 from assistant.runtime import Runtime
 from assistant.search.fakes import HashEmbedder
+from assistant.text import normalise
 from assistant.understanding.classifier import SlotClassifier, training_key
 from assistant.understanding.semantic import (
     Description,
@@ -195,7 +196,7 @@ def test_the_engine_reads_all_that_was_said_and_weighs_it_like_a_keyword(
     assert describe.read[-1] == (
         "nous avons une petite ressourcerie associative "
         "on voudrait savoir comment faire pour le local"
-    )
+    )  # the whole story, not the last message
     said = engine.handle(DiagnosticState(), "c'est juste une idée pour l'instant, rien de lancé")
     assert said.state.stage == "emergence"  # the rules' words outweigh one reading
     asked = engine.handle(second.state, "c'est quoi une scic ?")
@@ -246,5 +247,69 @@ def test_no_model_call_when_no_reading_could_change_the_decision(runtime: Runtim
         }
     )
     turn = engine.handle(close, message)
-    assert describe.read == [message]
+    assert describe.read == [normalise(message)]  # the story as the classifier learned it
     assert turn.state.stage == "developpement"  # the reading tipped a close call
+
+
+def test_a_damaged_classifier_file_is_trained_again(tmp_path: Path) -> None:
+    cache = tmp_path / "embeddings.sqlite3"
+    examples = load_examples(DIAGNOSTIC / "examples.yaml")
+    SemanticReader(HashEmbedder(dim=256), examples, cache_path=cache).warm()
+    saved = sorted(tmp_path.glob("classifier-stage-*.npz"))[0]
+    saved.write_bytes(saved.read_bytes()[:200])  # as a crash mid-copy would leave it
+    with pytest.raises(ValueError, match="not a saved classifier"):
+        SlotClassifier.load(saved)
+    reader = SemanticReader(HashEmbedder(dim=256), examples, cache_path=cache)
+    assert set(reader.classifiers) == {"stage", "profile"}
+    assert SlotClassifier.load(saved).values  # written again, whole
+
+
+def test_concurrent_saves_of_one_classifier_leave_one_whole_file(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    vectors, labels = _clusters()
+    model = SlotClassifier.fit(vectors, labels)
+    target = tmp_path / "classifier-stage-x.npz"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: model.save(target), range(12)))
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    assert np.allclose(SlotClassifier.load(target).weights, model.weights)
+
+
+class FailingDescriber:
+    def __call__(self, description: str) -> dict[str, str]:
+        raise RuntimeError("model unavailable")
+
+
+def test_a_failing_reading_never_fails_the_turn(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = _engine(runtime, FailingDescriber())  # type: ignore[arg-type]
+    turn = engine.handle(DiagnosticState(), "nous avons une petite ressourcerie associative")
+    assert turn.state.reading == {} and turn.reply
+    assert "RuntimeError" in caplog.text
+    assert "ressourcerie" not in caplog.text  # the person's words are never logged
+
+
+def test_the_story_keeps_what_describes_and_drops_what_asks(runtime: Runtime) -> None:
+    describe = RecordingDescriber({})
+    engine = _engine(runtime, describe)
+    turn = engine.handle(
+        DiagnosticState(), "On est une asso de 3 salariés depuis 2012. Comment financer un poste ?"
+    )
+    assert turn.state.description == "on est une asso de 3 salaries depuis 2012."
+    asked = engine.handle(turn.state, "et c'est quoi une scic ?")
+    assert asked.state.description == turn.state.description
+    unsure = engine.handle(turn.state, "je ne sais pas trop")
+    assert unsure.state.description == turn.state.description  # "I don't know" tells nothing
+
+
+def test_a_correction_drops_the_earlier_reading(runtime: Runtime) -> None:
+    describe = RecordingDescriber({"stage": "developpement"})
+    engine = _engine(runtime, describe)
+    first = engine.handle(DiagnosticState(), "nous avons une petite ressourcerie associative")
+    assert first.state.reading == {"stage": "developpement"}
+    describe.reading = {}
+    fixed = engine.handle(first.state, "ah non, en fait ce n'est qu'une idée pour l'instant")
+    assert fixed.state.reading == {}
+    assert fixed.state.stage == "emergence"

@@ -99,6 +99,7 @@ def test_three_turn_conversation_then_erasure(client: httpx.Client) -> None:
     assert {"stage", "profile", "needs", "departement", "region"} <= state.keys()
     assert state["departement"] == "23" and state["region"] == "75"
     assert state["profile"] == "association-employeuse"
+    assert "description" not in state  # the story stays in the session store
     contacts = body["contacts"]
     assert isinstance(contacts, list) and 2 <= len(contacts) <= 5
     for contact in contacts:
@@ -113,6 +114,7 @@ def test_three_turn_conversation_then_erasure(client: httpx.Client) -> None:
     assert record.status_code == 200
     data = record.json()
     assert data["state"]["departement"] == "23"
+    assert "description" not in data["state"]
     roles = [e["role"] for e in data["transcript"]]
     assert roles == ["user", "assistant"] * 3
     assert data["transcript"][0]["text"] == GUERET[0]
