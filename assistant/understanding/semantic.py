@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from assistant import yamlfile
 from assistant.errors import DiagnosticScriptError, describe
@@ -119,7 +119,7 @@ class Description(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str
+    text: str = Field(min_length=1, pattern=r"\S")
     stage: str | None = None
     profile: str | None = None
     origin: str | None = None  # where it came from (a development set's file, a curator)
@@ -130,6 +130,8 @@ class Description(BaseModel):
             value = getattr(self, slot)
             if value is not None and value not in SLOT_VALUES[slot]:
                 raise ValueError(f"{slot}: unknown value {value!r}")
+        if self.stage is None and self.profile is None:
+            raise ValueError(f"{self.text[:40]!r}: give a stage, a profile or both")
         return self
 
 
@@ -145,7 +147,7 @@ def load_descriptions(path: Path) -> list[Description]:
         return []
     try:
         raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
-        return Descriptions.model_validate(raw).descriptions
+        return Descriptions.model_validate(raw or {"descriptions": []}).descriptions
     except (OSError, yamlfile.YAMLError, ValidationError) as exc:
         raise DiagnosticScriptError(f"{path}: {describe(exc, 'descriptions')}") from exc
 
@@ -194,10 +196,12 @@ class SemanticReader:
         self._classifiers: dict[str, SlotClassifier] | None = None
         self._lock = threading.Lock()
         calibrated = embedder.name == CALIBRATED_FOR
-        self.reading_thresholds = reading_thresholds or {
-            slot: threshold if calibrated else NEVER
-            for slot, threshold in READING_THRESHOLDS.items()
+        self.reading_thresholds = {
+            **{slot: t if calibrated else NEVER for slot, t in READING_THRESHOLDS.items()},
+            **(reading_thresholds or {}),
         }
+        # A benchmark that trains a classifier on part of the data keeps it out of the index.
+        self.save_classifiers = True
 
     def _embedded(self, texts: set[str]) -> dict[str, Vector]:
         """Query vectors for normalised texts, from the index's embedding cache when it has
@@ -267,7 +271,7 @@ class SemanticReader:
         vectors = self._embedded({text for _, text in pairs})
         matrix = np.vstack([vectors[text] for _, text in pairs]).astype(np.float64)
         model = SlotClassifier.fit(matrix, [value for value, _ in pairs])
-        if saved is not None:
+        if saved is not None and self.save_classifiers:
             model.save(saved)
         return model
 

@@ -313,3 +313,30 @@ def test_a_correction_drops_the_earlier_reading(runtime: Runtime) -> None:
     fixed = engine.handle(first.state, "ah non, en fait ce n'est qu'une idée pour l'instant")
     assert fixed.state.reading == {}
     assert fixed.state.stage == "emergence"
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("descriptions:\n- text: '  '\n  stage: emergence\n", "text"),
+        ("descriptions:\n- text: une idée de ressourcerie\n", "stage, a profile or both"),
+    ],
+)
+def test_an_unusable_description_is_refused(tmp_path: Path, content: str, problem: str) -> None:
+    bad = tmp_path / "descriptions.yaml"
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(DiagnosticScriptError, match=problem):
+        load_descriptions(bad)
+
+
+def test_an_empty_descriptions_file_is_no_descriptions(tmp_path: Path) -> None:
+    empty = tmp_path / "descriptions.yaml"
+    empty.write_text("", encoding="utf-8")
+    assert load_descriptions(empty) == []
+
+
+def test_thresholds_given_for_one_slot_keep_the_others(tmp_path: Path) -> None:
+    reader = _taught_reader(tmp_path, {"stage": 0.5})
+    assert reader.reading_thresholds["stage"] == 0.5
+    assert reader.reading_thresholds["profile"] > 1.0  # the hashed fake: never confident enough
+    assert reader.read_description(STORY) == {"stage": "consolidation"}
