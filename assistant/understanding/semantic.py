@@ -8,6 +8,9 @@ fills what they left undecided (stage, profile, needs, whether the structure emp
 and only above per-slot thresholds calibrated on the development half of tests/holdout/ by
 scripts/bench_understanding.py. Nothing is embedded for a question, nor for a short answer the
 rules understood ("Guéret", "une asso"): a model call is most of a turn's time.
+
+Beside it, `read_description` reads the person's whole story with the description classifiers
+(classifier.py), trained on examples.yaml and descriptions.yaml; the engine weighs the reading.
 """
 
 from __future__ import annotations
@@ -79,8 +82,8 @@ _CLAUSE_BREAK = re.compile(
     r"[.;!?\n]+|,|\b(?:mais|et puis|sinon|par contre|du coup|en plus|aussi|et on|et j)\b"
 )
 MIN_CLAUSE_WORDS = 2
-Reading = tuple[str, float]  # a classifier's value for a message, and its probability
 SHORT_ANSWER_WORDS = 3
+Reading = tuple[str, float]  # a classifier's value for a story, and its probability
 
 
 def clauses(text: str) -> list[str]:
@@ -290,18 +293,22 @@ class SemanticReader:
 
     def probabilities(self, description: str) -> dict[str, Reading]:
         """Each classifier's most likely value for a description, and its probability."""
-        vector = np.asarray(self.embedder.embed_query(normalise(description)), dtype=np.float64)
+        return self._probabilities(normalise(description))
+
+    def _probabilities(self, text: str) -> dict[str, Reading]:
+        vector = np.asarray(self.embedder.embed_query(text), dtype=np.float64)
         return {slot: model.read(vector) for slot, model in self.classifiers.items()}
 
     def read_description(self, description: str) -> dict[str, str]:
         """slot -> value, where the classifier is confident about all the person said so far."""
-        if len(normalise(description).split()) < MIN_READING_WORDS:
+        text = normalise(description)
+        if len(text.split()) < MIN_READING_WORDS:
             return {}
         if all(threshold > 1.0 for threshold in self.reading_thresholds.values()):
             return {}  # no probability could pass: spare the model call
         return {
             slot: value
-            for slot, (value, probability) in self.probabilities(description).items()
+            for slot, (value, probability) in self._probabilities(text).items()
             if probability >= self.reading_thresholds[slot]
         }
 
@@ -319,8 +326,8 @@ class SemanticReader:
 
         Stage and profile: a clear nearest example becomes a hint, which the engine uses only
         where nothing in the conversation spoke for the slot (or evidence, for the slots listed
-        in ADDS_TO_RULES). Needs: the clearest one is added
-        to the rules'. Employment: only where the rules read no number.
+        in ADDS_TO_RULES). Needs: the clearest one is added to the rules'. Employment: only
+        where the rules read no number.
         """
         if extraction.question:  # a question names options, not the project
             return extraction
