@@ -17,6 +17,7 @@ from assistant.curation.truth import Renamed, TextCheck, load_renamed
 from assistant.errors import KnowledgeError, describe
 from assistant.orientation.directory import Structure, parse_directory_file
 from assistant.search.cards import Card, iter_card_files, parse_card
+from assistant.territory.tables import PAYS_FILE
 
 Level = Literal["error", "warning"]
 
@@ -322,6 +323,17 @@ def _check_territory(
                 add("error", where, f"unknown region code '{code}'")
 
 
+def _check_pays(path: Path) -> None:
+    """Every traditional area names a département that exists."""
+    from assistant.territory.index import load_territories
+    from assistant.territory.tables import read_pays
+
+    codes = set(load_territories().departement_codes)
+    for name, code in read_pays(path).items():
+        if code not in codes:
+            raise ValueError(f"{name} : « {code} » n'est pas un code de département")
+
+
 def validate_data_files(
     knowledge_dir: Path, prompts_dir: Path, card_ids: set[str], structure_ids: set[str]
 ) -> list[Problem]:
@@ -367,11 +379,12 @@ def validate_data_files(
             "diagnostic/descriptions.yaml",
             lambda: load_descriptions(knowledge_dir / "diagnostic" / "descriptions.yaml"),
         ),
+        ("territories/pays.yaml", lambda: _check_pays(knowledge_dir / "territories" / PAYS_FILE)),
     )
     for where, check in checks:
         try:
             check()
-        except AiguillageError as exc:
+        except (AiguillageError, ValueError) as exc:
             problems.append(Problem(level="error", where=where, message=str(exc)))
     env = Environment(loader=FileSystemLoader(str(prompts_dir)), autoescape=False)
     for template in sorted(prompts_dir.rglob("*.j2")):

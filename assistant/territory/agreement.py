@@ -28,6 +28,8 @@ class Mention:
     tentative: bool = False
     key: str = ""  # the normalised name read (empty for codes)
     end: int = 0  # where the mention ends in the message
+    toward: bool = False  # named as where to expand ("des antennes dans les Ardennes")
+    weak: bool = False  # after "de"/"du" only: "du vin du Périgord" may not be where one is
 
 
 def reread_in_area(
@@ -40,8 +42,10 @@ def reread_in_area(
         return None
     for other in others:
         area = other.resolution
-        if area.status != "found" or area.kind not in ("departement", "region"):
+        if other.toward or other.weak or area.status != "found":
             continue
+        if area.kind not in ("departement", "region"):
+            continue  # "à Reims… des antennes dans les Ardennes", "à Paris, du vin de Dordogne"
         if (area.kind == "region" and place.region == area.region) or (
             area.kind == "departement" and place.departement == area.departement
         ):

@@ -67,7 +67,10 @@ def _home_before_targets(message: str, mentions: list[Mention]) -> list[Mention]
     targets = {id(m) for m in mentions if _TOWARDS.search(folded[max(0, m.start - 60) : m.start])}
     if not targets or len(targets) == len(mentions):
         return mentions
-    return [replace(m, score=m.score - TARGET_PENALTY) if id(m) in targets else m for m in mentions]
+    return [
+        replace(m, score=m.score - TARGET_PENALTY, toward=True) if id(m) in targets else m
+        for m in mentions
+    ]
 
 
 class MentionFinder:
@@ -274,7 +277,8 @@ class MentionFinder:
             score = 1.0 + strength + (1.0 if span[0].capital else 0.0) + 0.2 * (j - i)
             if klass == "commune":
                 score += 0.5
-            return Mention(res, score, span[0].start, False, k, span[-1].end)
+            weak = strength == 1 and prep in ("de", "d", "du", "des")
+            return Mention(res, score, span[0].start, False, k, span[-1].end, weak=weak)
         return None
 
     def _class_of(self, key: str) -> MentionClass | None:

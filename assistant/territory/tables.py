@@ -14,14 +14,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+from assistant import yamlfile
 from assistant.paths import KNOWLEDGE_DIR
 from assistant.territory.models import BIG_TOWN, Commune, NameEntry
 from assistant.territory.text import name_key
 from assistant.territory.words import COMMON_WORDS, DEPARTEMENT_ALIASES, REGION_ALIASES, SAINTS
 
-__all__ = ["DEFAULT_PATH", "Tables"]
+__all__ = ["DEFAULT_PATH", "PAYS_FILE", "Tables", "read_pays"]
 
 DEFAULT_PATH = KNOWLEDGE_DIR / "territories" / "territories.json.gz"
+PAYS_FILE = "pays.yaml"  # beside the data file: traditional areas read as their département
 
 
 class Tables:
@@ -51,6 +53,9 @@ class Tables:
             self.dep_names[name_key(name)] = code
         for alias, code in DEPARTEMENT_ALIASES.items():
             self.dep_names.setdefault(alias, code)
+        self.pays = read_pays(Path(path).with_name(PAYS_FILE))
+        for name, code in self.pays.items():
+            self.dep_names.setdefault(name_key(name), code)
         self.region_names: dict[str, str] = {name_key(n): c for c, n in self.regions.items()}
         for alias, code in REGION_ALIASES.items():
             self.region_names.setdefault(alias, code)
@@ -135,6 +140,16 @@ class Tables:
         if code.isdigit() and len(code) == 1:
             code = "0" + code
         return code if code in self.departements else None
+
+
+def read_pays(path: Path) -> dict[str, str]:
+    """Traditional area -> département code ("Soule" -> "64"); none when the file is absent."""
+    if not path.exists():
+        return {}
+    data = yamlfile.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} : une liste « pays: code du département » est attendue")
+    return {str(name): str(code) for name, code in data.items()}
 
 
 def _short_names(name: str, population: int) -> list[str]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.territory.index import DEFAULT_PATH, TerritoryIndex, load_territories, name_key
+from assistant.territory.tables import Tables, read_pays
 
 
 @pytest.fixture(scope="module")
@@ -472,3 +475,65 @@ def test_where_a_structure_is_not_where_it_wants_to_go(ix: TerritoryIndex) -> No
 def test_a_building_for_sale_is_not_in_vendee(ix: TerritoryIndex) -> None:
     found = ix.find_in_text("J'habite Bagnères-de-Bigorre. Le vieil hôtel est à vendre.")
     assert found is not None and found.departement == "65"
+
+
+@pytest.mark.parametrize(
+    ("message", "dep"),
+    [
+        # a traditional area stands for its département and settles the town
+        ("On est une bande de jeunes de Mauléon, en Soule, au Pays basque.", "64"),
+        ("on est au pays basque", "64"),
+        ("une ferme dans le perigord noir", "24"),
+        # where a structure wants to open is not where it is
+        (
+            "Nous sommes à Reims et voulons ouvrir des antennes dans les Ardennes et l'Aube.",
+            "51",
+        ),
+        # what one sells "du Périgord" or "de la Dordogne" is not where one lives
+        ("je vends du vin de la Dordogne à Paris", "75"),
+        ("à Paris on vend des produits du Pays basque", "75"),
+    ],
+)
+def test_areas_people_name_around_a_town(ix: TerritoryIndex, message: str, dep: str) -> None:
+    found = ix.find_in_text(message)
+    assert found is not None and found.status == "found", found
+    assert found.departement == dep
+
+
+def test_pays_file_names_real_departements_and_hides_no_town() -> None:
+    tables = Tables()
+    assert len(tables.pays) >= 50
+    for name, code in tables.pays.items():
+        assert code in tables.departements, name
+        key = name_key(name)
+        clashes = {
+            tables.communes[e.commune_code].departement
+            for k in (key, f"le {key}", f"la {key}", f"les {key}")
+            for e in tables.names.get(k, [])
+        }
+        assert clashes <= {code}, (name, clashes)
+
+
+def test_a_pays_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pays.yaml").write_text("- Soule\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"pays\.yaml"):
+        read_pays(tmp_path / "pays.yaml")
+    assert read_pays(tmp_path / "absent.yaml") == {}
+
+
+def test_knowledge_validate_reports_a_pays_with_an_unknown_code(tmp_path: Path) -> None:
+    from assistant.curation.validation import validate_data_files
+
+    pays = tmp_path / "territories" / "pays.yaml"
+    pays.parent.mkdir()
+    pays.write_text('Soule: "64"\n', encoding="utf-8")
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+
+    def about_pays() -> list[str]:
+        found = validate_data_files(tmp_path, prompts, set(), set())
+        return [p.message for p in found if p.where == "territories/pays.yaml"]
+
+    assert about_pays() == []
+    pays.write_text('Sologne: "99"\n', encoding="utf-8")
+    assert any("99" in message for message in about_pays())
