@@ -34,25 +34,35 @@ Matrix = NDArray[np.float64]
 STRENGTH = 0.1
 
 
-def training_key(model: str, pairs: Sequence[tuple[str, str]]) -> str:
+def training_key(
+    model: str, pairs: Sequence[tuple[str, str]], strength: float | None = None
+) -> str:
     """A short hash of what a classifier learns from and how: the model, every (value, text),
     the regularisation."""
-    payload = [model, sorted(pairs), STRENGTH]
+    payload = [model, sorted(pairs), STRENGTH if strength is None else strength]
     digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode())
     return digest.hexdigest()[:16]
 
 
 class SlotClassifier:
-    """One slot's linear model: standardise, then softmax over the slot's values."""
+    """One slot's linear model: standardise, then softmax over the slot's values (one value
+    per text), or, for a slot that holds several (needs), one yes/no model per value."""
 
     def __init__(
-        self, values: list[str], mean: Matrix, scale: Matrix, weights: Matrix, bias: Matrix
+        self,
+        values: list[str],
+        mean: Matrix,
+        scale: Matrix,
+        weights: Matrix,
+        bias: Matrix,
+        each: bool = False,
     ) -> None:
         self.values = values
         self.mean = mean
         self.scale = scale
         self.weights = weights
         self.bias = bias
+        self.each = each  # independent probabilities per value (sigmoid), not a softmax
 
     @classmethod
     def fit(
@@ -76,9 +86,43 @@ class SlotClassifier:
             np.asarray(model.intercept_, dtype=np.float64),
         )
 
+    @classmethod
+    def fit_each(
+        cls, vectors: Matrix, label_sets: Sequence[Sequence[str]], strength: float | None = None
+    ) -> SlotClassifier:
+        """Learn one yes/no model per value from texts that each carry a set of values (a
+        text without a value is a "no" for every one). Values seen on every text are left out."""
+        strength = STRENGTH if strength is None else strength
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+        values = sorted({v for labels in label_sets for v in labels})
+        values = [v for v in values if not all(v in labels for labels in label_sets)]
+        if not values:
+            raise ValueError("a classifier needs texts with and without each value")
+        scaler = StandardScaler().fit(vectors)
+        scaled = scaler.transform(vectors)
+        weights, bias = [], []
+        for value in values:
+            model = LogisticRegression(C=strength, max_iter=3000)
+            model.fit(scaled, [value in labels for labels in label_sets])
+            weights.append(np.asarray(model.coef_, dtype=np.float64)[0])
+            bias.append(float(model.intercept_[0]))
+        return cls(
+            values,
+            np.asarray(scaler.mean_, dtype=np.float64),
+            np.asarray(scaler.scale_, dtype=np.float64),
+            np.vstack(weights).T,
+            np.asarray(bias, dtype=np.float64),
+            each=True,
+        )
+
     def probabilities(self, vectors: Matrix) -> Matrix:
-        """One row per text, one column per value (in `values` order), rows summing to 1."""
+        """One row per text, one column per value (in `values` order): rows summing to 1, or
+        each value's own probability for a classifier fitted with `fit_each`."""
         logits = ((vectors - self.mean) / self.scale) @ self.weights + self.bias
+        if self.each:
+            return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
         if logits.shape[1] == 1:  # scikit-learn keeps one column for two values
             logits = np.hstack([np.zeros_like(logits), logits])
         logits -= logits.max(axis=1, keepdims=True)
@@ -105,7 +149,9 @@ class SlotClassifier:
                     scale=self.scale,
                     weights=self.weights,
                     bias=self.bias,
+                    each=np.array(self.each),
                 )
+            os.chmod(partial, 0o644)  # mkstemp's 0600 would hide it from a server's user
             os.replace(partial, path)
         except BaseException:
             Path(partial).unlink(missing_ok=True)
@@ -123,15 +169,16 @@ class SlotClassifier:
                     data["scale"],
                     data["weights"],
                     data["bias"],
+                    bool(data["each"]) if "each" in data.files else False,
                 )
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path.name}: not a saved classifier ({exc})") from exc
         columns = model.weights.shape[1] if model.weights.ndim == 2 else -1
         fits = (
             model.mean.shape == model.scale.shape == model.weights.shape[:1]
-            and columns in (len(model.values), 1)
+            and (columns == len(model.values) or (columns == 1 and not model.each))
             and model.bias.shape == (columns,)
-            and len(model.values) >= 2
+            and len(model.values) >= (1 if model.each else 2)
         )
         if not fits:
             raise ValueError(f"{path.name}: arrays that do not fit together")

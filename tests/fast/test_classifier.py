@@ -17,6 +17,7 @@ from assistant.runtime import Runtime
 from assistant.search.fakes import HashEmbedder
 from assistant.text import normalise
 from assistant.understanding.classifier import SlotClassifier, training_key
+from assistant.understanding.extraction import Extraction
 from assistant.understanding.semantic import (
     Description,
     SemanticReader,
@@ -56,6 +57,30 @@ def test_two_values_read_as_two_columns() -> None:
     assert model.values == ["a", "b"]
     assert model.probabilities(vectors[:60]).shape == (60, 2)
     assert model.read(vectors[45])[0] == "b"
+
+
+def test_values_read_each_on_its_own() -> None:
+    # a text may carry several values (needs): one yes/no model per value, not a softmax
+    vectors, labels = _clusters()
+    label_sets = [[v] if v != "c" else ["c", "a"] for v in labels]  # "c" texts also say "a"
+    model = SlotClassifier.fit_each(vectors, label_sets)
+    assert model.each and model.values == ["a", "b", "c"]
+    probabilities = model.probabilities(vectors)
+    assert probabilities.shape == (90, 3)
+    c_rows = probabilities[60:]
+    assert (c_rows[:, 0] > 0.5).mean() > 0.9 and (c_rows[:, 2] > 0.5).mean() > 0.9
+    assert (probabilities[30:60, 1] > 0.5).mean() > 0.9 and (
+        probabilities[30:60, 0] < 0.5
+    ).mean() > 0.9
+
+
+def test_a_saved_each_value_classifier_reads_the_same(tmp_path: Path) -> None:
+    vectors, labels = _clusters()
+    model = SlotClassifier.fit_each(vectors, [[v] for v in labels])
+    model.save(tmp_path / "m.npz")
+    again = SlotClassifier.load(tmp_path / "m.npz")
+    assert again.each
+    assert np.allclose(again.probabilities(vectors), model.probabilities(vectors))
 
 
 def test_one_value_is_not_enough_to_learn() -> None:
@@ -157,6 +182,63 @@ def test_without_calibration_for_the_embedder_the_classifiers_stay_silent(tmp_pa
     reader = _taught_reader(tmp_path, None)  # shipped thresholds: calibrated for e5 only
     assert reader.probabilities(STORY)["stage"] == ("consolidation", pytest.approx(1, abs=0.5))
     assert reader.read_description(STORY) == {}
+
+
+NEEDS_TAUGHT = [
+    *(
+        Description(
+            text=f"la tresorerie est tendue, plus un sou en caisse, cas {i}", needs=["financement"]
+        )
+        for i in range(10)
+    ),
+    *(
+        Description(
+            text=f"personne ne veut reprendre la presidence du bureau, cas {i}",
+            needs=["gouvernance"],
+        )
+        for i in range(10)
+    ),
+]
+
+
+def _needs_reader(tmp_path: Path, reading: float, floor: float) -> SemanticReader:
+    reader = SemanticReader(
+        HashEmbedder(dim=256),
+        load_examples(DIAGNOSTIC / "examples.yaml"),
+        cache_path=tmp_path / "embeddings.sqlite3",
+        descriptions=NEEDS_TAUGHT,
+    )
+    reader.needs_reading, reader.needs_floor = reading, floor
+    return reader
+
+
+def test_the_needs_classifier_adds_what_a_message_says_and_drops_what_it_rules_out(
+    tmp_path: Path,
+) -> None:
+    reader = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    assert reader.classifiers["needs"].values == ["financement", "gouvernance"]
+    said = Extraction(needs=["gouvernance"])  # as if the rules had misread a word
+    story = (
+        "bonjour, chez nous la tresorerie est tendue et plus un sou en caisse depuis l'hiver, "
+        "on ne sait plus comment payer les factures du mois prochain"
+    )
+    assert reader.refine(story, said).needs == ["financement"]
+    # a message shorter than a story: what it reads is added, what the rules read is kept
+    message = "bonjour, chez nous la tresorerie est tendue et plus un sou en caisse"
+    assert reader.refine(message, said).needs == ["gouvernance", "financement"]
+    # a few words are not a description: the rules' needs stay as they are
+    assert reader.refine("tresorerie tendue", said).needs == ["gouvernance"]
+
+
+def test_without_calibration_the_needs_classifier_changes_nothing(tmp_path: Path) -> None:
+    reader = SemanticReader(
+        HashEmbedder(dim=256),
+        load_examples(DIAGNOSTIC / "examples.yaml"),
+        cache_path=tmp_path / "embeddings.sqlite3",
+        descriptions=NEEDS_TAUGHT,
+    )
+    message = "bonjour, chez nous la tresorerie est tendue et plus un sou en caisse depuis l'hiver"
+    assert "gouvernance" in reader.refine(message, Extraction(needs=["gouvernance"])).needs
 
 
 class RecordingDescriber:
@@ -319,7 +401,8 @@ def test_a_correction_drops_the_earlier_reading(runtime: Runtime) -> None:
     "content, problem",
     [
         ("descriptions:\n- text: '  '\n  stage: emergence\n", "text"),
-        ("descriptions:\n- text: une idée de ressourcerie\n", "stage, a profile or both"),
+        ("descriptions:\n- text: une idée de ressourcerie\n", "stage, a profile or needs"),
+        ("descriptions:\n- text: une idée\n  needs: [argent]\n", "needs: unknown"),
     ],
 )
 def test_an_unusable_description_is_refused(tmp_path: Path, content: str, problem: str) -> None:
@@ -340,3 +423,17 @@ def test_thresholds_given_for_one_slot_keep_the_others(tmp_path: Path) -> None:
     assert reader.reading_thresholds["stage"] == 0.5
     assert reader.reading_thresholds["profile"] > 1.0  # the hashed fake: never confident enough
     assert reader.read_description(STORY) == {"stage": "consolidation"}
+
+
+def test_a_message_never_waits_for_the_needs_classifier_to_train(tmp_path: Path) -> None:
+    story = (
+        "bonjour, chez nous la tresorerie est tendue et plus un sou en caisse depuis l'hiver, "
+        "on ne sait plus comment payer les factures du mois prochain"
+    )
+    cold = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    assert cold.refine(story, Extraction(needs=["gouvernance"])).needs == ["gouvernance"]
+    assert cold._classifiers is None  # nothing was trained in the turn
+    cold.warm()  # as `aiguillage index` does; saved beside the index
+    assert cold.refine(story, Extraction(needs=["gouvernance"])).needs == ["financement"]
+    restarted = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    assert restarted.refine(story, Extraction()).needs == ["financement"]  # loaded, not trained
