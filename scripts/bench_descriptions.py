@@ -71,7 +71,7 @@ def read(runtime: Runtime, entries: list[dict[str, Any]]) -> dict[str, Any]:
         f"{slot}_accuracy": [round(sum(v) / len(v), 4), len(v)] for slot, v in right.items() if v
     }
     report["needs_not_said_per_description"] = round(sum(not_said) / max(1, len(not_said)), 3)
-    report["every_label_right"] = round(sum(every) / len(every), 4)
+    report["every_label_right"] = round(sum(every) / max(1, len(every)), 4)
     return report
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.territory.models import Resolution
+from assistant.territory.models import NameEntry, Resolution
 from assistant.territory.resolutions import Resolver
 from assistant.territory.tables import Tables
+from assistant.territory.text import name_key
 from assistant.territory.words import DANS_ARTICLES, UNITS
 
 __all__ = ["Mention", "code_after", "narrow", "reread_in_area"]
@@ -30,13 +31,16 @@ class Mention:
     end: int = 0  # where the mention ends in the message
     toward: bool = False  # named as where to expand ("des antennes dans les Ardennes")
     weak: bool = False  # after "de"/"du" only: "du vin du Périgord" may not be where one is
+    pays: bool = False  # a traditional area (pays.yaml): its edges are fuzzy, it only narrows
 
 
 def reread_in_area(
     tables: Tables, resolver: Resolver, best: Mention, others: list[Mention]
 ) -> Resolution | None:
     """ "Le Port, La Réunion": a town and an area that disagree — the area wins, and the
-    town's name is read again inside it (with or without its article)."""
+    town's name is read again inside it (with or without its article, or as the start of a
+    longer name). A traditional pays only does the reading again: with no such town inside
+    it, the town named stays."""
     place = best.resolution
     if place.status != "found" or place.commune_code is None or not best.key:
         return None
@@ -63,10 +67,24 @@ def reread_in_area(
                 == area.region
             )
         ]
+        if not inside and area.kind == "departement":
+            inside = _longer_names_inside(tables, bare, area.departement or "")
         if inside:
             return resolver.entries_resolution(place.query, inside)
-        return area
+        # a pays only picks among towns: "à Gourin, en Cornouaille" stays Gourin (56)
+        return None if other.pays else area
     return None
+
+
+def _longer_names_inside(tables: Tables, bare: str, departement: str) -> list[NameEntry]:
+    """ "Mauléon, en Soule": the town of the area whose official name starts with the one
+    said (Mauléon-Licharre), when the short name belongs to a town elsewhere."""
+    prefix = f"{bare} "
+    return [
+        NameEntry("commune", c.name, c.code)
+        for c in tables.communes.values()
+        if c.departement == departement and name_key(c.name).startswith(prefix)
+    ]
 
 
 def code_after(

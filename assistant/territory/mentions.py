@@ -278,7 +278,8 @@ class MentionFinder:
             if klass == "commune":
                 score += 0.5
             weak = strength == 1 and prep in ("de", "d", "du", "des")
-            return Mention(res, score, span[0].start, False, k, span[-1].end, weak=weak)
+            pays = k in self.tables.pays_keys
+            return Mention(res, score, span[0].start, False, k, span[-1].end, weak, pays=pays)
         return None
 
     def _class_of(self, key: str) -> MentionClass | None:

@@ -53,7 +53,13 @@ class Tables:
             self.dep_names[name_key(name)] = code
         for alias, code in DEPARTEMENT_ALIASES.items():
             self.dep_names.setdefault(alias, code)
-        self.pays = read_pays(Path(path).with_name(PAYS_FILE))
+        # A pays with an unknown code is left out here (`knowledge validate` reports it).
+        self.pays = {
+            name: code
+            for name, code in read_pays(Path(path).with_name(PAYS_FILE)).items()
+            if code in self.departements
+        }
+        self.pays_keys = {name_key(name) for name in self.pays}
         for name, code in self.pays.items():
             self.dep_names.setdefault(name_key(name), code)
         self.region_names: dict[str, str] = {name_key(n): c for c, n in self.regions.items()}
@@ -143,13 +149,22 @@ class Tables:
 
 
 def read_pays(path: Path) -> dict[str, str]:
-    """Traditional area -> département code ("Soule" -> "64"); none when the file is absent."""
+    """Traditional area -> département code ("Soule" -> "64"); none when the file is absent.
+    ValueError, in French, for a file that is not such a mapping of quoted codes."""
     if not path.exists():
         return {}
-    data = yamlfile.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yamlfile.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yamlfile.YAMLError as exc:
+        raise ValueError(f"{path.name} : YAML illisible ({exc})") from exc
     if not isinstance(data, dict):
         raise ValueError(f"{path.name} : une liste « pays: code du département » est attendue")
-    return {str(name): str(code) for name, code in data.items()}
+    for name, code in data.items():
+        if not isinstance(code, str):  # Bugey: 01 would be the number 1
+            raise ValueError(
+                f"{path.name} : {name} : le code « {code} » doit être entre guillemets"
+            )
+    return {str(name): code for name, code in data.items()}
 
 
 def _short_names(name: str, population: int) -> list[str]:

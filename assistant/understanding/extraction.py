@@ -88,6 +88,7 @@ class Extraction(BaseModel):
     correction: bool = False
     question: bool = False
     for_client: bool = False
+    answering: str | None = None  # the slot of the question this message answers, if any
 
     @property
     def slots_found(self) -> list[str]:
@@ -338,7 +339,7 @@ class Extractor:
 
     def extract(self, message: str, pending: str | None = None) -> Extraction:
         text = self.spelled_out(message)
-        result = Extraction()
+        result = Extraction(answering=pending)
         result.correction = bool(_CORRECTION.search(text))
         result.for_client = bool(_FOR_CLIENT.search(text))
         if result.for_client:

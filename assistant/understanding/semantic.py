@@ -314,7 +314,10 @@ class SemanticReader:
         saved = self._saved(slot)
         if saved is not None and saved.exists():
             try:
-                return SlotClassifier.load(saved)
+                model = SlotClassifier.load(saved)
+                if model.each != (slot == "needs"):
+                    raise ValueError(f"{saved.name}: not the kind of classifier the slot needs")
+                return model
             except ValueError as exc:  # a damaged file is trained again, not a dead end
                 log.warning("%s; training it again", exc)
         vectors = self._embedded({text for _, text in pairs})
@@ -354,9 +357,12 @@ class SemanticReader:
         scores = {slot: table.best(clause_vectors) for slot, table in self.tables.items()}
         return scores, whole_vector
 
-    def _reads_needs(self, message: str) -> bool:
+    def _reads_needs(self, message: str, answering: str | None) -> bool:
+        # An answer to another question ("deux salariés à mi-temps") expresses no need: the
+        # classifier, taught on stories that nearly all list needs, would find one anyway.
         return (
-            self.needs_reading <= 1.0
+            answering in (None, "needs")
+            and self.needs_reading <= 1.0
             and len(normalise(message).split()) >= MIN_READING_WORDS
             and self._needs_trained
             and "needs" in self.classifiers
@@ -417,7 +423,8 @@ class SemanticReader:
             # "Guéret", "une asso", "le financement": a short answer the rules understood; a
             # model call (most of a turn's time) would add nothing to a few words.
             return extraction
-        scores, whole = self._embedded_message(message, whole=self._reads_needs(message))
+        reads_needs = self._reads_needs(message, extraction.answering)
+        scores, whole = self._embedded_message(message, whole=reads_needs)
         if not scores:
             return extraction
         result = extraction.model_copy(deep=True)

@@ -230,6 +230,25 @@ def test_the_needs_classifier_adds_what_a_message_says_and_drops_what_it_rules_o
     assert reader.refine("tresorerie tendue", said).needs == ["gouvernance"]
 
 
+def test_an_answer_to_another_question_is_not_read_for_needs(tmp_path: Path) -> None:
+    reader = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    reader.warm()
+    message = "bonjour, chez nous la tresorerie est tendue et plus un sou en caisse depuis l'hiver"
+    assert reader.refine(message, Extraction(answering="employees")).needs == []
+    assert reader.refine(message, Extraction(answering="needs")).needs == ["financement"]
+
+
+def test_a_saved_classifier_of_the_wrong_kind_is_trained_again(tmp_path: Path) -> None:
+    reader = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    reader.warm()
+    saved = next(tmp_path.glob("classifier-needs-*.npz"))
+    vectors, labels = _clusters()
+    SlotClassifier.fit(vectors, labels).save(saved)  # a softmax model where yes/no ones belong
+    again = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    assert again.classifiers["needs"].each
+    assert again.classifiers["needs"].values == ["financement", "gouvernance"]
+
+
 def test_without_calibration_the_needs_classifier_changes_nothing(tmp_path: Path) -> None:
     reader = SemanticReader(
         HashEmbedder(dim=256),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -492,6 +493,11 @@ def test_a_building_for_sale_is_not_in_vendee(ix: TerritoryIndex) -> None:
         # what one sells "du Périgord" or "de la Dordogne" is not where one lives
         ("je vends du vin de la Dordogne à Paris", "75"),
         ("à Paris on vend des produits du Pays basque", "75"),
+        # beside a town, a pays only picks among towns: its edges are fuzzy
+        ("je suis à Gourin, en Cornouaille", "56"),
+        ("à Ambert, dans le Livradois-Forez", "63"),
+        ("à Aigues-Mortes, en Petite Camargue", "30"),
+        ("On veut créer une coopérative à Lyon sur le modèle de Mondragon au Pays basque", "69"),
     ],
 )
 def test_areas_people_name_around_a_town(ix: TerritoryIndex, message: str, dep: str) -> None:
@@ -514,9 +520,19 @@ def test_pays_file_names_real_departements_and_hides_no_town() -> None:
         assert clashes <= {code}, (name, clashes)
 
 
-def test_a_pays_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "pays.yaml").write_text("- Soule\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"pays\.yaml"):
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("- Soule\n", "liste"),
+        ("Béarn: [64\n", "YAML illisible"),
+        ("Bugey: 01\n", "guillemets"),  # the number 1, not the Ain
+    ],
+)
+def test_a_pays_file_that_cannot_be_read_is_refused_in_french(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    (tmp_path / "pays.yaml").write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=problem):
         read_pays(tmp_path / "pays.yaml")
     assert read_pays(tmp_path / "absent.yaml") == {}
 
@@ -537,3 +553,10 @@ def test_knowledge_validate_reports_a_pays_with_an_unknown_code(tmp_path: Path) 
     assert about_pays() == []
     pays.write_text('Sologne: "99"\n', encoding="utf-8")
     assert any("99" in message for message in about_pays())
+
+
+def test_a_pays_with_an_unknown_code_is_left_out_not_a_crash(tmp_path: Path) -> None:
+    shutil.copy(DEFAULT_PATH, tmp_path / DEFAULT_PATH.name)
+    (tmp_path / "pays.yaml").write_text('Soule: "64"\nSologne: "99"\n', encoding="utf-8")
+    tables = Tables(tmp_path / DEFAULT_PATH.name)
+    assert tables.pays == {"Soule": "64"}  # `knowledge validate` reports the other
