@@ -506,6 +506,16 @@ def test_areas_people_name_around_a_town(ix: TerritoryIndex, message: str, dep: 
     assert found.departement == dep
 
 
+@pytest.mark.parametrize(
+    "message", ["je suis à Mauléon, en Soule", "à Mauléon dans les Pyrénées-Atlantiques"]
+)
+def test_a_town_said_short_is_found_by_its_longer_name_inside_the_area(
+    ix: TerritoryIndex, message: str
+) -> None:
+    found = ix.find_in_text(message)  # the only Mauléon is in the Deux-Sèvres
+    assert found is not None and (found.departement, found.commune) == ("64", "Mauléon-Licharre")
+
+
 def test_pays_file_names_real_departements_and_hides_no_town() -> None:
     tables = Tables()
     assert len(tables.pays) >= 50
