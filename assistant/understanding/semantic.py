@@ -82,12 +82,12 @@ MAX_NEEDS = 1  # needs added per message by this layer: the strongest only
 # or more, it adds up to READ_NEEDS needs it reads with at least NEEDS_READING, and drops a
 # need the rules read that it finds below NEEDS_FLOOR in a message of FLOOR_WORDS or more
 # ("produits locaux" is not a need for premises). Calibrated on the same 200 descriptions:
-# every need said was found for 58.0 % of them by the rules, 60.5 % with it; needs found that
-# were not said, 1.14 -> 0.89 a message. From 0.3: 64.5 % and 1.09, but a plain project
-# ("avec des voisins on voudrait ouvrir une épicerie à Felletin") read at 0.36 as a need to
-# settle somewhere, and the needs question was never asked. Regularised as the stage/profile
-# ones (C 0.1), its confident "no" dropped plainly said needs.
-NEEDS_READING = 0.5
+# every need said was found for 58.0 % of them by the rules, 62.5 % with it; needs found that
+# were not said, 1.14 -> 0.97 a message (from 0.5: 60.5 % and 0.89). From 0.3: 64.5 % and
+# 1.09, but a plain project ("avec des voisins on voudrait ouvrir une épicerie à Felletin")
+# read at 0.36 as a need to settle somewhere, and the needs question was never asked.
+# Regularised as the stage/profile ones (C 0.1), its confident "no" dropped plainly said needs.
+NEEDS_READING = 0.4
 NEEDS_FLOOR = 0.02
 READ_NEEDS = 2
 FLOOR_WORDS = 20  # the floor needs a story: the classifier learned from ~50-word ones
