@@ -46,10 +46,10 @@ def reread_in_area(
         return None
     for other in others:
         area = other.resolution
-        if other.toward or other.weak or area.status != "found":
-            continue
-        if area.kind not in ("departement", "region"):
+        if other.toward or other.weak:
             continue  # "à Reims… des antennes dans les Ardennes", "à Paris, du vin de Dordogne"
+        if area.status != "found" or area.kind not in ("departement", "region"):
+            continue
         if (area.kind == "region" and place.region == area.region) or (
             area.kind == "departement" and place.departement == area.departement
         ):

@@ -59,9 +59,11 @@ class Tables:
             for name, code in read_pays(Path(path).with_name(PAYS_FILE)).items()
             if code in self.departements
         }
-        self.pays_keys = {name_key(name) for name in self.pays}
+        self.pays_keys: set[str] = set()
         for name, code in self.pays.items():
-            self.dep_names.setdefault(name_key(name), code)
+            key = name_key(name)
+            self.pays_keys.add(key)
+            self.dep_names.setdefault(key, code)
         self.region_names: dict[str, str] = {name_key(n): c for c, n in self.regions.items()}
         for alias, code in REGION_ALIASES.items():
             self.region_names.setdefault(alias, code)

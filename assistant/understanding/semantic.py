@@ -183,6 +183,11 @@ def load_examples(path: Path) -> Examples:
         raise DiagnosticScriptError(f"{path}: {describe(exc, 'examples')}") from exc
 
 
+def _strength(slot: str) -> float | None:
+    """The needs model is regularised more; the others keep the classifier's default."""
+    return NEEDS_STRENGTH if slot == "needs" else None
+
+
 class _SlotTable:
     """One slot's example vectors, stacked, with the value of each row."""
 
@@ -266,8 +271,8 @@ class SemanticReader:
 
     def training_pairs(self, slot: str) -> list[tuple[str, str]]:
         """(value, normalised text) a slot's classifier learns from: examples and descriptions.
-        For needs, a description's value is its needs joined by commas ("" for none), and
-        only descriptions that list needs teach (the examples' clauses are not stories)."""
+        For needs, a description's value is its needs joined by commas, and only descriptions
+        that list needs teach (the examples' clauses are not stories)."""
         if slot == "needs":
             return [
                 (",".join(sorted(d.needs)), normalise(d.text)) for d in self.descriptions if d.needs
@@ -290,12 +295,11 @@ class SemanticReader:
                 self._classifiers = {slot: self._classifier(slot) for slot in slots}
             return self._classifiers
 
-    def _saved(self, slot: str) -> Path | None:
-        """Where a slot's classifier is saved for the current training data."""
+    def _saved(self, slot: str, pairs: list[tuple[str, str]]) -> Path | None:
+        """Where a slot's classifier trained on these pairs is saved."""
         if self.cache_path is None:
             return None
-        strength = NEEDS_STRENGTH if slot == "needs" else None
-        key = training_key(self.embedder.name, self.training_pairs(slot), strength)
+        key = training_key(self.embedder.name, pairs, _strength(slot))
         return self.cache_path.with_name(f"classifier-{slot}-{key}.npz")
 
     @property
@@ -306,14 +310,14 @@ class SemanticReader:
         if self._classifiers is not None:
             return "needs" in self._classifiers
         if self._needs_on_disk is None:
-            saved = self._saved("needs") if self.training_pairs("needs") else None
+            pairs = self.training_pairs("needs")
+            saved = self._saved("needs", pairs) if pairs else None
             self._needs_on_disk = saved is not None and saved.exists()
         return self._needs_on_disk
 
     def _classifier(self, slot: str) -> SlotClassifier:
         pairs = self.training_pairs(slot)
-        strength = NEEDS_STRENGTH if slot == "needs" else None
-        saved = self._saved(slot)
+        saved = self._saved(slot, pairs)
         if saved is not None and saved.exists():
             try:
                 model = SlotClassifier.load(saved)
@@ -326,7 +330,7 @@ class SemanticReader:
         matrix = np.vstack([vectors[text] for _, text in pairs]).astype(np.float64)
         if slot == "needs":
             labels = [value.split(",") for value, _ in pairs]
-            model = SlotClassifier.fit_each(matrix, labels, strength)
+            model = SlotClassifier.fit_each(matrix, labels, _strength(slot))
         else:
             model = SlotClassifier.fit(matrix, [value for value, _ in pairs])
         if saved is not None and self.save_classifiers:
@@ -340,32 +344,33 @@ class SemanticReader:
 
     def scores(self, message: str) -> dict[str, dict[str, float]]:
         """slot -> value -> best cosine, for the clauses of a message."""
-        return self._embedded_message(message, whole=False)[0]
+        return self._embedded_message(message, whole=None)[0]
 
     def _embedded_message(
-        self, message: str, whole: bool
+        self, message: str, whole: str | None
     ) -> tuple[dict[str, dict[str, float]], Vector | None]:
-        """The clauses' scores and, when asked, the whole message's vector: one model call."""
+        """The clauses' scores and, when given the normalised message, its vector: one call."""
         found = clauses(message)
-        text = normalise(message)
-        extra = [text] if whole and text not in found else []
+        extra = [whole] if whole is not None and whole not in found else []
         if not found and not extra:
             return {}, None
         vectors = self.embedder.embed_queries(found + extra)
-        whole_vector = vectors[found.index(text) if text in found else -1] if whole else None
+        whole_vector = None
+        if whole is not None:
+            whole_vector = vectors[found.index(whole) if whole in found else -1]
         if not found:
             return {}, whole_vector
         clause_vectors = np.vstack(vectors[: len(found)])
         scores = {slot: table.best(clause_vectors) for slot, table in self.tables.items()}
         return scores, whole_vector
 
-    def _reads_needs(self, message: str, answering: str | None) -> bool:
+    def _reads_needs(self, words: int, answering: str | None) -> bool:
         # An answer to another question ("deux salariés à mi-temps") expresses no need: the
         # classifier, taught on stories that nearly all list needs, would find one anyway.
         return (
             answering in (None, "needs")
             and self.needs_reading <= 1.0
-            and len(normalise(message).split()) >= MIN_READING_WORDS
+            and words >= MIN_READING_WORDS
             and self._needs_trained
             and "needs" in self.classifiers
         )
@@ -416,17 +421,20 @@ class SemanticReader:
 
         Stage and profile: a clear nearest example becomes a hint, which the engine uses only
         where nothing in the conversation spoke for the slot (or evidence, for the slots listed
-        in ADDS_TO_RULES). Needs: the clearest one is added to the rules'. Employment: only
+        in ADDS_TO_RULES). Needs: the clearest one is added to the rules', then the needs
+        classifier adds and drops (NEEDS_READING, NEEDS_FLOOR). Employment: only
         where the rules read no number.
         """
         if extraction.question:  # a question names options, not the project
             return extraction
-        if len(normalise(message).split()) <= SHORT_ANSWER_WORDS and extraction.slots_found:
+        text = normalise(message)
+        words = len(text.split())
+        if words <= SHORT_ANSWER_WORDS and extraction.slots_found:
             # "Guéret", "une asso", "le financement": a short answer the rules understood; a
             # model call (most of a turn's time) would add nothing to a few words.
             return extraction
-        reads_needs = self._reads_needs(message, extraction.answering)
-        scores, whole = self._embedded_message(message, whole=reads_needs)
+        reads_needs = self._reads_needs(words, extraction.answering)
+        scores, whole = self._embedded_message(message, text if reads_needs else None)
         if not scores:
             return extraction
         result = extraction.model_copy(deep=True)
@@ -445,7 +453,6 @@ class SemanticReader:
                 if need not in result.needs:
                     result.needs.append(need)
         if whole is not None:
-            words = len(normalise(message).split())
             result.needs = self._read_needs(whole, result.needs, words)
         employer = self.decided("employer", scores["employer"])
         if employer == "yes" and result.employees is None:
