@@ -354,7 +354,7 @@ class Extractor:
         told = described(text)
         if told:
             result.evidence = {slot: self.scores(slot, told) for slot in ("stage", "profile")}
-            self._age_speaks(result.evidence["stage"], told)
+            self._age_speaks(result.evidence["stage"], told, text)
             plans.speaker_of_plan(result.evidence["profile"], told)
             self._members_not_group(result.evidence["profile"], told)
             mentioned = self.scores("profile", told, planned_too=True)
@@ -401,13 +401,23 @@ class Extractor:
             result.dont_know = False  # "je sais pas trop, on est à Guéret" answers something
         return result
 
-    def _age_speaks(self, stage: dict[str, float], text: str) -> None:
+    def _age_speaks(self, stage: dict[str, float], text: str, whole: str) -> None:
         """A structure that has existed for years consolidates (or develops, if it says so); one
-        born this year is being created (thresholds in the script's `structure_age`)."""
+        born this year is being created (thresholds in the script's `structure_age`). An
+        established one (years, or employees) that plans something new develops."""
         age = structure_age(text)
+        rule = self.script.structure_age
+        established = (age is not None and age >= rule.consolidation_from_years) or bool(
+            employees(text)
+        )
+        # The plan may be in a question ("on veut lancer une webradio, qui peut aider ?").
+        if established and plans.NEW_VENTURE.search(whole):
+            # An established structure that opens or launches something grows: its wish is
+            # not a first idea, nor the creation of the structure that speaks.
+            wished = stage.pop("emergence", 0.0) + stage.pop("creation", 0.0)
+            stage["developpement"] = stage.get("developpement", 0.0) + wished + rule.weight
         if age is None:
             return
-        rule = self.script.structure_age
         if age >= rule.consolidation_from_years:
             # Years say "established", not "stable": one that speaks of growing develops.
             grown = "developpement" if stage.get("developpement", 0.0) > 0 else "consolidation"

@@ -11,6 +11,7 @@ import re
 
 __all__ = [
     "FORM_NAMED",
+    "NEW_VENTURE",
     "NO_STRUCTURE",
     "SPEAKER_WEIGHT",
     "present",
@@ -75,6 +76,33 @@ _REGISTERED = re.compile(
 _ALREADY_CREATED = re.compile(
     r"\b((l'ai|l'avons|l'ont) deja (cree|creee|monte|montee|lance|lancee|declaree?)|"
     r"(est|sont) deja (cree|creee|crees|creees|declaree?s?))\b"
+)
+# Something new to open, launch or take over ("on voudrait ouvrir une légumerie", "nous
+# voulons racheter un concurrent", "on ouvre une activité laverie"): said by a structure that
+# exists, it is growth, not a first idea. Not a file, a job or a page ("monter un dossier",
+# "créer un poste", "refaire le site") nor the presidency.
+_NEW_VERB = (
+    r"(creer|monter|lancer|ouvrir|ajouter|developper|deployer|etendre|racheter|reprendre|doubler|"
+    r"agrandir|essaimer|dupliquer|diversifier|installer|implanter|proposer|construire|amenager)"
+)
+_NEW_OBJECT_NOT = (
+    r"(?! (un |une |le |la |les |des |notre |nos )?(dossier|poste|emploi|compte|page|"
+    r"site internet|site web|presidence|bureau|flambeau|main)\b)"
+)
+NEW_VENTURE = re.compile(
+    r"\b((veut|veux|voulons|voudrait|voudrions|voudrais|souhaite|souhaitons|souhaiterait|"
+    r"souhaiterions|aimerait|aimerions|aimerais|envisage|envisageons|envisagent|prevoit|"
+    r"prevoyons|comptons|allons|projet de|idee de|envie de|pensons a|reflechissons a|"
+    r"travaille a|travaillons a)\s+([a-z']+\s+){0,2}?"
+    + _NEW_VERB
+    + _NEW_OBJECT_NOT
+    + r"|\b(on|nous) (ouvre|ouvrons|lance|lancons|cree|creons|ajoute|ajoutons|double|doublons|"
+    r"developpe|developpons|deploie|deployons|rachete|rachetons)\b"
+    + _NEW_OBJECT_NOT
+    + r"|\b(nouvelle activite|nouveau service|nouveau site|nouvelle antenne|deuxieme site|"
+    r"second site|deuxieme boutique|deuxieme lieu|deuxieme centre|deuxieme antenne|"
+    r"changer d'echelle|changement d'echelle|aller plus loin|passer a l'echelle|essaimer|"
+    r"essaimage|(want|would like)( to)? (open|create|launch|start|expand)))"
 )
 _NEGATED = re.compile(r"\b(pas|plus|jamais|aucun|aucune|sans)( encore)?( de| d'| le| la)?\s*$")
 
