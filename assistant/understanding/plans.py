@@ -24,12 +24,13 @@ SPEAKER_WEIGHT = 1.0  # who plans it, when the form is only planned
 _FUTURE_OBJECT = re.compile(
     r"\b(creer|cree|creons|creent|monter|monte|montons|lancer|lancons|fonder|fondons|"
     r"constituer|constituons|transformer en|passer en|faire|ouvrir|"
-    r"statuts d'?|statuts de|choisir entre|hesite entre|hesitons entre|"
+    r"statuts d(?=')|statuts de|creation d(?=')|creation de|choisir entre|hesite entre|"
+    r"hesitons entre|reprendre|racheter|"
     r"assemblee constitutive de|ag constitutive de|"
     r"sous forme d'?|sous forme de|devenir)"
     # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
     r"( seule?s?| ensemble| a plusieurs| a deux| a trois)?"
-    r"(?P<object>( une| un| 1| notre| mon| ma| en| l')?( [a-z0-9']+){1,3})"
+    r"(?P<object>( une| un| 1| notre| mon| ma| en| l'|'une|'un)?( [a-z0-9']+){1,3})"
 )
 # A structure named as such ("une Scop", "notre asso"), not an adjective ("café associatif").
 FORM_NAMED = re.compile(
@@ -54,10 +55,6 @@ _OURS = re.compile(
 )
 _DONE = re.compile(
     r"(vient de|viens de|vien de|venons de|venez de|viennent de|\bon a|j'ai|avons|ont)\s*$"
-)
-# Employees taking over their company as a Scop: the company exists, its form changes.
-_TAKEOVER = re.compile(
-    r"\b(reprendre|reprise|racheter|rachat|transmission)\b[^.?!]{0,80}\b(scop|scic)\b"
 )
 # Said outright: no structure yet, whatever the project's form will be.
 NO_STRUCTURE = re.compile(
@@ -112,7 +109,7 @@ def _blank_unless_done(match: re.Match[str]) -> str:
     créer une asso", "on a monté une association"): that one is what the user is now."""
     before = match.string[max(0, match.start() - 20) : match.start()]
     text = match.string
-    if _DONE.search(before) or says_it_exists(text) or _TAKEOVER.search(text):
+    if _DONE.search(before) or says_it_exists(text):
         return match.group(0)
     if match.group("object").lstrip().startswith(("notre ", "mon ", "ma ")):
         return match.group(0)  # "les statuts de notre association": it exists

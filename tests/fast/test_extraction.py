@@ -218,8 +218,13 @@ def test_a_structure_to_create_is_not_who_speaks(extractor: Extractor) -> None:
     # A plan is not the present: the group or the person planning it speaks today.
     assert extractor.extract("on veut créer une asso").profile == "collectif"
     assert extractor.extract("avec 4 collègues on veut monter une scic").profile == "collectif"
-    # Employees taking over their company as a Scop: the company exists, its form changes.
-    assert extractor.extract("on veut reprendre l'atelier en scop").profile == "scop-scic"
+    # Employees who want to take over their workshop as a Scop: the Scop is to come, a group
+    # of employees speaks today (what outside advisers labelled, descriptions7-9).
+    assert extractor.extract("on veut reprendre l'atelier en scop").profile == "collectif"
+    assert extractor.extract("nous écrivons les statuts d'une Scop traiteur").profile == "collectif"
+    assert extractor.extract("on prépare la création d'une scic").profile == "collectif"
+    # Said done, it is who speaks.
+    assert extractor.extract("on a repris l'atelier en scop l'an dernier").profile == "scop-scic"
     assert extractor.extract("je voudrais monter une coopérative").profile == "individuel"
     assert extractor.extract("on est une asso").profile == "association"
     assert extractor.extract("on vient de créer une asso").profile == "association"
