@@ -103,6 +103,10 @@ class Extraction(BaseModel):
 WEIGHTS = {"strong": 2.0, "normal": 1.0, "weak": 0.5}
 SHORT_ANSWER_WORDS = 5
 OPTIONS_FACTOR = 0.3
+# Who speaks for a structure that exists (not a group or a person, who may only plan one).
+ESTABLISHED_PROFILES = frozenset(
+    {"association", "association-employeuse", "entreprise", "scop-scic", "siae", "collectivite"}
+)
 # Profile values by legal family: "asso … 6 salariés" names one family, not two options.
 LEGAL_FORMS = {
     "association": "association",
@@ -354,7 +358,7 @@ class Extractor:
         told = described(text)
         if told:
             result.evidence = {slot: self.scores(slot, told) for slot in ("stage", "profile")}
-            self._age_speaks(result.evidence["stage"], told, text)
+            self._age_speaks(result.evidence, told, text)
             plans.speaker_of_plan(result.evidence["profile"], told)
             self._members_not_group(result.evidence["profile"], told)
             mentioned = self.scores("profile", told, planned_too=True)
@@ -401,24 +405,27 @@ class Extractor:
             result.dont_know = False  # "je sais pas trop, on est à Guéret" answers something
         return result
 
-    def _age_speaks(self, stage: dict[str, float], text: str, whole: str) -> None:
+    def _age_speaks(self, evidence: dict[str, dict[str, float]], text: str, whole: str) -> None:
         """A structure that has existed for years consolidates (or develops, if it says so); one
         born this year is being created (thresholds in the script's `structure_age`). An
-        established one (years, or employees) that plans something new develops."""
+        established structure that plans something new develops."""
+        stage = evidence["stage"]
         age = structure_age(text)
         rule = self.script.structure_age
-        established = (age is not None and age >= rule.consolidation_from_years) or bool(
-            employees(text)
-        )
+        # Years alone may be a person's ("aide-soignante depuis quinze ans"): they say a
+        # structure is established only when the speaker names one.
+        a_structure = bool(set(evidence["profile"]) & ESTABLISHED_PROFILES)
+        years = age is not None and age >= rule.consolidation_from_years
+        established = bool(employees(text)) or (a_structure and years)
         # The plan may be in a question ("on veut lancer une webradio, qui peut aider ?").
         if established and plans.NEW_VENTURE.search(whole):
-            # An established structure that opens or launches something grows: its wish is
-            # not a first idea, nor the creation of the structure that speaks.
-            wished = stage.pop("emergence", 0.0) + stage.pop("creation", 0.0)
-            stage["developpement"] = stage.get("developpement", 0.0) + wished + rule.weight
+            # Its wish is growth, not a first idea.
+            stage["developpement"] = (
+                stage.get("developpement", 0.0) + stage.pop("emergence", 0.0) + rule.weight
+            )
         if age is None:
             return
-        if age >= rule.consolidation_from_years:
+        if years:
             # Years say "established", not "stable": one that speaks of growing develops.
             grown = "developpement" if stage.get("developpement", 0.0) > 0 else "consolidation"
             stage[grown] = stage.get(grown, 0.0) + rule.weight

@@ -491,3 +491,40 @@ def test_a_plan_is_not_made_real_by_a_question_or_a_negation(extractor: Extracto
 def test_a_mairie_that_sent_us_is_not_the_profile(extractor: Extractor) -> None:
     e = extractor.extract("on est un collectif d'habitants, c'est la mairie qui nous a orientés")
     assert e.profile == "collectif"
+
+
+def test_an_established_structure_that_opens_something_grows(extractor: Extractor) -> None:
+    # Years or employees, and a plan to open or launch: growth, not a first idea.
+    grows = [
+        "association créée en 2009, on voudrait ouvrir une deuxième boutique",
+        "EI de nettoyage à Caen, 30 salariés, on ouvre une activité laverie",
+        "festival associatif depuis 2008, 2 salariés. On veut lancer une webradio, qui aide ?",
+    ]
+    for message in grows:
+        assert extractor.extract(message).stage == "developpement", message
+    # A person's years are not a structure's; a file or a job is not something new.
+    assert (
+        extractor.extract(
+            "je suis aide-soignante depuis quinze ans et je voudrais monter ma structure"
+        ).stage
+        == "emergence"
+    )
+    assert (
+        extractor.extract(
+            "notre asso existe depuis 2011, 5 salariés, il faudrait monter un dossier de subvention"
+        ).stage
+        == "consolidation"
+    )
+
+
+def test_a_structure_born_days_or_months_ago_is_being_created(extractor: Extractor) -> None:
+    for message in (
+        "on est une asso maintenant, déclarée hier !",
+        "asso créée en septembre, que des bénévoles",
+        "je viens d'entrer en CAE à Nantes",
+        "I just registered as micro-entrepreneur",
+        "les statuts de la Scop sont en préparation",
+    ):
+        assert extractor.extract(message).stage == "creation", message
+    # A month with a year is a date, not a recent birth.
+    assert extractor.extract("association créée en janvier 2009").stage != "creation"
