@@ -4,7 +4,8 @@ Outside authors, who saw neither the rules nor any case file, wrote labelled des
 (stage, profile, needs); the ones named here are kept out of the classifiers' training data
 (`knowledge/diagnostic/descriptions.yaml`, checked below). `descriptions6.yaml` calibrated the
 thresholds (so its figures are tuned on); `descriptions7.yaml` and `descriptions8.yaml` were
-measured once when written and are the fresh figure. Each description is sent as one message
+a fresh measure until session 8, which tuned the rules on them and trained on them;
+`descriptions9.yaml` and `descriptions10.yaml` (session 8) are the fresh figure now. Each description is sent as one message
 to a new conversation. Prints, for the rules alone and for the rules with the semantic layer
 (clause examples, description classifier, needs classifier), in one run:
 
@@ -32,7 +33,7 @@ from assistant.runtime import Runtime
 from assistant.settings import Settings
 from assistant.understanding.semantic import load_descriptions
 
-DEFAULT_FILES = [DEVSETS / f"descriptions{n}.yaml" for n in (6, 7, 8)]
+DEFAULT_FILES = [DEVSETS / f"descriptions{n}.yaml" for n in (6, 9, 10)]
 
 
 def _labelled(path: Path) -> list[dict[str, Any]]:
