@@ -75,12 +75,29 @@ _FOR_YEARS = re.compile(
 )
 
 
+# "je suis à Auxerre depuis 2022", "j'habite ici depuis dix ans": a person's years in a
+# place, not a structure's age.
+_RESIDENCE = re.compile(
+    r"\b(je suis|je suis arrivee?|on est|nous sommes|j'habite|on habite|nous habitons|je vis|"
+    r"on vit|nous vivons|arrivee?s?) (a|en|au|aux|dans|ici|en france)\b"
+    r"[^,.;!?]{0,35}$"
+    r"|\b(j'habite|on habite|nous habitons|je vis|on vit|nous vivons)\b[^,.;!?]{0,35}$"
+)
+
+
+def _not_a_residence(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    for match in pattern.finditer(text):
+        if not _RESIDENCE.search(text[max(0, match.start() - 45) : match.start()]):
+            return match
+    return None
+
+
 def structure_age(text: str, today: date | None = None) -> float | None:
     """Years a structure has existed, as the (folded) text says; None when it does not."""
-    year = _SINCE_YEAR.search(text)
+    year = _not_a_residence(_SINCE_YEAR, text)
     if year:
         return float((today or date.today()).year - int(year.group(1)))
-    duration = _FOR_YEARS.search(text)
+    duration = _not_a_residence(_FOR_YEARS, text)
     if not duration:
         return None
     raw = next(g for g in duration.groups() if g)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from assistant.settings import Settings
 from assistant.territory.index import load_territories
 from assistant.text import normalise
 from assistant.understanding.extraction import Extractor
+from assistant.understanding.quantities import structure_age
 from assistant.understanding.script import DiagnosticScript, load_script
 
 SCRIPT = Settings().knowledge_dir / "diagnostic" / "script.yaml"
@@ -528,3 +530,12 @@ def test_a_structure_born_days_or_months_ago_is_being_created(extractor: Extract
         assert extractor.extract(message).stage == "creation", message
     # A month with a year is a date, not a recent birth.
     assert extractor.extract("association créée en janvier 2009").stage != "creation"
+
+
+def test_a_persons_years_in_a_place_are_not_a_structures_age() -> None:
+    today = date(2026, 11, 30)
+    assert structure_age("je suis a auxerre depuis 2022. je suis cuisiniere", today) is None
+    assert structure_age("j'habite la creuse depuis dix ans", today) is None
+    said = "on est a brest depuis 3 ans, notre asso a ete creee en 2015"
+    assert structure_age(said, today) == 11.0
+    assert structure_age("la scop est installee a tulle depuis 2019") is not None
