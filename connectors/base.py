@@ -105,13 +105,19 @@ class InputChannel(Protocol):
 
 
 async def deliver(
-    conversation: Conversation, session_id: str, text: str, output: OutputChannel, recipient: str
+    conversation: Conversation,
+    session_id: str,
+    text: str,
+    output: OutputChannel,
+    recipient: str,
+    message_id: str | None = None,
 ) -> TurnResult:
     """One user message through the core, once, then out through the channel.
 
     The core is synchronous (SQLite, ChromaDB): it runs in a worker thread so an async
-    connector keeps serving other users meanwhile.
+    connector keeps serving other users meanwhile. `message_id` names a message the channel
+    may deliver twice: the second delivery gets the stored reply (Conversation.send).
     """
-    turn = await asyncio.to_thread(conversation.send, session_id, text)
+    turn = await asyncio.to_thread(conversation.send, session_id, text, message_id)
     await output.send(recipient, Reply.from_turn(turn))
     return turn

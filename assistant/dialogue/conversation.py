@@ -8,18 +8,50 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
+from assistant.answers.answering import SourceRef
 from assistant.dialogue.engine import Engine, TurnResult
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import SessionNotFoundError
 from assistant.orientation.contacts import OrientationResult
 from assistant.render.fiche import Fiche, FicheBuilder
-from assistant.render.parts import Part
+from assistant.render.parts import (
+    PARTS,
+    AnswerPart,
+    ContactsPart,
+    GuidesPart,
+    Part,
+    StepsPart,
+)
 from assistant.render.reply import reply_text
 from assistant.sessions.base import SessionRecord, SessionStore, TranscriptEntry
 from assistant.territory.index import Resolution
 
 log = logging.getLogger(__name__)
+
+
+def replayed(meta: dict[str, Any], state: DiagnosticState) -> TurnResult:
+    """A stored reply as the turn that gave it: its parts carry the contacts, steps and
+    sources; the state is the session's now (the same, unless later turns came)."""
+    parts = PARTS.validate_python(meta.get("parts", []))
+    sources: dict[str, SourceRef] = {}
+    for part in parts:
+        if isinstance(part, AnswerPart):
+            sources.update((ref.id, ref) for ref in part.citations)
+        elif isinstance(part, GuidesPart):
+            sources.update((ref.id, ref) for ref in part.guides)
+    return TurnResult(
+        reply=reply_text(parts),
+        parts=parts,
+        quick_replies=[str(label) for label in meta.get("quick_replies", [])],
+        state=state,
+        contacts=[c for p in parts if isinstance(p, ContactsPart) for c in p.contacts],
+        next_steps=[s for p in parts if isinstance(p, StepsPart) for s in p.steps],
+        sources=list(sources.values()),
+        action=meta.get("action", "reply"),
+        declined=bool(meta.get("declined")),
+    )
 
 
 class Conversation:
@@ -76,11 +108,28 @@ class Conversation:
         """What to show when a user comes back to an existing session."""
         return self.engine.greeting(self.store.get(session_id).state)
 
-    def send(self, session_id: str, text: str) -> TurnResult:
+    def send(self, session_id: str, text: str, message_id: str | None = None) -> TurnResult:
+        """One user message, handled once. A channel that may deliver a message twice (a
+        client retrying after a broken connection, on any replica) names it with
+        `message_id`: the second delivery gets the stored reply, the turn is not run again."""
         with self.store.turn_lock(session_id):
-            return self._send(session_id, text)
+            if message_id is not None:
+                stored = self._stored_reply(session_id, message_id)
+                if stored is not None:
+                    log.info("turn replayed", extra={"session": session_id[:6]})
+                    return stored
+            return self._send(session_id, text, message_id)
 
-    def _send(self, session_id: str, text: str) -> TurnResult:
+    def _stored_reply(self, session_id: str, message_id: str) -> TurnResult | None:
+        """The reply already given to `message_id`, rebuilt from its stored typed parts."""
+        record = self.store.get(session_id)
+        for entry in reversed(record.transcript):
+            meta = entry.meta or {}
+            if entry.role == "assistant" and meta.get("message_id") == message_id:
+                return replayed(meta, record.state)
+        return None
+
+    def _send(self, session_id: str, text: str, message_id: str | None = None) -> TurnResult:
         record = self.store.get(session_id)
         result = self.engine.handle(record.state, text)
         if result.action == "forget":
@@ -88,7 +137,7 @@ class Conversation:
         elif result.action == "restart":
             self.store.reset(session_id)
         else:
-            meta = {
+            meta: dict[str, Any] = {
                 "sources": [s.id for s in result.sources],
                 "contacts": [c.id for c in result.contacts],
                 "action": result.action,
@@ -99,6 +148,8 @@ class Conversation:
                 # The typed parts, so a channel can redraw the turn later (web page reload).
                 "parts": [part.model_dump(mode="json") for part in result.parts],
             }
+            if message_id is not None:
+                meta["message_id"] = message_id
             self.store.save_turn(session_id, text, result.reply, result.state, meta)
         log.info("turn", extra={"session": session_id[:6], "action": result.action})
         return result

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from assistant.answers.answering import SourceRef
 from assistant.orientation.contacts import Recommendation, Step
 
 __all__ = [
+    "PARTS",
     "AckPart",
     "AnswerPart",
     "ContactsPart",
@@ -89,3 +90,5 @@ Part = Annotated[
     AckPart | AnswerPart | ContactsPart | StepsPart | GuidesPart | QuestionPart | NoticePart,
     Field(discriminator="type"),
 ]
+# Stored parts (a transcript's meta) read back as parts: a page redrawn, a reply replayed.
+PARTS: TypeAdapter[list[Part]] = TypeAdapter(list[Part])

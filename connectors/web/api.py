@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_serializer
 from starlette.responses import Response
@@ -146,6 +147,20 @@ class Echo(BaseModel):
     text: str
 
 
+# A client that may send a message twice (a retry after a broken connection, through a proxy
+# that sends it to another replica) names it: the second POST gets the reply of the first.
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+IDEMPOTENCY_DOC = (
+    "Facultatif : un identifiant du message choisi par le client (1 à 100 caractères parmi "
+    "lettres, chiffres, « . _ : - »). Renvoyé avec le même identifiant dans la même session, "
+    "le message n'est pas traité une seconde fois : la réponse déjà donnée est renvoyée."
+)
+BAD_IDEMPOTENCY_KEY = (
+    "L'en-tête Idempotency-Key doit compter 1 à 100 caractères parmi lettres, chiffres, "
+    "« . », « _ », « : » et « - »."
+)
+
+
 def checked(text: str, max_chars: int) -> str:
     """The text, or a French 422 when it cannot be sent."""
     reason = check_text(text, max_chars)
@@ -250,13 +265,24 @@ def create_session(runtime: RuntimeDep) -> SessionCreated:
         429: {"model": Problem},
     },
 )
-async def post_message(runtime: RuntimeDep, session_id: str, message: MessageIn) -> MessageOut:
+async def post_message(
+    runtime: RuntimeDep,
+    session_id: str,
+    message: MessageIn,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_DOC)
+    ] = None,
+) -> MessageOut:
     """One user message in; the assistant's reply (as text and as typed `parts`), state,
     contacts and sources out."""
     text = checked(message.text, runtime.settings.max_message_chars)
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise HTTPException(422, BAD_IDEMPOTENCY_KEY)
     # The HTTP API is a request/response channel: the reply goes to a collecting output.
     output = CollectingOutput()
-    turn = await deliver(runtime.conversation, session_id, text, output, session_id)
+    turn = await deliver(
+        runtime.conversation, session_id, text, output, session_id, idempotency_key
+    )
     return MessageOut.from_reply(output.last, turn.state)
 
 

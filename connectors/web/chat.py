@@ -18,13 +18,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import Response
 
 from assistant.answers.answering import SourceRef, source_ref
 from assistant.dialogue.state import PROJECT_SLOTS, DiagnosticState
 from assistant.errors import SessionNotFoundError
-from assistant.render.parts import ContactsPart, Part
+from assistant.render.parts import PARTS, ContactsPart, Part
 from assistant.runtime import Runtime
 from assistant.sessions.store import TranscriptEntry
 from connectors.web.deps import (
@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
-PARTS = TypeAdapter(list[Part])
 
 STATE_SLOTS = (
     *PROJECT_SLOTS,

@@ -438,3 +438,26 @@ def test_serve_refuses_a_public_test_mode_without_token(runtime: Runtime) -> Non
     }
     result = CliRunner().invoke(cli_app, ["serve", "--host", "0.0.0.0", "--port", "1"], env=env)
     assert result.exit_code == 2 and "AIGUILLAGE_TEST_TOKEN" in result.output
+
+
+def test_a_message_sent_twice_with_its_key_is_handled_once(client: httpx.Client) -> None:
+    """A client retrying after a broken connection names its message: the second POST gets
+    the first reply, and the session holds the message once."""
+    session_id = new_session(client)
+    url = f"/api/sessions/{session_id}/messages"
+    headers = {"Idempotency-Key": "msg-7f3a"}
+    first = client.post(url, json={"text": GUERET[0]}, headers=headers)
+    again = client.post(url, json={"text": GUERET[0]}, headers=headers)
+    assert first.status_code == again.status_code == 200, again.text
+    for key in ("reply", "parts", "quick_replies", "state", "contacts", "action"):
+        assert again.json()[key] == first.json()[key], key
+    other = client.post(url, json={"text": GUERET[1]}, headers={"Idempotency-Key": "msg-7f3b"})
+    assert other.status_code == 200
+    transcript = client.get(f"/api/sessions/{session_id}").json()["transcript"]
+    assert [e["text"] for e in transcript if e["role"] == "user"] == GUERET[:2]
+    # A key that is not a short token is refused in French, and nothing is stored.
+    bad = client.post(url, json={"text": GUERET[2]}, headers={"Idempotency-Key": "a b/c" * 40})
+    assert_french_problem(bad, 422)
+    assert "Idempotency-Key" in bad.json()["detail"]
+    transcript = client.get(f"/api/sessions/{session_id}").json()["transcript"]
+    assert len([e for e in transcript if e["role"] == "user"]) == 2

@@ -131,12 +131,31 @@
       .then(function (r) { if (!r.ok) throw new Error("session"); return r.json(); })
       .then(function (d) { sessionId = d.session_id; return sessionId; });
   }
+  // A message keeps its key until it got a reply: sent again (a retry after a lost
+  // connection, or the person pressing "Envoyer" again), the server does not handle it twice.
+  var pending = null;
+  function keyFor(text) {
+    if (!pending || pending.text !== text) {
+      var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+        : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+      pending = { text: text, key: id };
+    }
+    return pending.key;
+  }
   function post(text) {
+    var key = keyFor(text);
     return ensureSession().then(function (id) {
-      return fetch("/api/sessions/" + encodeURIComponent(id) + "/messages", {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "Accept": "application/json" },
-        body: JSON.stringify({ text: text })
+      var once = function () {
+        return fetch("/api/sessions/" + encodeURIComponent(id) + "/messages", {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "Accept": "application/json",
+                     "Idempotency-Key": key },
+          body: JSON.stringify({ text: text })
+        });
+      };
+      // One quiet retry when the connection broke: the key makes it safe.
+      return once().catch(function () {
+        return new Promise(function (resolve) { setTimeout(resolve, 800); }).then(once);
       });
     });
   }
@@ -151,6 +170,7 @@
     }).then(function (r) {
       return r.json().then(function (data) {
         if (!r.ok) { showError(data.detail || "Le message n'a pas pu être envoyé."); return; }
+        pending = null;
         if (data.action === "restart" || data.action === "forget") {
           while (log.firstChild) log.removeChild(log.firstChild);
         } else {
