@@ -277,6 +277,8 @@ class Engine:
         if extraction.correction:
             state.reading = {}  # read again below, or left to the corrected words
         told = described(normalise(message))  # not the sentences that ask
+        if not described(self.extractor.spelled_out(message)):
+            told = ""  # "c quoi la diff entre scop et scic" asks too, once spelled out
         story = f"{state.description} {told}".strip()[:DESCRIPTION_CHARS]
         if not told or story == state.description:  # a question, or a story already full
             return

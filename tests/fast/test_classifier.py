@@ -403,6 +403,10 @@ def test_the_story_keeps_what_describes_and_drops_what_asks(runtime: Runtime) ->
     assert asked.state.description == turn.state.description
     unsure = engine.handle(turn.state, "je ne sais pas trop")
     assert unsure.state.description == turn.state.description  # "I don't know" tells nothing
+    # An SMS question asks too, once spelled out: no story, and no reading (no model call).
+    calls = len(describe.read)
+    sms = engine.handle(turn.state, "c quoi la diff entre scop et scic")
+    assert sms.state.description == turn.state.description and len(describe.read) == calls
 
 
 def test_a_correction_drops_the_earlier_reading(runtime: Runtime) -> None:
