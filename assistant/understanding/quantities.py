@@ -30,9 +30,13 @@ _NUMBER_WORDS = {
     "cinquante": 50,
     "cent": 100,
 }
+# "8 salariés", "8 livreurs salariés" (not "3 anciens salariés": a group that left a company).
 _EMPLOYEES = re.compile(
-    r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+(salarie|salariee|salaries|salariees|"
-    r"employe|employes|employee|employees|etp|permanents|permanent|personnes salariees)\b"
+    r"\b(\d{1,4}|"
+    + "|".join(_NUMBER_WORDS)
+    + r")\s+(?:(?!anciens?\b|anciennes?\b|ex\b|futurs?\b|futures?\b)[a-z]+\s+)?"
+    r"(salarie|salariee|salaries|salariees|employe|employes|employee|employees|etp|permanents|permanent|"
+    r"personnes salariees)\b"
 )
 # "nous employons deux personnes", "on paie 3 postes", "on a embauché une coordinatrice"
 _PAID = re.compile(

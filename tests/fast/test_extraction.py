@@ -293,6 +293,8 @@ def test_invalid_script_is_refused_with_a_clear_error(tmp_path: Path) -> None:
         ("0 salarié", 0),
         ("je paie une facture", None),
         ("on emploie des bénévoles", None),
+        ("notre SAS a 8 livreurs salariés", 8),
+        ("nous sommes 3 anciens salariés de l'usine", None),
     ],
 )
 def test_employment_is_a_quantity(extractor: Extractor, said: str, count: int | None) -> None:
@@ -539,3 +541,8 @@ def test_a_persons_years_in_a_place_are_not_a_structures_age() -> None:
     said = "on est a brest depuis 3 ans, notre asso a ete creee en 2015"
     assert structure_age(said, today) == 11.0
     assert structure_age("la scop est installee a tulle depuis 2019") is not None
+
+
+def test_fear_of_layoffs_is_consolidation(extractor: Extractor) -> None:
+    said = "un gros client nous lâche en mars, sinon on devra licencier"
+    assert extractor.extract(said).stage == "consolidation"
