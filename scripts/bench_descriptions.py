@@ -4,9 +4,9 @@ Outside authors, who saw neither the rules nor any case file, wrote labelled des
 (stage, profile, needs); the ones named here are kept out of the classifiers' training data
 (`knowledge/diagnostic/descriptions.yaml`, checked below). `descriptions6.yaml` calibrated the
 thresholds (so its figures are tuned on); `descriptions7.yaml` and `descriptions8.yaml` were
-a fresh measure until session 8, which tuned the rules on them;
-`descriptions9.yaml` and `descriptions10.yaml` (session 8) are the fresh figure now. Each description is sent as one message
-to a new conversation. Prints, for the rules alone and for the rules with the semantic layer
+a fresh measure until session 8, which tuned the rules on them; `descriptions9.yaml` and
+`descriptions10.yaml` (session 8) are the fresh figure now. Each description is sent as one
+message to a new conversation. Prints, for the rules alone and for the rules with the semantic layer
 (clause examples, description classifier, needs classifier), in one run:
 
 - stage and profile accuracy, where the file labels them;
