@@ -360,6 +360,7 @@ class Extractor:
             result.evidence = {slot: self.scores(slot, told) for slot in ("stage", "profile")}
             self._age_speaks(result.evidence, told, text)
             plans.speaker_of_plan(result.evidence["profile"], told)
+            plans.founders_speak(result.evidence["profile"], told)
             self._members_not_group(result.evidence["profile"], told)
             mentioned = self.scores("profile", told, planned_too=True)
             result.planned = {

@@ -14,6 +14,7 @@ __all__ = [
     "NEW_VENTURE",
     "NO_STRUCTURE",
     "SPEAKER_WEIGHT",
+    "founders_speak",
     "present",
     "says_it_exists",
     "speaker_of_plan",
@@ -129,6 +130,29 @@ def says_it_exists(text: str) -> bool:
             if not _NEGATED.search(text[max(0, match.start() - 25) : match.start()]):
                 return True
     return False
+
+
+# Being founded, not yet registered: "AG constitutive samedi", "on écrit les statuts de notre
+# asso", "on n'est pas encore déclarés". The form is named as if it existed ("notre asso"),
+# but the founders speak (a group, or one person).
+_FOUNDING = re.compile(
+    r"\b(assemblee constitutive|ag constitutive|pas encore (declares?|declarees?|deposes?|"
+    r"immatricule\w*)|rien (encore )?depose|(on|nous|je) (ecrit|ecrivons|ecris|redige|redigeons|"
+    r"prepare|preparons|finalise|finalisons) (les|nos|mes) statuts|statuts (sont )?(presque|"
+    r"bientot|quasi) (prets|finis|termines)|statuts en (preparation|redaction|cours))\b"
+)
+# Forms the founders will have; an insertion project is named by what it does (extraction.py).
+_FOUNDED_FORMS = ("association", "association-employeuse", "scop-scic", "entreprise")
+
+
+def founders_speak(profile: dict[str, float], text: str) -> None:
+    """A structure being founded is not yet who speaks: its founders are."""
+    if not _FOUNDING.search(text) or says_it_exists(text):
+        return
+    weight = sum(profile.pop(form, 0.0) for form in _FOUNDED_FORMS)
+    if weight:
+        speaker = "collectif" if _GROUP_SPEAKS.search(text) else "individuel"
+        profile[speaker] = profile.get(speaker, 0.0) + weight
 
 
 def speaker_of_plan(profile: dict[str, float], text: str) -> None:

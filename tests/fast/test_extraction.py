@@ -546,3 +546,17 @@ def test_a_persons_years_in_a_place_are_not_a_structures_age() -> None:
 def test_fear_of_layoffs_is_consolidation(extractor: Extractor) -> None:
     said = "un gros client nous lâche en mars, sinon on devra licencier"
     assert extractor.extract(said).stage == "consolidation"
+
+
+def test_a_structure_being_founded_is_not_yet_who_speaks(extractor: Extractor) -> None:
+    # Named as if it existed, but not registered yet: its founders speak.
+    for said in (
+        "on fait l'assemblée constitutive de notre association samedi prochain",
+        "on écrit les statuts de notre asso de covoiturage",
+        "on monte une asso de baby-sitting solidaire, statuts presque finis",
+    ):
+        assert extractor.extract(said).profile == "collectif", said
+    assert extractor.extract("je rédige les statuts de ma SAS").profile == "individuel"
+    # Registered: it is who speaks.
+    said = "notre association est déclarée, l'assemblée constitutive a eu lieu en mai"
+    assert extractor.extract(said).profile == "association"
