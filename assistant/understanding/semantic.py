@@ -233,6 +233,9 @@ class SemanticReader:
         self.needs_floor = NEEDS_FLOOR if calibrated else 0.0
         # A benchmark that trains a classifier on part of the data keeps it out of the index.
         self.save_classifiers = True
+        # The last whole message embedded, with its vector: on a first turn the story the
+        # engine reads next is that very text, and one model call is most of a turn.
+        self._last_whole: tuple[str, Vector] | None = None
 
     def _embedded(self, texts: set[str]) -> dict[str, Vector]:
         """Query vectors for normalised texts, from the index's embedding cache when it has
@@ -358,6 +361,7 @@ class SemanticReader:
         whole_vector = None
         if whole is not None:
             whole_vector = vectors[found.index(whole) if whole in found else -1]
+            self._last_whole = (whole, whole_vector)
         if not found:
             return {}, whole_vector
         clause_vectors = np.vstack(vectors[: len(found)])
@@ -391,7 +395,11 @@ class SemanticReader:
         return self._probabilities(normalise(description))
 
     def _probabilities(self, text: str) -> dict[str, Reading]:
-        vector = np.asarray(self.embedder.embed_query(text), dtype=np.float64)
+        last = self._last_whole  # read once: another thread may replace it
+        embedded = last[1] if last is not None and last[0] == text else None
+        if embedded is None:
+            embedded = self.embedder.embed_query(text)
+        vector = np.asarray(embedded, dtype=np.float64)
         return {slot: self.classifiers[slot].read(vector) for slot in READ_SLOTS}
 
     def read_description(self, description: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ import pytest
 from talking import talk
 
 from assistant.dialogue.engine import Engine
+from assistant.dialogue.state import DiagnosticState
 from assistant.runtime import Runtime
 
 
@@ -45,3 +46,18 @@ def test_needs_said_indirectly_are_understood(engine: Engine, said: str, need: s
     )[-1]
     assert need not in first.state.needs
     assert need in talk(engine, said, state=first.state)[-1].state.needs
+
+
+def test_a_first_story_is_embedded_once(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The message's own vector serves the story reading of a first turn: one model call."""
+    embedder = runtime.embedder
+    calls: list[int] = []
+    batch, single = embedder.embed_queries, embedder.embed_query
+    monkeypatch.setattr(
+        embedder, "embed_queries", lambda texts: calls.append(len(texts)) or batch(texts)
+    )
+    monkeypatch.setattr(embedder, "embed_query", lambda text: calls.append(1) or single(text))
+    story = "bonjour on est une asso de trois salaries a gueret depuis 2011 et la treso est tendue"
+    turn = runtime.engine.handle(DiagnosticState(), story)
+    assert len(calls) == 1, calls
+    assert turn.state.description and turn.state.reading, turn.state
