@@ -254,6 +254,19 @@ class HybridRetriever:
             if i in position
         ]
 
+    def _card_similarity(self, card: int, query: str) -> float | None:
+        """The best cosine between the query and the card's passages (not its questions),
+        computed exactly when the vectors are in memory; None otherwise."""
+        if self._vectors is None:
+            return None
+        table = self.table
+        positions = np.flatnonzero((table.card_of == card) & ~table.question)
+        if not positions.size:
+            return None
+        vector = self._query_vector(query)
+        query_vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return float(np.max(self._vectors[positions] @ query_vector))
+
     def _exact_nearest(
         self, vector: Vector, n: int, ids: list[str] | None
     ) -> list[tuple[int, float]]:
@@ -311,6 +324,10 @@ class HybridRetriever:
                 coverage = self._share(query_terms, set(terms(chunk.search_text)))
             else:
                 similarity = passage_similarity.get(card)
+                if similarity is None and mode == "hybrid":
+                    # Found by its words alone: how close its passages are in meaning is
+                    # still what the answer policy needs (None would read as "unrelated").
+                    similarity = self._card_similarity(card, query)
                 coverage = self._share(query_terms, table.card_terms(card))
             shown = chunk
             if table.question[position] and card in table.first_passage:

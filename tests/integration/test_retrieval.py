@@ -316,6 +316,24 @@ def test_hybrid_fuses_by_reciprocal_rank(retriever: HybridRetriever) -> None:
         assert hit.score == pytest.approx(expected)
 
 
+def test_a_card_found_by_its_words_alone_is_still_judged_by_meaning(
+    retriever: HybridRetriever,
+) -> None:
+    """A card no passage of which is among the nearest in meaning (found by BM25, or by one
+    of its questions) still carries how close its passages are: the answer policy weighs it
+    instead of reading "unrelated"."""
+    query = "on a fait 3000 e de benefice cette annee dans l'asso, on a le droit"
+    hits = retriever.search(query, k=5)
+    assert "asso-excedent-benefices-non-lucrativite" in [h.card_id for h in hits]
+    dense = {position for position, _ in retriever.dense(query, 40)}
+    table = retriever.table
+    dense_cards = {int(table.card_of[p]) for p in dense if not table.question[p]}
+    lexical_only = [h for h in hits if table.card_position[h.card_id] not in dense_cards]
+    assert lexical_only, "the query should reach a card by its words alone"
+    for hit in hits:
+        assert hit.dense_similarity is not None and 0.0 < hit.dense_similarity <= 1.0, hit
+
+
 def test_lexical_needs_real_terms(retriever: HybridRetriever) -> None:
     assert retriever.search("le la les de du", k=5, mode="lexical") == []
 
