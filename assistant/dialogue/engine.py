@@ -24,15 +24,16 @@ from assistant.dialogue.evidence import (
 )
 from assistant.dialogue.slots import SCORED, SLOTS, Understood, set_value
 from assistant.dialogue.state import DiagnosticState
+from assistant.dialogue.story import grown_story, told_in
 from assistant.errors import AiguillageError
 from assistant.orientation.contacts import Orientation, OrientationResult, Recommendation, Step
 from assistant.render.composer import Composer
 from assistant.render.parts import Part
 from assistant.render.reply import ReplyWriter, reply_text
 from assistant.search.base import SearchFilter
-from assistant.territory.index import Candidate, Resolution, TerritoryIndex, found
+from assistant.territory.index import Resolution, TerritoryIndex, found
 from assistant.text import normalise
-from assistant.understanding.extraction import Extraction, Extractor, described
+from assistant.understanding.extraction import Extraction, Extractor
 from assistant.understanding.script import Buttons, DiagnosticScript
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
 MAX_ASKS = 2  # a question ignored twice is not asked a third time
 RECENT_QUESTIONS = 3
-DESCRIPTION_CHARS = 1500  # what the classifiers read: the start of the story matters most
 SHORT_ANSWER_WORDS = 3
 # State a turn changes without the person seeing it (evidence decays on every message, the
 # story grows): a turn that changed only these taught nothing.
@@ -76,10 +76,14 @@ class Engine:
         composer: Composer,
         territories: TerritoryIndex,
         describe: Callable[[str], dict[str, str]] | None = None,
+        expect_story: Callable[[str], None] | None = None,
     ) -> None:
         self.writer = ReplyWriter(composer)
         # Reads all the person said so far as one description (semantic.py's classifiers).
         self.describe = describe
+        # Told the story before the message is read, the semantic layer embeds it in the same
+        # model call as the message's clauses (one call a turn instead of two).
+        self.expect_story = expect_story
         self.script = script
         self.extractor = extractor
         self.orientation = orientation
@@ -134,9 +138,13 @@ class Engine:
         else:
             if new.territory_candidates and self._pick_candidate(new, text, understood):
                 pending = None
+            told = told_in(message, self.extractor.spelled_out(message))
+            story = grown_story(new.description, told)
+            if self.expect_story and story and len(told.split()) > SHORT_ANSWER_WORDS:
+                self.expect_story(story)
             extraction = self.extractor.extract(message, pending)
             self._merge(new, extraction, pending, understood)
-            self._read_description(new, message, extraction)
+            self._read_description(new, told, extraction)
             if extraction.dont_know and pending and not new.is_known(pending):
                 new.unknown.append(pending)
                 notes.append(self.script.messages.dont_know_ack)
@@ -267,20 +275,15 @@ class Engine:
                 return True
         return False
 
-    def _read_description(
-        self, state: DiagnosticState, message: str, extraction: Extraction
-    ) -> None:
-        """Add what the message tells of the project to the story, and read the story again,
+    def _read_description(self, state: DiagnosticState, told: str, extraction: Extraction) -> None:
+        """Add what the message `told` of the project to the story, and read the story again,
         unless no reading could change the decision (a model call is most of a turn)."""
         if self.describe is None or extraction.dont_know:
             return
         if extraction.correction:
             state.reading = {}  # read again below, or left to the corrected words
-        told = described(normalise(message))  # not the sentences that ask
-        if not described(self.extractor.spelled_out(message)):
-            told = ""  # "c quoi la diff entre scop et scic" asks too, once spelled out
-        story = f"{state.description} {told}".strip()[:DESCRIPTION_CHARS]
-        if not told or story == state.description:  # a question, or a story already full
+        story = grown_story(state.description, told)
+        if story is None:  # a question, or a story already full
             return
         state.description = story
         if len(told.split()) <= SHORT_ANSWER_WORDS or self._settled(state):
@@ -294,9 +297,7 @@ class Engine:
         """Stage and profile each lead by more than a reading weighs: it would change nothing."""
         for slot in SCORED:
             ranked = sorted(self._scores(state, slot, with_reading=False).values(), reverse=True)
-            if (ranked[0] if ranked else 0.0) - (ranked[1] if len(ranked) > 1 else 0.0) <= (
-                READING_WEIGHT
-            ):
+            if (ranked[0] if ranked else 0.0) - (ranked[1:2] or [0.0])[0] <= READING_WEIGHT:
                 return False
         return True
 
@@ -424,7 +425,7 @@ class Engine:
         candidates = state.territory_candidates
         stripped = text.strip(" .!")
         for index, candidate in enumerate(candidates, start=1):
-            labels = {normalise(candidate_label(candidate)), str(index)}
+            labels = {normalise(candidate.label), str(index)}
             dep = normalise(candidate.departement_name)
             if (
                 stripped in labels
@@ -470,7 +471,7 @@ class Engine:
         if slot is None:
             return None, []
         if slot == "territory" and state.territory_candidates:
-            labels = [candidate_label(c) for c in state.territory_candidates]
+            labels = [c.label for c in state.territory_candidates]
             return self.script.messages.which_commune, labels
         definition = self.script.slots[slot]
         return definition.question, [q.label for q in definition.quick_replies]
@@ -493,8 +494,3 @@ class Engine:
     @staticmethod
     def _result(parts: list[Part], state: DiagnosticState, **fields: Any) -> TurnResult:
         return TurnResult(reply=reply_text(parts), parts=parts, state=state, **fields)
-
-
-def candidate_label(candidate: Candidate) -> str:
-    place = candidate.commune or candidate.name
-    return f"{place} ({candidate.departement_name}, {candidate.departement})"

@@ -58,6 +58,11 @@ class Candidate(BaseModel):
     region_name: str
     population: int | None = None  # None for former communes and départements
 
+    @property
+    def label(self) -> str:
+        """How the place is offered to choose from: "Saint-Denis (La Réunion, 974)"."""
+        return f"{self.commune or self.name} ({self.departement_name}, {self.departement})"
+
 
 class Resolution(BaseModel):
     """What a text says about a territory. Codes are INSEE codes as strings."""

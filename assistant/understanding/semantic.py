@@ -233,9 +233,11 @@ class SemanticReader:
         self.needs_floor = NEEDS_FLOOR if calibrated else 0.0
         # A benchmark that trains a classifier on part of the data keeps it out of the index.
         self.save_classifiers = True
-        # The last whole message embedded, with its vector: on a first turn the story the
-        # engine reads next is that very text, and one model call is most of a turn.
-        self._last_whole: tuple[str, Vector] | None = None
+        # The texts of the last model call beside the clauses (the whole message, the story
+        # the engine announced), with their vectors: the story reading that follows finds
+        # its vector here, and one model call is most of a turn.
+        self._recent: dict[str, Vector] = {}
+        self._expected = threading.local()  # the story announced for this thread's turn
 
     def _embedded(self, texts: set[str]) -> dict[str, Vector]:
         """Query vectors for normalised texts, from the index's embedding cache when it has
@@ -349,19 +351,24 @@ class SemanticReader:
         """slot -> value -> best cosine, for the clauses of a message."""
         return self._embedded_message(message, whole=None)[0]
 
+    def expect_story(self, story: str) -> None:
+        """The story the engine will read after this turn's message: embedded with it."""
+        self._expected.text = normalise(story)
+
     def _embedded_message(
-        self, message: str, whole: str | None
+        self, message: str, whole: str | None, story: str | None = None
     ) -> tuple[dict[str, dict[str, float]], Vector | None]:
-        """The clauses' scores and, when given the normalised message, its vector: one call."""
+        """The clauses' scores and, when given the normalised message, its vector; the
+        announced story is embedded in the same call. One model call."""
         found = clauses(message)
-        extra = [whole] if whole is not None and whole not in found else []
+        extra = [t for t in dict.fromkeys((whole, story)) if t is not None and t not in found]
         if not found and not extra:
             return {}, None
-        vectors = self.embedder.embed_queries(found + extra)
-        whole_vector = None
-        if whole is not None:
-            whole_vector = vectors[found.index(whole) if whole in found else -1]
-            self._last_whole = (whole, whole_vector)
+        texts = found + extra
+        vectors = self.embedder.embed_queries(texts)
+        by_text = dict(zip(texts, vectors, strict=True))
+        self._recent = {t: by_text[t] for t in (whole, story) if t is not None}
+        whole_vector = by_text[whole] if whole is not None else None
         if not found:
             return {}, whole_vector
         clause_vectors = np.vstack(vectors[: len(found)])
@@ -395,8 +402,7 @@ class SemanticReader:
         return self._probabilities(normalise(description))
 
     def _probabilities(self, text: str) -> dict[str, Reading]:
-        last = self._last_whole  # read once: another thread may replace it
-        embedded = last[1] if last is not None and last[0] == text else None
+        embedded = self._recent.get(text)  # read once: another thread may replace it
         if embedded is None:
             embedded = self.embedder.embed_query(text)
         vector = np.asarray(embedded, dtype=np.float64)
@@ -433,6 +439,8 @@ class SemanticReader:
         classifier adds and drops (NEEDS_READING, NEEDS_FLOOR). Employment: only
         where the rules read no number.
         """
+        story: str | None = getattr(self._expected, "text", None)
+        self._expected.text = None  # announced for this message only
         if extraction.question:  # a question names options, not the project
             return extraction
         text = normalise(message)
@@ -442,7 +450,7 @@ class SemanticReader:
             # model call (most of a turn's time) would add nothing to a few words.
             return extraction
         reads_needs = self._reads_needs(words, extraction.answering)
-        scores, whole = self._embedded_message(message, text if reads_needs else None)
+        scores, whole = self._embedded_message(message, text if reads_needs else None, story)
         if not scores:
             return extraction
         result = extraction.model_copy(deep=True)

@@ -48,8 +48,9 @@ def test_needs_said_indirectly_are_understood(engine: Engine, said: str, need: s
     assert need in talk(engine, said, state=first.state)[-1].state.needs
 
 
-def test_a_first_story_is_embedded_once(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The message's own vector serves the story reading of a first turn: one model call."""
+def test_a_turn_makes_one_model_call(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The story is embedded with the message (on a first turn it is the message): one model
+    call a turn."""
     embedder = runtime.embedder
     calls: list[int] = []
     batch, single = embedder.embed_queries, embedder.embed_query
@@ -61,3 +62,8 @@ def test_a_first_story_is_embedded_once(runtime: Runtime, monkeypatch: pytest.Mo
     turn = runtime.engine.handle(DiagnosticState(), story)
     assert len(calls) == 1, calls
     assert turn.state.description and turn.state.reading, turn.state
+    # A later message: its clauses and the grown story go to the model in the same call.
+    calls.clear()
+    later = runtime.engine.handle(turn.state, "on voudrait surtout garder les postes en juin")
+    assert len(calls) == 1 and calls[0] >= 2, calls
+    assert later.state.description.endswith("on voudrait surtout garder les postes en juin")
