@@ -7,6 +7,7 @@ AiguillageError
 ├── DiagnosticScriptError   the diagnostic YAML is invalid
 ├── ScenarioError           a scenario file is invalid
 ├── SessionNotFoundError    no session with that id (or it was erased / purged)
+├── MessageIdConflictError  a message id (Idempotency-Key) already named another message
 ├── SessionStoreUnavailableError  the session database cannot be reached or opened
 ├── DocumentError          a curator's document cannot be added (unreadable, no text, too large)
 ├── LLMConfigError          an LLM provider is set but incomplete, or the `llm` extra is missing
@@ -42,6 +43,10 @@ class ScenarioError(AiguillageError):
 
 class SessionNotFoundError(AiguillageError):
     """No session has this id (never created, erased or purged)."""
+
+
+class MessageIdConflictError(AiguillageError):
+    """A message id already named another message in this session (its message is French)."""
 
 
 class SessionStoreUnavailableError(AiguillageError):

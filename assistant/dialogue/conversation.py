@@ -13,7 +13,7 @@ from typing import Any
 from assistant.answers.answering import SourceRef
 from assistant.dialogue.engine import Engine, TurnResult
 from assistant.dialogue.state import DiagnosticState
-from assistant.errors import SessionNotFoundError
+from assistant.errors import MessageIdConflictError, SessionNotFoundError
 from assistant.orientation.contacts import OrientationResult
 from assistant.render.fiche import Fiche, FicheBuilder
 from assistant.render.parts import (
@@ -29,6 +29,11 @@ from assistant.sessions.base import SessionRecord, SessionStore, TranscriptEntry
 from assistant.territory.index import Resolution
 
 log = logging.getLogger(__name__)
+
+ID_REUSED = (
+    "Cet identifiant de message (Idempotency-Key) a déjà servi pour un autre message de cette "
+    "conversation : choisissez-en un nouveau pour chaque message."
+)
 
 
 def replayed(meta: dict[str, Any], state: DiagnosticState) -> TurnResult:
@@ -114,18 +119,22 @@ class Conversation:
         `message_id`: the second delivery gets the stored reply, the turn is not run again."""
         with self.store.turn_lock(session_id):
             if message_id is not None:
-                stored = self._stored_reply(session_id, message_id)
+                stored = self._stored_reply(session_id, message_id, text)
                 if stored is not None:
                     log.info("turn replayed", extra={"session": session_id[:6]})
                     return stored
             return self._send(session_id, text, message_id)
 
-    def _stored_reply(self, session_id: str, message_id: str) -> TurnResult | None:
-        """The reply already given to `message_id`, rebuilt from its stored typed parts."""
+    def _stored_reply(self, session_id: str, message_id: str, text: str) -> TurnResult | None:
+        """The reply already given to `message_id`, rebuilt from its stored typed parts. The
+        same id with another text is a client's mistake: it would silently lose a message."""
         record = self.store.get(session_id)
-        for entry in reversed(record.transcript):
-            meta = entry.meta or {}
-            if entry.role == "assistant" and meta.get("message_id") == message_id:
+        transcript = record.transcript
+        for index in range(len(transcript) - 1, 0, -1):
+            meta = transcript[index].meta or {}
+            if transcript[index].role == "assistant" and meta.get("message_id") == message_id:
+                if transcript[index - 1].text != text:
+                    raise MessageIdConflictError(ID_REUSED)
                 return replayed(meta, record.state)
         return None
 

@@ -84,14 +84,14 @@ _NEW_VERB = (
     r"agrandir|essaimer|dupliquer|diversifier|installer|implanter|proposer|construire|amenager)"
 )
 _NEW_OBJECT_NOT = (
-    r"(?! (un |une |le |la |les |des |notre |nos )?(dossier|poste|emploi|compte|page|"
-    r"site internet|site web|presidence|bureau|flambeau|main)\b)"
+    r"(?! (un |une |le |la |les |des |du |notre |nos )?(dossier|poste|emploi|compte|page|"
+    r"site internet|site web|presidence|bureau|flambeau|main|lien|liens)\b)"
 )
 NEW_VENTURE = re.compile(
     r"\b((veut|veux|voulons|voudrait|voudrions|voudrais|souhaite|souhaitons|souhaiterait|"
     r"souhaiterions|aimerait|aimerions|aimerais|envisage|envisageons|envisagent|prevoit|"
     r"prevoyons|comptons|allons|projet de|idee de|envie de|pensons a|reflechissons a|"
-    r"travaille a|travaillons a)\s+([a-z']+\s+){0,2}?"
+    r"travaille a|travaillons a)\s+((?!pas\b|plus\b|jamais\b)[a-z']+\s+){0,2}?"
     + _NEW_VERB
     + _NEW_OBJECT_NOT
     + r"|\b(on|nous) (ouvre|ouvrons|lance|lancons|cree|creons|ajoute|ajoutons|double|doublons|"
@@ -102,6 +102,8 @@ NEW_VENTURE = re.compile(
     r"changer d'echelle|changement d'echelle|aller plus loin|passer a l'echelle|essaimer|"
     r"essaimage|(want|would like)( to)? (open|create|launch|start|expand)))"
 )
+# "depuis la création de l'association", "dès la création": a date, the structure exists.
+_SINCE = re.compile(r"\b(depuis|des|lors de|a) la\s*$")
 _NEGATED = re.compile(r"\b(pas|plus|jamais|aucun|aucune|sans)( encore)?( de| d'| le| la)?\s*$")
 
 
@@ -110,7 +112,7 @@ def _blank_unless_done(match: re.Match[str]) -> str:
     créer une asso", "on a monté une association"): that one is what the user is now."""
     before = match.string[max(0, match.start() - 20) : match.start()]
     text = match.string
-    if _DONE.search(before) or says_it_exists(text):
+    if _DONE.search(before) or _SINCE.search(before) or says_it_exists(text):
         return match.group(0)
     if match.group("object").lstrip().startswith(("notre ", "mon ", "ma ")):
         return match.group(0)  # "les statuts de notre association": it exists
@@ -136,10 +138,13 @@ def says_it_exists(text: str) -> bool:
 # asso", "on n'est pas encore déclarés". The form is named as if it existed ("notre asso"),
 # but the founders speak (a group, or one person).
 _FOUNDING = re.compile(
-    r"\b(assemblee constitutive|ag constitutive|pas encore (declares?|declarees?|deposes?|"
-    r"immatricule\w*)|rien (encore )?depose|(on|nous|je) (ecrit|ecrivons|ecris|redige|redigeons|"
-    r"prepare|preparons|finalise|finalisons) (les|nos|mes) statuts|statuts (sont )?(presque|"
-    r"bientot|quasi) (prets|finis|termines)|statuts en (preparation|redaction|cours))\b"
+    r"\b(assemblee constitutive|ag constitutive|"
+    r"pas encore (declares|declarees?|deposes|immatricules|immatriculees?)|"
+    r"rien (encore )?depose|"
+    r"(on|nous|je) (ecrit|ecrivons|ecris|redige|redigeons|prepare|preparons|finalise|"
+    r"finalisons) (les|nos|mes) statuts|"
+    r"statuts (sont )?(presque|bientot|quasi) (prets|finis|termines)|"
+    r"statuts en (preparation|redaction|cours de redaction))\b"
 )
 # Forms the founders will have; an insertion project is named by what it does (extraction.py).
 _FOUNDED_FORMS = ("association", "association-employeuse", "scop-scic", "entreprise")

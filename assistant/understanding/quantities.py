@@ -30,13 +30,17 @@ _NUMBER_WORDS = {
     "cinquante": 50,
     "cent": 100,
 }
-# "8 salariés", "8 livreurs salariés" (not "3 anciens salariés": a group that left a company).
 _EMPLOYEES = re.compile(
+    r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+(salarie|salariee|salaries|salariees|"
+    r"employe|employes|employee|employees|etp|permanents|permanent|personnes salariees)\b"
+)
+# "8 livreurs salariés", "deux animatrices salariées": a trade between (plural, two or more;
+# not "un emploi salarié", "2 non salariés", "3 anciens salariés").
+_TRADE_EMPLOYEES = re.compile(
     r"\b(\d{1,4}|"
-    + "|".join(_NUMBER_WORDS)
-    + r")\s+(?:(?!anciens?\b|anciennes?\b|ex\b|futurs?\b|futures?\b)[a-z]+\s+)?"
-    r"(salarie|salariee|salaries|salariees|employe|employes|employee|employees|etp|permanents|permanent|"
-    r"personnes salariees)\b"
+    + "|".join(w for w in _NUMBER_WORDS if w not in ("un", "une"))
+    + r")\s+(?!non\b|anciens\b|anciennes\b|ex\b|futurs\b|futures\b)[a-z]+[sx]\s+"
+    r"(?:salaries|salariees|permanents|permanentes)\b"
 )
 # "nous employons deux personnes", "on paie 3 postes", "on a embauché une coordinatrice"
 _PAID = re.compile(
@@ -83,7 +87,7 @@ _FOR_YEARS = re.compile(
 # place, not a structure's age.
 _RESIDENCE = re.compile(
     r"\b(je suis|je suis arrivee?|on est|nous sommes|j'habite|on habite|nous habitons|je vis|"
-    r"on vit|nous vivons|arrivee?s?) (a|en|au|aux|dans|ici|en france)\b"
+    r"on vit|nous vivons|arrivee?s?) (a|au|aux|dans|ici|en france)\b"
     r"[^,.;!?]{0,35}$"
     r"|\b(j'habite|on habite|nous habitons|je vis|on vit|nous vivons)\b[^,.;!?]{0,35}$"
 )
@@ -122,7 +126,12 @@ def employees(text: str) -> int | None:
     bénévoles"; None when it does not say."""
     if _NO_EMPLOYEES.search(text):
         return 0
-    match = _EMPLOYEES.search(text) or _PAID.search(text) or _ON_CONTRACT.search(text)
+    match = (
+        _EMPLOYEES.search(text)
+        or _TRADE_EMPLOYEES.search(text)
+        or _PAID.search(text)
+        or _ON_CONTRACT.search(text)
+    )
     if not match:
         return None
     raw = match.group(1)

@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from assistant.curation.corrections import forget_old_emails
-from assistant.errors import IndexNotBuiltError, SessionNotFoundError
+from assistant.errors import IndexNotBuiltError, MessageIdConflictError, SessionNotFoundError
 from assistant.runtime import Runtime
 from connectors.ratelimit import RateLimiter
 from connectors.web import admin, api, chat, corrections, embed, testmode
@@ -215,6 +215,10 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SessionNotFoundError)
     async def on_unknown(_request: Request, _exc: SessionNotFoundError) -> JSONResponse:
         return JSONResponse({"detail": NOT_FOUND}, status_code=404)
+
+    @app.exception_handler(MessageIdConflictError)
+    async def on_reused_id(_request: Request, exc: MessageIdConflictError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(IndexNotBuiltError)
     async def on_no_index(_request: Request, _exc: IndexNotBuiltError) -> JSONResponse:

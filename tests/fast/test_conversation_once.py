@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.dialogue.conversation import Conversation
+from assistant.errors import MessageIdConflictError
 from assistant.runtime import Runtime
 from assistant.sessions.memory import MemorySessionStore
 
@@ -48,3 +49,12 @@ def test_messages_without_a_name_or_with_new_names_each_count(conversation: Conv
     conversation.send(session_id, "Guéret", message_id="a")
     conversation.send(session_id, "Guéret", message_id="b")
     assert _user_turns(conversation, session_id) == ["bonjour", "bonjour", "Guéret", "Guéret"]
+
+
+def test_one_name_for_two_different_messages_is_refused(conversation: Conversation) -> None:
+    # Reusing an id for another text would silently drop that message: the client is told.
+    session_id, _ = conversation.start()
+    conversation.send(session_id, "Guéret", message_id="k")
+    with pytest.raises(MessageIdConflictError, match="Idempotency-Key"):
+        conversation.send(session_id, "Financement", message_id="k")
+    assert _user_turns(conversation, session_id) == ["Guéret"]

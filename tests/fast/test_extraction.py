@@ -295,6 +295,8 @@ def test_invalid_script_is_refused_with_a_clear_error(tmp_path: Path) -> None:
         ("on emploie des bénévoles", None),
         ("notre SAS a 8 livreurs salariés", 8),
         ("nous sommes 3 anciens salariés de l'usine", None),
+        ("j'ai un emploi salarié à côté", None),
+        ("2 non salariés", None),
     ],
 )
 def test_employment_is_a_quantity(extractor: Extractor, said: str, count: int | None) -> None:
@@ -560,3 +562,24 @@ def test_a_structure_being_founded_is_not_yet_who_speaks(extractor: Extractor) -
     # Registered: it is who speaks.
     said = "notre association est déclarée, l'assemblée constitutive a eu lieu en mai"
     assert extractor.extract(said).profile == "association"
+
+
+@pytest.mark.parametrize(
+    ("said", "stage"),
+    [
+        # A structure's own daily work is not its creation (review of session 8).
+        ("notre asso de 3 salariés, on monte un dossier de subvention", None),
+        ("notre asso, on vient de déposer un dossier FSE", None),
+        ("nous sommes en activité depuis 2012, la tréso est tendue", "consolidation"),
+    ],
+)
+def test_daily_work_is_not_a_birth(extractor: Extractor, said: str, stage: str | None) -> None:
+    assert extractor.extract(said).stage == stage
+
+
+def test_a_registered_structure_changing_its_statutes_still_speaks(extractor: Extractor) -> None:
+    assert extractor.extract("notre association, modification des statuts en cours").profile == (
+        "association"
+    )
+    said = "association employeuse, pas encore déclaré la nouvelle salariée"
+    assert extractor.extract(said).profile == "association-employeuse"

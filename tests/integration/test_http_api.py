@@ -455,6 +455,10 @@ def test_a_message_sent_twice_with_its_key_is_handled_once(client: httpx.Client)
     assert other.status_code == 200
     transcript = client.get(f"/api/sessions/{session_id}").json()["transcript"]
     assert [e["text"] for e in transcript if e["role"] == "user"] == GUERET[:2]
+    # The same key for another message: refused in French, not silently dropped.
+    reused = client.post(url, json={"text": GUERET[2]}, headers=headers)
+    assert_french_problem(reused, 422)
+    assert "Idempotency-Key" in reused.json()["detail"]
     # A key that is not a short token is refused in French, and nothing is stored.
     bad = client.post(url, json={"text": GUERET[2]}, headers={"Idempotency-Key": "a b/c" * 40})
     assert_french_problem(bad, 422)
