@@ -222,7 +222,6 @@ class Runtime:
             composer=self.composer,
             territories=self.territories,
             describe=self.semantic.read_description if self.semantic else None,
-            expect_story=self.semantic.expect_story if self.semantic else None,
         )
 
     @cached_property

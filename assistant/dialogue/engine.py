@@ -76,14 +76,10 @@ class Engine:
         composer: Composer,
         territories: TerritoryIndex,
         describe: Callable[[str], dict[str, str]] | None = None,
-        expect_story: Callable[[str], None] | None = None,
     ) -> None:
         self.writer = ReplyWriter(composer)
         # Reads all the person said so far as one description (semantic.py's classifiers).
         self.describe = describe
-        # Told the story before the message is read, the semantic layer embeds it in the same
-        # model call as the message's clauses (one call a turn instead of two).
-        self.expect_story = expect_story
         self.script = script
         self.extractor = extractor
         self.orientation = orientation
@@ -138,11 +134,8 @@ class Engine:
         else:
             if new.territory_candidates and self._pick_candidate(new, text, understood):
                 pending = None
-            told = told_in(message, self.extractor.spelled_out(message))
-            story = grown_story(new.description, told)
-            if self.expect_story and story and len(told.split()) > SHORT_ANSWER_WORDS:
-                self.expect_story(story)
-            extraction = self.extractor.extract(message, pending)
+            told, story = self._story_to_read(new, message)
+            extraction = self.extractor.extract(message, pending, story)
             self._merge(new, extraction, pending, understood)
             self._read_description(new, told, extraction)
             if extraction.dont_know and pending and not new.is_known(pending):
@@ -292,6 +285,15 @@ class Engine:
             state.reading = self.describe(story)
         except Exception as exc:  # a reading is a help, never a reason to fail a turn
             log.warning("description reading failed: %s", type(exc).__name__)
+
+    def _story_to_read(self, state: DiagnosticState, message: str) -> tuple[str, str | None]:
+        """What the message tells of the project, and the story this turn may read (or None).
+        The semantic layer embeds that story in the same model call as the message's clauses:
+        one call a turn instead of two."""
+        told = told_in(message, self.extractor.spelled_out(message))
+        story = grown_story(state.description, told)
+        reads = self.describe is not None and len(told.split()) > SHORT_ANSWER_WORDS
+        return told, story if reads else None
 
     def _settled(self, state: DiagnosticState) -> bool:
         """Stage and profile each lead by more than a reading weighs: it would change nothing."""

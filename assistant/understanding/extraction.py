@@ -89,6 +89,9 @@ class Extraction(BaseModel):
     question: bool = False
     for_client: bool = False
     answering: str | None = None  # the slot of the question this message answers, if any
+    # The person's story with this message (dialogue/story.py), when the engine will read it:
+    # the semantic layer embeds it in the same model call as the message's clauses.
+    story: str | None = None
 
     @property
     def slots_found(self) -> list[str]:
@@ -341,9 +344,11 @@ class Extractor:
         """A normalised message with its SMS spellings written out ("jsuis" -> "je suis")."""
         return self.respeller.folded(text)
 
-    def extract(self, message: str, pending: str | None = None) -> Extraction:
+    def extract(
+        self, message: str, pending: str | None = None, story: str | None = None
+    ) -> Extraction:
         text = self.spelled_out(message)
-        result = Extraction(answering=pending)
+        result = Extraction(answering=pending, story=story)
         result.correction = bool(_CORRECTION.search(text))
         result.for_client = bool(_FOR_CLIENT.search(text))
         if result.for_client:

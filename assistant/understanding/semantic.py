@@ -234,10 +234,9 @@ class SemanticReader:
         # A benchmark that trains a classifier on part of the data keeps it out of the index.
         self.save_classifiers = True
         # The texts of the last model call beside the clauses (the whole message, the story
-        # the engine announced), with their vectors: the story reading that follows finds
+        # the engine will read), with their vectors: the story reading that follows finds
         # its vector here, and one model call is most of a turn.
         self._recent: dict[str, Vector] = {}
-        self._expected = threading.local()  # the story announced for this thread's turn
 
     def _embedded(self, texts: set[str]) -> dict[str, Vector]:
         """Query vectors for normalised texts, from the index's embedding cache when it has
@@ -351,15 +350,11 @@ class SemanticReader:
         """slot -> value -> best cosine, for the clauses of a message."""
         return self._embedded_message(message, whole=None)[0]
 
-    def expect_story(self, story: str) -> None:
-        """The story the engine will read after this turn's message: embedded with it."""
-        self._expected.text = normalise(story)
-
     def _embedded_message(
         self, message: str, whole: str | None, story: str | None = None
     ) -> tuple[dict[str, dict[str, float]], Vector | None]:
-        """The clauses' scores and, when given the normalised message, its vector; the
-        announced story is embedded in the same call. One model call."""
+        """The clauses' scores and, when given the normalised message, its vector; the story
+        to read next is embedded in the same call. One model call."""
         found = clauses(message)
         extra = [t for t in dict.fromkeys((whole, story)) if t is not None and t not in found]
         if not found and not extra:
@@ -439,8 +434,7 @@ class SemanticReader:
         classifier adds and drops (NEEDS_READING, NEEDS_FLOOR). Employment: only
         where the rules read no number.
         """
-        story: str | None = getattr(self._expected, "text", None)
-        self._expected.text = None  # announced for this message only
+        story = normalise(extraction.story) if extraction.story else None
         if extraction.question:  # a question names options, not the project
             return extraction
         text = normalise(message)
