@@ -59,6 +59,34 @@ _TOWARDS = re.compile(
     r"deuxieme|second|seconde|2e|developper|jusqu'|vers|vendre)\b[^.!?]{0,40}$"
 )
 TARGET_PENALTY = 2.0
+# A town's name in a street's or a pilgrimage's name is not a place the person is in: "rue de
+# Paris", "route de Guéret", "les pèlerins de Saint-Jacques".
+_NAMED_AFTER = frozenset(
+    {
+        "rue",
+        "avenue",
+        "boulevard",
+        "bd",
+        "place",
+        "chemin",
+        "chemins",
+        "route",
+        "impasse",
+        "allee",
+        "quai",
+        "pelerins",
+        "pelerinage",
+        "pelerin",
+    }
+)
+
+
+def _in_a_name(tokens: list[Token], i: int) -> bool:
+    """Token i starts a place name inside a street's or pilgrimage's name."""
+    before = [t.norm for t in tokens[max(0, i - 2) : i]]
+    if before and before[-1] in ("de", "du", "des", "d"):
+        before = before[:-1]
+    return bool(before) and before[-1] in _NAMED_AFTER
 
 
 def _home_before_targets(message: str, mentions: list[Mention]) -> list[Mention]:
@@ -196,12 +224,13 @@ class MentionFinder:
                         longer = self._longer_fuzzy(message, tokens, i, j, found)
                         if longer is not None:
                             found, j = longer
-                        out.append(found)
+                        if not _in_a_name(tokens, i):
+                            out.append(found)
                         i = j
                         break
             if found is None:
                 fz = self._try_fuzzy(message, tokens, i, prep, strength)
-                if fz:
+                if fz and not _in_a_name(tokens, i):
                     out.append(fz)
                 i += 1
         return out

@@ -570,3 +570,13 @@ def test_a_pays_with_an_unknown_code_is_left_out_not_a_crash(tmp_path: Path) -> 
     (tmp_path / "pays.yaml").write_text('Soule: "64"\nSologne: "99"\n', encoding="utf-8")
     tables = Tables(tmp_path / DEFAULT_PATH.name)
     assert tables.pays == {"Soule": "64"}  # `knowledge validate` reports the other
+
+
+def test_a_town_in_a_street_or_pilgrimage_name_is_not_where_one_is(ix: TerritoryIndex) -> None:
+    said = (
+        "l'association fait visiter l'abbatiale de Conques, les pèlerins de Saint-Jacques passent"
+    )
+    found = ix.find_in_text(said)
+    assert found is not None and found.departement == "12", found
+    found = ix.find_in_text("on est rue de Paris à Tulle")
+    assert found is not None and found.commune == "Tulle", found
