@@ -59,6 +59,19 @@ def replayed(meta: dict[str, Any], state: DiagnosticState) -> TurnResult:
     )
 
 
+def _stored_reply(record: SessionRecord, message_id: str, text: str) -> TurnResult | None:
+    """The reply already given to `message_id`, rebuilt from its stored typed parts. The same
+    id with another text is a client's mistake: it would silently lose a message."""
+    transcript = record.transcript
+    for index in range(len(transcript) - 1, 0, -1):
+        meta = transcript[index].meta or {}
+        if transcript[index].role == "assistant" and meta.get("message_id") == message_id:
+            if transcript[index - 1].text != text:
+                raise MessageIdConflictError(ID_REUSED)
+            return replayed(meta, record.state)
+    return None
+
+
 class Conversation:
     """The one entry point every channel uses."""
 
@@ -118,28 +131,16 @@ class Conversation:
         client retrying after a broken connection, on any replica) names it with
         `message_id`: the second delivery gets the stored reply, the turn is not run again."""
         with self.store.turn_lock(session_id):
+            record = self.store.get(session_id)  # read once: the replay check and the turn
             if message_id is not None:
-                stored = self._stored_reply(session_id, message_id, text)
+                stored = _stored_reply(record, message_id, text)
                 if stored is not None:
                     log.info("turn replayed", extra={"session": session_id[:6]})
                     return stored
-            return self._send(session_id, text, message_id)
+            return self._send(record, text, message_id)
 
-    def _stored_reply(self, session_id: str, message_id: str, text: str) -> TurnResult | None:
-        """The reply already given to `message_id`, rebuilt from its stored typed parts. The
-        same id with another text is a client's mistake: it would silently lose a message."""
-        record = self.store.get(session_id)
-        transcript = record.transcript
-        for index in range(len(transcript) - 1, 0, -1):
-            meta = transcript[index].meta or {}
-            if transcript[index].role == "assistant" and meta.get("message_id") == message_id:
-                if transcript[index - 1].text != text:
-                    raise MessageIdConflictError(ID_REUSED)
-                return replayed(meta, record.state)
-        return None
-
-    def _send(self, session_id: str, text: str, message_id: str | None = None) -> TurnResult:
-        record = self.store.get(session_id)
+    def _send(self, record: SessionRecord, text: str, message_id: str | None) -> TurnResult:
+        session_id = record.id
         result = self.engine.handle(record.state, text)
         if result.action == "forget":
             self.store.delete(session_id)
