@@ -30,7 +30,7 @@ from assistant.errors import DiagnosticScriptError, describe
 from assistant.search.embeddings import Embedder, EmbeddingCache, Vector
 from assistant.text import normalise
 from assistant.understanding.classifier import SlotClassifier, training_key
-from assistant.understanding.extraction import Extraction
+from assistant.understanding.extraction import Extraction, described
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
 log = logging.getLogger(__name__)
@@ -435,9 +435,15 @@ class SemanticReader:
         where the rules read no number.
         """
         story = normalise(extraction.story) if extraction.story else None
-        if extraction.question:  # a question names options, not the project
-            return extraction
         text = normalise(message)
+        if extraction.question:
+            # A question names options, not the project: only the sentences around it that
+            # describe the project are read for stage and profile ("jai pas de sous et pas de
+            # local, c possible ?"); the whole message still says what is needed.
+            told = described(text)
+            if not told:
+                return extraction
+            message = told
         words = len(text.split())
         if words <= SHORT_ANSWER_WORDS and extraction.slots_found:
             # "Guéret", "une asso", "le financement": a short answer the rules understood; a

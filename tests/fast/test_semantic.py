@@ -83,6 +83,14 @@ def test_a_question_is_left_to_the_rules(reader: SemanticReader) -> None:
     assert reader.refine("la trésorerie est tendue ?", asked) == asked
 
 
+def test_the_sentences_around_a_question_are_read(reader: SemanticReader) -> None:
+    # A first message often ends with a question: what it tells still counts.
+    told = "on paie deux postes dans l'asso. la trésorerie est tendue. qui peut nous aider ?"
+    result = reader.refine(told, Extraction(question=True))
+    assert result.needs == ["financement"]
+    assert result.hints == {"stage": "consolidation", "profile": "association-employeuse"}
+
+
 def _engine_with_hint(runtime: Runtime, hint: dict[str, str]) -> Engine:
     def add_hint(message: str, extraction: Extraction) -> Extraction:
         return extraction.model_copy(update={"hints": hint})
