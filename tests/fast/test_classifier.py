@@ -201,37 +201,36 @@ NEEDS_TAUGHT = [
 ]
 
 
-def _needs_reader(tmp_path: Path, reading: float, floor: float) -> SemanticReader:
+def _needs_reader(tmp_path: Path, reading: float) -> SemanticReader:
     reader = SemanticReader(
         HashEmbedder(dim=256),
         load_examples(DIAGNOSTIC / "examples.yaml"),
         cache_path=tmp_path / "embeddings.sqlite3",
         descriptions=NEEDS_TAUGHT,
     )
-    reader.needs_reading, reader.needs_floor = reading, floor
+    reader.needs_reading = reading
     return reader
 
 
-def test_the_needs_classifier_adds_what_a_message_says_and_drops_what_it_rules_out(
+def test_the_needs_classifier_adds_what_a_message_says_and_keeps_the_rules_needs(
     tmp_path: Path,
 ) -> None:
-    reader = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    reader = _needs_reader(tmp_path, reading=0.5)
     assert reader.classifiers["needs"].values == ["financement", "gouvernance"]
-    said = Extraction(needs=["gouvernance"])  # as if the rules had misread a word
+    said = Extraction(needs=["gouvernance"])
     story = (
         "bonjour, chez nous la tresorerie est tendue et plus un sou en caisse depuis l'hiver, "
         "on ne sait plus comment payer les factures du mois prochain"
     )
-    assert reader.refine(story, said).needs == ["financement"]
-    # a message shorter than a story: what it reads is added, what the rules read is kept
-    message = "bonjour, chez nous la tresorerie est tendue et plus un sou en caisse"
-    assert reader.refine(message, said).needs == ["gouvernance", "financement"]
+    # what the rules read stays (a need said in one clause of a long story is still said)
+    assert reader.refine(story, said).needs == ["gouvernance", "financement"]
     # a few words are not a description: the rules' needs stay as they are
     assert reader.refine("tresorerie tendue", said).needs == ["gouvernance"]
+    assert reader.refine("tresorerie tendue", Extraction()).needs == []
 
 
 def test_an_answer_to_another_question_is_not_read_for_needs(tmp_path: Path) -> None:
-    reader = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    reader = _needs_reader(tmp_path, reading=0.5)
     reader.warm()
     message = "bonjour, chez nous la tresorerie est tendue et plus un sou en caisse depuis l'hiver"
     assert reader.refine(message, Extraction(answering="employees")).needs == []
@@ -239,12 +238,12 @@ def test_an_answer_to_another_question_is_not_read_for_needs(tmp_path: Path) -> 
 
 
 def test_a_saved_classifier_of_the_wrong_kind_is_trained_again(tmp_path: Path) -> None:
-    reader = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    reader = _needs_reader(tmp_path, reading=0.5)
     reader.warm()
     saved = next(tmp_path.glob("classifier-needs-*.npz"))
     vectors, labels = _clusters()
     SlotClassifier.fit(vectors, labels).save(saved)  # a softmax model where yes/no ones belong
-    again = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    again = _needs_reader(tmp_path, reading=0.5)
     assert again.classifiers["needs"].each
     assert again.classifiers["needs"].values == ["financement", "gouvernance"]
 
@@ -453,10 +452,11 @@ def test_a_message_never_waits_for_the_needs_classifier_to_train(tmp_path: Path)
         "bonjour, chez nous la tresorerie est tendue et plus un sou en caisse depuis l'hiver, "
         "on ne sait plus comment payer les factures du mois prochain"
     )
-    cold = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    cold = _needs_reader(tmp_path, reading=0.5)
     assert cold.refine(story, Extraction(needs=["gouvernance"])).needs == ["gouvernance"]
     assert cold._classifiers is None  # nothing was trained in the turn
     cold.warm()  # as `aiguillage index` does; saved beside the index
-    assert cold.refine(story, Extraction(needs=["gouvernance"])).needs == ["financement"]
-    restarted = _needs_reader(tmp_path, reading=0.5, floor=0.2)
+    warm = cold.refine(story, Extraction(needs=["gouvernance"]))
+    assert warm.needs == ["gouvernance", "financement"]
+    restarted = _needs_reader(tmp_path, reading=0.5)
     assert restarted.refine(story, Extraction()).needs == ["financement"]  # loaded, not trained
