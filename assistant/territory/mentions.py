@@ -81,6 +81,10 @@ _NAMED_AFTER = frozenset(
 )
 
 
+# Département names that are also French verbs ("on veut s'allier avec").
+VERB_LIKE_DEPARTEMENTS = frozenset({"allier"})
+
+
 def _in_a_name(tokens: list[Token], i: int) -> bool:
     """Token i starts a place name inside a street's or pilgrimage's name."""
     before = [t.norm for t in tokens[max(0, i - 2) : i]]
@@ -355,7 +359,10 @@ class MentionFinder:
         # no preposition: a capitalised name, not just the first word of a sentence unless
         # it is long enough not to be a greeting or a first name
         if not capital:
-            return False
+            # typed in lowercase, a département whose name is no French word still says
+            # where ("mairie de lalinde (dordogne)"); a town's or a region's may be a word
+            # ("plaisir", "vitre", "il y aura", "s'allier"): it needs a capital or a preposition
+            return klass == "departement" and key not in VERB_LIKE_DEPARTEMENTS
         return not sig_tokens[0].initial or len(significant) > 1 or klass != "commune"
 
     @staticmethod

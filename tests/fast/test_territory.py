@@ -580,3 +580,12 @@ def test_a_town_in_a_street_or_pilgrimage_name_is_not_where_one_is(ix: Territory
     assert found is not None and found.departement == "12", found
     found = ix.find_in_text("on est rue de Paris à Tulle")
     assert found is not None and found.commune == "Tulle", found
+
+
+def test_a_lowercase_departement_name_says_where(ix: TerritoryIndex) -> None:
+    # typed without capitals and without a preposition, a département still counts ...
+    res = ix.find_in_text("bonjour jsuis adjointe a la mairie de lalinde (dordogne)")
+    assert res is not None and res.departement == "24"
+    # ... but not a name that is also a verb, nor a town's name (it may be a word)
+    assert ix.find_in_text("on veut s'allier avec la mairie") is None
+    assert ix.find_in_text("on cherche un lieu avec plaisir") is None
