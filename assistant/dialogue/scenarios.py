@@ -30,6 +30,8 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
+    # How the person writes (sms, dictee, recit…): informative, for whoever reads the file.
+    register: str | None = None
     turns: list[str] = Field(min_length=1)
     expect: Expectation = Field(default_factory=Expectation)
     path: str = ""

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.dialogue.scenarios import collect, load_scenario, run_scenario
+from assistant.errors import ScenarioError
 from assistant.runtime import Runtime
 
 SCENARIOS = collect([Path(__file__).parent.parent / "scenarios"])
@@ -20,3 +21,15 @@ def test_there_are_enough_scenarios() -> None:
 def test_scenario(runtime: Runtime, path: Path) -> None:
     result = run_scenario(runtime.engine, load_scenario(path))
     assert result.passed, "\n".join(result.failures)
+
+
+def test_a_scenario_may_say_how_the_person_writes(tmp_path: Path) -> None:
+    # the outside sets (tests/devsets, tests/holdout) note each person's register
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        'name: "sms"\nregister: sms\nturns: ["bjr on a une asso a Gueret"]\n', encoding="utf-8"
+    )
+    assert load_scenario(path).register == "sms"
+    path.write_text('name: "x"\nregistre: sms\nturns: ["bjr"]\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match="registre"):
+        load_scenario(path)  # an unknown key is still refused
