@@ -1,8 +1,9 @@
 """Where the evaluation sets live, by split, for the measurement scripts.
 
 `dev` / `test`: the frozen held-out halves (tests/holdout/, written blind to the rules): tune
-on dev, run test once before and once after a change. `dev2`: a second set written from the
-outside later (tests/devsets/), for tuning only: its figures are never a result.
+on dev, run test once before and once after a change. `dev2`, `dev3`: sets written from the
+outside later (tests/devsets/), for tuning only: their figures are never a result (`dev3`'s
+first run, before tuning on it, is kept in tests/devsets/result-people3-first-session9.json).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 HOLDOUT = TESTS / "holdout"
 DEVSETS = TESTS / "devsets"
 
-Split = Literal["dev", "test", "dev2"]
-SPLITS: tuple[Split, ...] = ("dev", "test", "dev2")
+Split = Literal["dev", "test", "dev2", "dev3"]
+SPLITS: tuple[Split, ...] = ("dev", "test", "dev2", "dev3")
 
 PEOPLE: dict[Split, Path] = {
     "dev": HOLDOUT / "dev",
     "test": HOLDOUT / "test",
     "dev2": DEVSETS / "people",
+    "dev3": DEVSETS / "people3",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -31,4 +33,5 @@ QUESTIONS: dict[Split, Path] = {
     "dev": HOLDOUT / "questions" / "dev.yaml",
     "test": HOLDOUT / "questions" / "test.yaml",
     "dev2": DEVSETS / "questions.yaml",
+    "dev3": DEVSETS / "questions3.yaml",
 }

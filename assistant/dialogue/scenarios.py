@@ -31,7 +31,7 @@ class Scenario(BaseModel):
 
     name: str
     # How the person writes (sms, dictee, recit…): informative, for whoever reads the file.
-    register: str | None = None
+    writing: str | None = Field(default=None, alias="register")
     turns: list[str] = Field(min_length=1)
     expect: Expectation = Field(default_factory=Expectation)
     path: str = ""

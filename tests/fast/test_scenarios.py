@@ -29,7 +29,7 @@ def test_a_scenario_may_say_how_the_person_writes(tmp_path: Path) -> None:
     path.write_text(
         'name: "sms"\nregister: sms\nturns: ["bjr on a une asso a Gueret"]\n', encoding="utf-8"
     )
-    assert load_scenario(path).register == "sms"
+    assert load_scenario(path).writing == "sms"
     path.write_text('name: "x"\nregistre: sms\nturns: ["bjr"]\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match="registre"):
         load_scenario(path)  # an unknown key is still refused
