@@ -37,6 +37,12 @@ from assistant.text import Respeller, normalise
         ("vous pouvez me garantir que j'aurai l'agrément ?", "a-ma-place"),
         ("c'est quand la date limite de l'appel à projets ?", "calendrier"),
         ("j'ai mal au dos, je prends quoi comme médoc ?", "sante"),
+        ("notre propriétaire veut doubler le loyer, il peut ?", "litige"),
+        ("la ddets a refusé notre agrément, on peut contester ?", "litige"),
+        ("avec une carte de séjour étudiant je peux présider une asso ?", "litige"),
+        ("notre candidature sera acceptée par la région à votre avis ?", "a-ma-place"),
+        ("quelle banque acceptera notre prêt ?", "a-ma-place"),
+        ("je touche l'AAH, si je deviens auto-entrepreneur je garde combien ?", "montant-personnel"),
     ],
 )
 def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, limit: str) -> None:
@@ -62,6 +68,11 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "je suis médecin, on veut créer une Scic centre de santé",
         "jusqu'à quand on peut demander l'ACRE ?",
         "vous pouvez faire mon diagnostic ESS ?",
+        "c'est quoi un bailleur social ?",
+        "comment un dossier est-il retenu au DLA ?",
+        "je touche le chômage, est-ce que je peux créer une asso ?",
+        "quelle banque pour une asso ?",
+        "un propriétaire peut-il louer un local à une association ?",
     ],
 )
 def test_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:
