@@ -81,7 +81,9 @@ _ALREADY_CREATED = re.compile(
 # "créer un poste", "refaire le site") nor the presidency.
 _NEW_VERB = (
     r"(creer|monter|lancer|ouvrir|ajouter|developper|deployer|etendre|racheter|reprendre|doubler|"
-    r"agrandir|essaimer|dupliquer|diversifier|installer|implanter|proposer|construire|amenager)"
+    r"agrandir|essaimer|dupliquer|diversifier|installer|implanter|proposer|construire|amenager|"
+    # a new market or public: "répondre aux grands marchés", "se mettre à vendre en ligne"
+    r"elargir|intervenir|aller chercher|se mettre a|repondre aux|repondre a des|faire groupement)"
 )
 _NEW_OBJECT_NOT = (
     r"(?! (un |une |le |la |les |des |du |notre |nos )?(dossier|poste|emploi|compte|page|"
@@ -100,6 +102,7 @@ NEW_VENTURE = re.compile(
     + r"|\b(nouvelle activite|nouveau service|nouveau site|nouvelle antenne|deuxieme site|"
     r"second site|deuxieme boutique|deuxieme lieu|deuxieme centre|deuxieme antenne|"
     r"changer d'echelle|changement d'echelle|aller plus loin|passer a l'echelle|essaimer|"
+    r"nouvelle offre|nouveaux publics|nouveau public|nouveaux marches|grands marches|"
     r"essaimage|(want|would like)( to)? (open|create|launch|start|expand)))"
 )
 # "depuis la création de l'association", "dès la création": a date, the structure exists.

@@ -505,6 +505,9 @@ def test_an_established_structure_that_opens_something_grows(extractor: Extracto
         "association créée en 2009, on voudrait ouvrir une deuxième boutique",
         "EI de nettoyage à Caen, 30 salariés, on ouvre une activité laverie",
         "festival associatif depuis 2008, 2 salariés. On veut lancer une webradio, qui aide ?",
+        # a new market or public is growth too
+        "Scop de nettoyage, 22 salariés, nous voulons répondre aux grands marchés des hôpitaux",
+        "ressourcerie asso 12 salariés a Niort, on veut se mettre a vendre en ligne",
     ]
     for message in grows:
         assert extractor.extract(message).stage == "developpement", message
