@@ -42,13 +42,22 @@ _TRADE_EMPLOYEES = re.compile(
     + r")\s+(?!non\b|anciens\b|anciennes\b|ex\b|futurs\b|futures\b)[a-z]+[sx]\s+"
     r"(?:salaries|salariees|permanents|permanentes)\b"
 )
-# "nous employons deux personnes", "on paie 3 postes", "on a embauché une coordinatrice"
+_APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "cinquantaine": 50}
+_APPROX_WORDS = tuple(_APPROX)
+# "nous employons deux personnes", "on paie 3 postes", "on a embauché une coordinatrice",
+# "emploie une trentaine de personnes"
 _PAID = re.compile(
     r"\b(?:employons|emploie|emploient|emploi|employe|embauche|embauchons|payons|paie|paye|"
     r"salarions|salarie)\s+(?:actuellement\s+|aujourd'hui\s+)?(\d{1,4}|"
     + "|".join(_NUMBER_WORDS)
-    + r"|notre|nos)\s+(?:personnes?|postes?|salaries?|salariees?|permanents?|"
-    r"premier|premiere|[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere|eiller|eillere)s?)\b"
+    + r"|notre|nos|une (?:"
+    + "|".join(_APPROX_WORDS)
+    + r") de)\s+(?:personnes?|postes?|salaries?|salariees?|permanents?|"
+    r"premier|premiere|1er|1ere|1re|"
+    r"[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere|eiller|eillere)s?)\b"
+    # "on vient d'embaucher notre première salariée": done, unlike "on veut embaucher"
+    r"|\b(?:vient|viens|venons|viennent) (?:d'embaucher|d'engager|de recruter)\s+"
+    r"(notre|nos|un|une|\d{1,3})\b"
 )
 # "deux éducateurs sportifs en CDI", "une animatrice à mi-temps": a contract counts people.
 _ON_CONTRACT = re.compile(
@@ -57,7 +66,6 @@ _ON_CONTRACT = re.compile(
     + r")(?:\s+[a-z']+){1,2}\s+"
     r"(?:en cdi|en cdd|a mi temps|a temps partiel|a temps plein|en contrats? aides?)\b"
 )
-_APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "cinquantaine": 50}
 _COUNT = r"(\d{1,3}|" + "|".join([*_NUMBER_WORDS, *(f"une {w}" for w in _APPROX)]) + r")"
 _MONTHS = "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
 # How long a structure has existed: "depuis 2011", "créée en 2009", "ça fait six ans qu'on
@@ -116,8 +124,10 @@ def structure_age(text: str, today: date | None = None) -> float | None:
 
 
 _NO_EMPLOYEES = re.compile(
-    r"\b(aucun|pas de|zero|0|sans) (salarie|salaries|employe|employes)\b|\bque des benevoles\b"
-    r"|\bpas encore de salarie|\buniquement (des )?benevoles\b"
+    r"\b(aucun|pas de|point de|zero|0|sans) (salarie|salaries|employe|employes)\b"
+    r"|\b(n'y a|n'a|n'avons|n'ont|na|y a) plus (de|aucun) (salarie|salaries)\b"
+    r"|\b(que des|rien qu'avec des|seulement des|uniquement des|uniquement|tous|100 ?%) benevoles\b"
+    r"|\bpas encore de salarie"
 )
 
 
@@ -134,7 +144,9 @@ def employees(text: str) -> int | None:
     )
     if not match:
         return None
-    raw = match.group(1)
-    if raw in ("notre", "nos"):  # "on a embauché notre première coordinatrice"
+    raw = next(g for g in match.groups() if g)
+    if raw in ("notre", "nos", "un", "une"):  # "on a embauché notre première coordinatrice"
         return 1
+    if raw.startswith("une "):  # "une trentaine de"
+        return _APPROX[raw.split()[1]]
     return int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]

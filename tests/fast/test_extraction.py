@@ -297,6 +297,14 @@ def test_invalid_script_is_refused_with_a_clear_error(tmp_path: Path) -> None:
         ("nous sommes 3 anciens salariés de l'usine", None),
         ("j'ai un emploi salarié à côté", None),
         ("2 non salariés", None),
+        ("l'association emploie une trentaine de personnes", 30),
+        ("on vient d'embaucher notre 1ère salariée en PEC", 1),
+        ("on vient de recruter une animatrice", 1),
+        ("on voudrait embaucher un premier salarié", None),  # a plan, not an employer
+        ("nout association na point de salarié", 0),
+        ("créée en 1995, rien qu'avec des bénévoles", 0),
+        ("il n'y a plus de salarié depuis l'an dernier", 0),
+        ("on est plus de salariés que de bénévoles", None),
     ],
 )
 def test_employment_is_a_quantity(extractor: Extractor, said: str, count: int | None) -> None:
@@ -497,6 +505,10 @@ def test_a_plan_is_not_made_real_by_a_question_or_a_negation(extractor: Extracto
 def test_a_mairie_that_sent_us_is_not_the_profile(extractor: Extractor) -> None:
     e = extractor.extract("on est un collectif d'habitants, c'est la mairie qui nous a orientés")
     assert e.profile == "collectif"
+
+
+def test_a_regie_de_quartier_is_an_insertion_structure(extractor: Extractor) -> None:
+    assert extractor.extract("régie de quartier à Hérouville, 3 encadrants").profile == "siae"
 
 
 def test_an_established_structure_that_opens_something_grows(extractor: Extractor) -> None:
