@@ -166,7 +166,8 @@ def evaluate_real_questions(answerer: Answerer, split: Split) -> RealQuestionsRe
 
 def print_real_questions(report: RealQuestionsReport, all_failures: bool = False) -> None:
     data = report.as_json()
-    print(f"\nReal-life questions, held-out {report.split} half ({data['questions']} questions)")
+    kind = "held-out" if report.split in ("dev", "test") else "outside tuning set,"
+    print(f"\nReal-life questions, {kind} {report.split} ({data['questions']} questions)")
     print(f"  right overall:                       {report.right:.1%}")
     print(f"  right among those to answer:         {report.right_for('answer'):.1%}")
     print(f"  right among those to decline:        {report.right_for('decline'):.1%}")

@@ -57,6 +57,16 @@ _ANSWER_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     ),
 )
 CUE_BONUS = 2.0  # a sentence of the kind asked for, as strong as two rare question terms
+# A yes-or-no question ("le DLA peut nous financer ?", "on a le droit de vendre ?") is
+# answered by the card's "Oui, …" or "Non, …", which leads even over a sentence that repeats
+# more of the question's words.
+_YES_NO_QUESTION = re.compile(
+    r"^(?!.*\b(quoi|comment|combien|pourquoi|quel|quelle|quels|quelles|qui|ou|quand)\b)"
+    r".*\b(peut|peuvent|peux|pouvons|puis|a le droit|ont le droit|avons le droit|"
+    r"faut il|doit|doivent|dois|est ce que|est ce qu|y a t il|existe t il)\b"
+)
+_YES_NO_ANSWER = re.compile(r"^(oui|non)\b")
+YES_NO_BONUS = 4.0
 _DIGIT = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|"
     r"mille|million|millions|milliard|milliards|moitie|tiers|quart)\b"
@@ -358,7 +368,9 @@ class Answerer:
                 overlap, figure = fits.overlap(text), fits.figure(text)
                 fit[rank, position] = overlap + figure - 0.6 * rank
                 score = fit[rank, position] + (0.8 if position == 0 else 0.0)
-                if overlap or position == 0:
+                # a sentence of the kind asked for ("Non, …" to a yes-or-no question)
+                # answers even without the question's words
+                if overlap or position == 0 or figure >= CUE_BONUS:
                     scored.append((score, rank, position, text))
         scored.sort(key=lambda item: (-item[0], item[1], item[2]))
         best = scored[:MAX_SENTENCES]
@@ -388,6 +400,7 @@ class _SentenceFit:
         self.weight = weight
         self.asks_figure = bool(_FIGURE_QUESTION.search(fold(question)))
         self.cues = [answer for asked, answer in _ANSWER_CUES if asked.search(fold(question))]
+        self.yes_no = bool(_YES_NO_QUESTION.search(fold(question)))
         self.scale = max((weight(t) for t in self.wanted), default=1.0)
 
     def overlap(self, text: str) -> float:
@@ -398,6 +411,8 @@ class _SentenceFit:
         for (a price, a duration, a date) when it asks for that."""
         folded = _read(text)[1]
         bonus = 1.2 if self.asks_figure and _DIGIT.search(folded) else 0.0
+        if self.yes_no and _YES_NO_ANSWER.search(folded):
+            bonus += YES_NO_BONUS
         return bonus + sum(CUE_BONUS for answer in self.cues if answer.search(folded))
 
 

@@ -227,3 +227,17 @@ def test_the_sentence_of_the_kind_asked_for_leads() -> None:
     assert "gratuit" in cost[0][2]
     duration = Answerer.pick_sentences("l'accompagnement dure combien de temps", [card])
     assert "six mois" in duration[0][2]
+
+
+def test_a_yes_or_no_question_leads_with_the_yes_or_no() -> None:
+    from assistant.answers.answering import Answerer
+
+    card = _Body(
+        "Le DLA aide une structure dans le rouge à revoir son modèle économique. "
+        "Non, il ne verse pas d'argent : il paie des missions de conseil."
+    )
+    asked = Answerer.pick_sentences("le DLA peut nous financer ? on est dans le rouge", [card])
+    assert asked[0][2].startswith("Non")
+    # an open question keeps the sentence that holds its terms first
+    what = Answerer.pick_sentences("comment le DLA aide une structure dans le rouge ?", [card])
+    assert what[0][2].startswith("Le DLA aide")
