@@ -81,6 +81,24 @@ _NAMED_AFTER = frozenset(
 )
 
 
+# Words that name a kind of area, never a misspelt place.
+NOT_A_TYPO = frozenset(
+    {
+        "region",
+        "regions",
+        "departement",
+        "agglo",
+        "agglomeration",
+        "metropole",
+        "mairie",
+        "commune",
+        "communes",
+        "ville",
+        "village",
+        "quartier",
+        "canton",
+    }
+)
 # Département names that are also French verbs ("on veut s'allier avec").
 VERB_LIKE_DEPARTEMENTS = frozenset({"allier"})
 
@@ -452,6 +470,8 @@ class MentionFinder:
             key = " ".join(t.norm for t in span)
             if len(key) < MIN_TYPO_CHARS or key in SAINTS:
                 continue
+            if any(t.norm in NOT_A_TYPO for t in span):
+                continue  # "la Région et l'agglo suivent" is not a misspelt "La Réunion"
             res = self.resolver.fuzzy_resolution(message, key, limit)
             if res is not None and len(key) < 6 and res.commune_code is None:
                 continue  # five letters are too few to misspell an area ("l'heure" is not Eure)

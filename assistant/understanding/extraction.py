@@ -28,7 +28,8 @@ _NEGATION = re.compile(
     r"|\b(personne|rien|jamais) (ne |n')?|\bne |\bn')$"
 )
 _CORRECTION = re.compile(
-    r"^(ah |oh |euh |mais |si |bon |alors |heu )*(non|en fait|pardon|plutot|je me suis trompe|"
+    r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut )*"
+    r"(non|en fait|pardon|plutot|je me suis trompe|oups|oops|"
     r"erreur|correction|je rectifie|rectification|je corrige|enfin non|"
     r"je voulais dire|c'est pas ca|pas du tout)\b"
 )

@@ -507,6 +507,10 @@ def test_a_mairie_that_sent_us_is_not_the_profile(extractor: Extractor) -> None:
     assert e.profile == "collectif"
 
 
+def test_oups_pardon_corrects(extractor: Extractor) -> None:
+    assert extractor.extract("Oups pardon, Châteaulin, dans le Finistère").correction
+
+
 def test_a_regie_de_quartier_is_an_insertion_structure(extractor: Extractor) -> None:
     assert extractor.extract("régie de quartier à Hérouville, 3 encadrants").profile == "siae"
 

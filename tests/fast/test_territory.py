@@ -589,3 +589,8 @@ def test_a_lowercase_departement_name_says_where(ix: TerritoryIndex) -> None:
     # ... but not a name that is also a verb, nor a town's name (it may be a word)
     assert ix.find_in_text("on veut s'allier avec la mairie") is None
     assert ix.find_in_text("on cherche un lieu avec plaisir") is None
+
+
+def test_the_word_region_is_not_a_misspelt_place(ix: TerritoryIndex) -> None:
+    said = "En fait l'argent on l'a, la Région et l'agglo suivent. Il nous manque un coordinateur"
+    assert ix.find_in_text(said) is None  # not "La Réunion"
