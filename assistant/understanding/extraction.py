@@ -57,14 +57,36 @@ _QUESTION_START = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+# A clause where the person speaks of themselves ("je veux monter…", "on est 3 familles…").
+_SELF = re.compile(r"\b(je|j'|on|nous|notre|nos|mon|ma|mes|moi)\b")
+_SELF_CLAUSE_WORDS = 5
+
+
+def _told_before_asking(sentence: str) -> list[str]:
+    """The clauses before the question in a sentence that ends with one, when the person
+    speaks of themselves in them: "jveux me lancer dans la permaculture, y a des formations ?"
+    tells a wish; "une asso, ça peut embaucher ?" asks about associations."""
+    clauses = [c.strip() for c in sentence.split(",")][:-1]
+    return [
+        c
+        for c in clauses
+        if len(c.split()) >= _SELF_CLAUSE_WORDS
+        and _SELF.search(c)
+        and not _QUESTION_START.search(c)
+    ]
+
+
 def described(text: str) -> str:
     """The sentences that describe the project, without those that ask something: "on est
     5 potes, pas encore d'asso. il faut quoi comme statut ?" describes a group."""
-    kept = [
-        sentence
-        for sentence in _SENTENCE_END.split(text)
-        if not sentence.rstrip().endswith("?") and not _QUESTION_START.search(sentence.strip(" ,"))
-    ]
+    kept: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        if _QUESTION_START.search(sentence.strip(" ,")):
+            continue
+        if sentence.rstrip().endswith("?"):
+            kept.extend(_told_before_asking(sentence))
+        else:
+            kept.append(sentence)
     return " ".join(s.strip() for s in kept).strip()
 
 

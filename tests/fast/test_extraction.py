@@ -602,3 +602,17 @@ def test_a_registered_structure_changing_its_statutes_still_speaks(extractor: Ex
     )
     said = "association employeuse, pas encore déclaré la nouvelle salariée"
     assert extractor.extract(said).profile == "association-employeuse"
+
+
+def test_what_is_told_before_a_question_still_speaks(extractor: Extractor) -> None:
+    # one sentence that tells a wish, then asks: the wish counts
+    told = extractor.extract("jveux me lancer ds la permaculture vers Niort, y a des formations?")
+    assert told.stage == "emergence"
+    # a question about associations is not a person saying they have one
+    asked = extractor.extract("Une association de loi 1901, est-ce que ça peut embaucher ?")
+    assert asked.profile is None
+
+
+def test_a_board_role_speaks_for_an_association(extractor: Extractor) -> None:
+    said = extractor.extract("je suis trésorier bénévole d'une ressourcerie, on a cinq salariés")
+    assert (said.profile, said.employees) == ("association", 5)  # an employing association
