@@ -42,7 +42,10 @@ from assistant.text import Respeller, normalise
         ("avec une carte de séjour étudiant je peux présider une asso ?", "litige"),
         ("notre candidature sera acceptée par la région à votre avis ?", "a-ma-place"),
         ("quelle banque acceptera notre prêt ?", "a-ma-place"),
-        ("je touche l'AAH, si je deviens auto-entrepreneur je garde combien ?", "montant-personnel"),
+        (
+            "je touche l'AAH, si je deviens micro-entrepreneur je garde combien ?",
+            "montant-personnel",
+        ),
     ],
 )
 def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, limit: str) -> None:
