@@ -27,6 +27,10 @@ _FUTURE_OBJECT = re.compile(
     r"constituer|constituons|transformer en|passer en|faire|ouvrir|"
     r"statuts d(?=')|statuts de|creation d(?=')|creation de|choisir entre|hesite entre|"
     r"hesitons entre|reprendre|racheter|"
+    # an option or a question about a form, not the form one has: "savoir si on fait une
+    # asso ou autre chose", "apprendre comment on gère une association"
+    r"si (?:on|je|nous) (?:fait|fais|faisons|monte|cree|prend|prends)|"
+    r"comment (?:on )?(?:gere|gerer|fonctionne|marche)|"
     r"assemblee constitutive de|ag constitutive de|"
     r"sous forme d'?|sous forme de|devenir)"
     # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
@@ -72,7 +76,7 @@ _REGISTERED = re.compile(
 )
 # "je l'ai déjà créée", "l'asso est déjà créée" (not "on a déjà lancé une cagnotte").
 _ALREADY_CREATED = re.compile(
-    r"\b((l'ai|l'avons|l'ont) deja (cree|creee|monte|montee|lance|lancee|declaree?)|"
+    r"\b((l'ai|l'a|l'avons|l'ont) deja (cree|creee|monte|montee|lance|lancee|declaree?)|"
     r"(est|sont) deja (cree|creee|crees|creees|declaree?s?))\b"
 )
 # Something new to open, launch or take over ("on voudrait ouvrir une légumerie", "nous

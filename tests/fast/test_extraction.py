@@ -616,3 +616,12 @@ def test_what_is_told_before_a_question_still_speaks(extractor: Extractor) -> No
 def test_a_board_role_speaks_for_an_association(extractor: Extractor) -> None:
     said = extractor.extract("je suis trésorier bénévole d'une ressourcerie, on a cinq salariés")
     assert (said.profile, said.employees) == ("association", 5)  # an employing association
+
+
+def test_an_option_or_a_how_to_is_not_the_form_one_has(extractor: Extractor) -> None:
+    option = extractor.extract("rien de créé, faudrait savoir si on fait une asso ou autre chose")
+    assert option.profile != "association" and "association" in option.planned
+    how_to = extractor.extract("je voudrais apprendre comment on gère une association")
+    assert how_to.profile != "association"
+    # "on l'a déjà créée" says the planned structure exists
+    assert extractor.extract("Enfin créer, on l'a déjà créée en 2022").exists
