@@ -42,6 +42,7 @@ from assistant.territory.words import (
     COMPLEMENT_AFTER,
     DANS_ARTICLES,
     LINK_WORDS,
+    NOT_A_TYPO,
     SAINTS,
     UNITS,
 )
@@ -79,28 +80,6 @@ _NAMED_AFTER = frozenset(
         "pelerin",
     }
 )
-
-
-# Words that name a kind of area, never a misspelt place.
-NOT_A_TYPO = frozenset(
-    {
-        "region",
-        "regions",
-        "departement",
-        "agglo",
-        "agglomeration",
-        "metropole",
-        "mairie",
-        "commune",
-        "communes",
-        "ville",
-        "village",
-        "quartier",
-        "canton",
-    }
-)
-# Département names that are also French verbs ("on veut s'allier avec").
-VERB_LIKE_DEPARTEMENTS = frozenset({"allier"})
 
 
 def _in_a_name(tokens: list[Token], i: int) -> bool:
@@ -316,7 +295,9 @@ class MentionFinder:
             alone = whole and j - i == len(tokens)
             if not (
                 _hyphenated(message, span) and strength >= 1 and k not in COMMON_WORDS
-            ) and not self._accept(span, k, klass, prep, strength, lenient, alone, after):
+            ) and not self._accept(
+                span, k, klass, prep, strength, lenient, alone, after, _bracketed(message, span)
+            ):
                 if not self._tentative_ok(span, k, klass, strength):
                     continue
                 tentative = True
@@ -352,6 +333,7 @@ class MentionFinder:
         lenient: bool,
         alone: bool,
         after: list[str],
+        bracketed: bool = False,
     ) -> bool:
         significant = [t for t in key.split() if t not in LINK_WORDS]
         sig_tokens = [t for t in span if t.norm not in LINK_WORDS] or span
@@ -377,10 +359,10 @@ class MentionFinder:
         # no preposition: a capitalised name, not just the first word of a sentence unless
         # it is long enough not to be a greeting or a first name
         if not capital:
-            # typed in lowercase, a département whose name is no French word still says
-            # where ("mairie de lalinde (dordogne)"); a town's or a region's may be a word
-            # ("plaisir", "vitre", "il y aura", "s'allier"): it needs a capital or a preposition
-            return klass == "departement" and key not in VERB_LIKE_DEPARTEMENTS
+            # typed in lowercase, a département in brackets after a town still says where
+            # ("mairie de lalinde (dordogne)"); elsewhere a name may be a word ("cidre,
+            # calvados", "plaisir", "s'allier"): it needs a capital or a preposition
+            return bracketed and klass == "departement"
         return not sig_tokens[0].initial or len(significant) > 1 or klass != "commune"
 
     @staticmethod
@@ -490,6 +472,11 @@ def _extension_ok(extra: list[Token]) -> bool:
     return all(
         not t.initial and (t.norm in LINK_WORDS or t.norm not in COMMON_WORDS) for t in extra
     )
+
+
+def _bracketed(message: str, span: list[Token]) -> bool:
+    """The name opens a bracket: "Lalinde (Dordogne)"."""
+    return message[: span[0].start].rstrip().endswith("(")
 
 
 def _hyphenated(message: str, span: list[Token]) -> bool:

@@ -297,3 +297,22 @@ RESOLVE_PREFIXES: tuple[tuple[str, str], ...] = tuple(
         ("region", "de"),
     )
 )
+
+# Words that name a kind of area, never a misspelt place.
+NOT_A_TYPO = frozenset(
+    {
+        "region",
+        "regions",
+        "departement",
+        "agglo",
+        "agglomeration",
+        "metropole",
+        "mairie",
+        "commune",
+        "communes",
+        "ville",
+        "village",
+        "quartier",
+        "canton",
+    }
+)

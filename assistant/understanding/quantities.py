@@ -58,6 +58,8 @@ _PAID = re.compile(
     # "on vient d'embaucher notre première salariée": done, unlike "on veut embaucher"
     r"|\b(?:vient|viens|venons|viennent) (?:d'embaucher|d'engager|de recruter)\s+"
     r"(notre|nos|un|une|\d{1,3})\b"
+    # volunteers and civic-service volunteers are not paid staff
+    r"(?!(?:\s+[a-z]+)?\s+(?:benevoles?|services? civiques?|stagiaires?|volontaires?)\b)"
 )
 # "deux éducateurs sportifs en CDI", "une animatrice à mi-temps": a contract counts people.
 _ON_CONTRACT = re.compile(
@@ -125,8 +127,8 @@ def structure_age(text: str, today: date | None = None) -> float | None:
 
 _NO_EMPLOYEES = re.compile(
     r"\b(aucun|pas de|point de|zero|0|sans) (salarie|salaries|employe|employes)\b"
-    r"|\b(n'y a|n'a|n'avons|n'ont|na|y a) plus (de|aucun) (salarie|salaries)\b"
-    r"|\b(que des|rien qu'avec des|seulement des|uniquement des|uniquement|tous|100 ?%) benevoles\b"
+    r"|\b(n'y a|n'a|n'avons|n'ont|na) plus (de|aucun) (salarie|salaries)\b"
+    r"|\b(que des|rien qu'avec des|seulement des|uniquement des) benevoles\b"
     r"|\bpas encore de salarie"
 )
 

@@ -625,3 +625,35 @@ def test_an_option_or_a_how_to_is_not_the_form_one_has(extractor: Extractor) -> 
     assert how_to.profile != "association"
     # "on l'a déjà créée" says the planned structure exists
     assert extractor.extract("Enfin créer, on l'a déjà créée en 2022").exists
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        # found by a review: ordinary sentences that are no need
+        "on est prêts à démarrer en janvier",
+        "quelle est la forme la plus adaptée pour nous ?",
+        "je suis diplômée d'un BTS agricole",
+        "il n'y a pas de maison de santé dans le village",
+        "je cherche une maison d'édition",
+        "on aide les personnes à la rue",
+        "on se réunit plus souvent",
+    ],
+)
+def test_ordinary_sentences_are_no_need(extractor: Extractor, said: str) -> None:
+    assert extractor.extract(said).needs == []
+
+
+@pytest.mark.parametrize(
+    ("said", "count"),
+    [
+        ("on a 5 salariés, les administrateurs sont tous bénévoles", 5),
+        ("il y a plus de salariés que de bénévoles, on a 12 salariés", 12),
+        ("on vient de recruter 3 bénévoles", None),
+        ("on vient d'engager un service civique", None),
+    ],
+)
+def test_volunteers_beside_a_count_leave_it(
+    extractor: Extractor, said: str, count: int | None
+) -> None:
+    assert extractor.extract(said).employees == count

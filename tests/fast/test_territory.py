@@ -583,12 +583,14 @@ def test_a_town_in_a_street_or_pilgrimage_name_is_not_where_one_is(ix: Territory
 
 
 def test_a_lowercase_departement_name_says_where(ix: TerritoryIndex) -> None:
-    # typed without capitals and without a preposition, a département still counts ...
+    # typed without capitals, a département in brackets after a town still counts ...
     res = ix.find_in_text("bonjour jsuis adjointe a la mairie de lalinde (dordogne)")
     assert res is not None and res.departement == "24"
-    # ... but not a name that is also a verb, nor a town's name (it may be a word)
+    # ... in brackets only: elsewhere a lowercase name may be a word
     assert ix.find_in_text("on veut s'allier avec la mairie") is None
     assert ix.find_in_text("on cherche un lieu avec plaisir") is None
+    said = ix.find_in_text("on vend cidre, calvados et jus de pomme à Lyon")
+    assert said is not None and said.departement == "69"
 
 
 def test_the_word_region_is_not_a_misspelt_place(ix: TerritoryIndex) -> None:
