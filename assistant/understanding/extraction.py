@@ -53,6 +53,8 @@ _QUESTION_START = re.compile(
 )
 
 
+# Where a short answer ends and the rest of the message begins: "Vesoul. juste une idée".
+_FIRST_CLAUSE = re.compile(r"\s*[.,;!:]\s+|\s*[.,;!:]$")
 # Sentence ends: "?" in "(SAS ?)" asks nothing of its own.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -422,10 +424,17 @@ class Extractor:
 
         territory = self.territories.find_in_text(message)
         # The lenient resolver reads a whole message as a place name: only for a short
-        # direct answer to the territory question ("gueret", "23", "st flour").
-        short_answer = len(text.split()) <= SHORT_ANSWER_WORDS
-        if territory is None and pending == "territory" and short_answer and not result.dont_know:
-            resolved = self.territories.resolve(message)
+        # direct answer to the territory question ("gueret", "23", "st flour"), or the short
+        # first clause of a longer one ("Vesoul. juste une idée, il faut un terrain").
+        first = _FIRST_CLAUSE.split(message.strip(), maxsplit=1)[0]
+        answer = message if len(text.split()) <= SHORT_ANSWER_WORDS else first
+        if (
+            territory is None
+            and pending == "territory"
+            and len(answer.split()) <= SHORT_ANSWER_WORDS
+            and not result.dont_know
+        ):
+            resolved = self.territories.resolve(answer)
             territory = resolved if resolved.status != "not_found" else None
         result.territory = territory
         for refine in self.refiners:

@@ -657,3 +657,11 @@ def test_volunteers_beside_a_count_leave_it(
     extractor: Extractor, said: str, count: int | None
 ) -> None:
     assert extractor.extract(said).employees == count
+
+
+def test_a_short_first_clause_answers_the_territory_question(extractor: Extractor) -> None:
+    answered = extractor.extract("Vesoul. juste une idée, il faut un terrain", "territory")
+    assert answered.territory is not None and answered.territory.departement == "70"
+    # only as an answer to that question, and not a greeting
+    assert extractor.extract("Vesoul. juste une idée, il faut un terrain").territory is None
+    assert extractor.extract("Bonjour, je ne sais pas encore", "territory").territory is None
