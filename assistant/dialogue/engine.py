@@ -22,7 +22,7 @@ from assistant.dialogue.evidence import (
     add_evidence,
     plan_made_real,
 )
-from assistant.dialogue.slots import SCORED, SLOTS, Understood, set_value
+from assistant.dialogue.slots import ANSWERED_BY_NO, SCORED, SLOTS, Understood, set_value
 from assistant.dialogue.state import DiagnosticState
 from assistant.dialogue.story import grown_story, told_in
 from assistant.errors import AiguillageError
@@ -355,6 +355,7 @@ class Engine:
         plan_made_real(state, extraction)
         if extraction.needs:
             only_needs = extraction.territory is None and not extraction.evidence.get("profile")
+            only_needs = only_needs and pending not in ANSWERED_BY_NO  # "non" is an answer there
             if extraction.correction and (pending == "needs" or only_needs):
                 # "non, plutôt du financement": the corrected needs replace the previous ones.
                 state.needs = []

@@ -35,6 +35,8 @@ SLOTS: dict[str, SlotSpec] = {
     )
 }
 SCORED = tuple(name for name, spec in SLOTS.items() if spec.kind == "scored")
+# Questions that "non" answers ("déjà créée ?" "non, c'est juste l'idée"): not a correction.
+ANSWERED_BY_NO = frozenset({"stage", "profile", "employees", "territory"})
 
 
 class Understood:

@@ -218,6 +218,14 @@ def test_correction_of_needs(engine: Engine) -> None:
     assert results[3].state.needs == ["financement"]
 
 
+def test_no_answering_another_question_keeps_the_needs(engine: Engine) -> None:
+    first = engine.handle(DiagnosticState(), "on veut ouvrir une épicerie, on cherche un local")
+    assert first.state.needs == ["local"]
+    state = first.state.model_copy(update={"last_question": "stage"})
+    then = engine.handle(state, "non rien de créé, on cherche aussi du financement")
+    assert then.state.needs == ["local", "financement"]
+
+
 # -- negations ------------------------------------------------------------------------------
 
 
