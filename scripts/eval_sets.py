@@ -4,6 +4,8 @@
 on dev, run test once before and once after a change. `dev2`, `dev3`: sets written from the
 outside later (tests/devsets/), for tuning only: their figures are never a result (`dev3`'s
 first run, before tuning on it, is kept in tests/devsets/result-people3-first-session9.json).
+`fresh`: people4 and questions4 (session 9), a fresh measure written from the outside: run it,
+never read its failures, never tune on it.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 HOLDOUT = TESTS / "holdout"
 DEVSETS = TESTS / "devsets"
 
-Split = Literal["dev", "test", "dev2", "dev3"]
-SPLITS: tuple[Split, ...] = ("dev", "test", "dev2", "dev3")
+Split = Literal["dev", "test", "dev2", "dev3", "fresh"]
+SPLITS: tuple[Split, ...] = ("dev", "test", "dev2", "dev3", "fresh")
 
 PEOPLE: dict[Split, Path] = {
     "dev": HOLDOUT / "dev",
     "test": HOLDOUT / "test",
     "dev2": DEVSETS / "people",
     "dev3": DEVSETS / "people3",
+    "fresh": DEVSETS / "people4",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -34,4 +37,5 @@ QUESTIONS: dict[Split, Path] = {
     "test": HOLDOUT / "questions" / "test.yaml",
     "dev2": DEVSETS / "questions.yaml",
     "dev3": DEVSETS / "questions3.yaml",
+    "fresh": DEVSETS / "questions4.yaml",
 }

@@ -166,7 +166,9 @@ def evaluate_real_questions(answerer: Answerer, split: Split) -> RealQuestionsRe
 
 def print_real_questions(report: RealQuestionsReport, all_failures: bool = False) -> None:
     data = report.as_json()
-    kind = "held-out" if report.split in ("dev", "test") else "outside tuning set,"
+    kind = {"dev": "held-out", "test": "held-out", "fresh": "fresh outside"}.get(
+        report.split, "outside tuning set,"
+    )
     print(f"\nReal-life questions, {kind} {report.split} ({data['questions']} questions)")
     print(f"  right overall:                       {report.right:.1%}")
     print(f"  right among those to answer:         {report.right_for('answer'):.1%}")

@@ -390,10 +390,11 @@ def main() -> int:
     if set(PLACES) != {p.stem for p in files}:
         errors.append("PLACES keys do not match the files")
     advisers = check_advisers(HERE / "adviser.yaml", terr, errors)
-    third = sorted((HERE / "people3").glob("*.yaml"))
-    for path in third:
-        check_person(path, terr, errors, warnings, known_places=None)
-    print(f"people3 files: {len(third)}")
+    for folder in ("people3", "people4"):
+        later = sorted((HERE / folder).glob("*.yaml"))
+        for path in later:
+            check_person(path, terr, errors, warnings, known_places=None)
+        print(f"{folder} files: {len(later)}")
 
     exps = [p.get("expect") or {} for p in people if p]
     print(f"people files: {len(files)}")
