@@ -104,6 +104,7 @@ class Answer(BaseModel):
     sources: list[SourceRef]
     declined: bool
     confidence: float
+    limit: str | None = None  # the limit a decline falls under (limits.yaml), if any
 
 
 class RelevancePolicy(BaseModel):
@@ -345,6 +346,7 @@ class Answerer:
             sources=[],
             declined=True,
             confidence=0.0,
+            limit=limit.id if limit else None,
         )
 
     @staticmethod

@@ -141,12 +141,8 @@ class Engine:
             if extraction.dont_know and pending and not new.is_known(pending):
                 new.unknown.append(pending)
                 notes.append(self.script.messages.dont_know_ack)
-            if (
-                pending == "summary"
-                and not extraction.dont_know
-                and not extraction.question
-                and len(text.split()) >= 3
-            ):
+            answered = not (extraction.dont_know or extraction.question)
+            if pending == "summary" and answered and len(text.split()) >= 3:
                 new.summary = message.strip()[:SUMMARY_MAX_CHARS]
         self._decide(new, understood)
         self._infer(new, understood)
@@ -162,7 +158,7 @@ class Engine:
 
         answer: Answer | None = None
         if extraction.question:
-            answer = self._answer(message, new)
+            answer = self._answer(message, new, told=bool(understood))
             new.recent_questions = [*new.recent_questions, message.strip()][-RECENT_QUESTIONS:]
 
         changed = new.model_dump(exclude=BOOKKEEPING) != state.model_dump(exclude=BOOKKEEPING)
@@ -479,14 +475,16 @@ class Engine:
         definition = self.script.slots[slot]
         return definition.question, [q.label for q in definition.quick_replies]
 
-    def _answer(self, message: str, state: DiagnosticState) -> Answer | None:
+    def _answer(self, message: str, state: DiagnosticState, told: bool) -> Answer | None:
         search_filter = SearchFilter(departement=state.departement, region=state.region)
         try:
-            return self._answerer().answer(message, search_filter, state.recent_questions)
+            answer = self._answerer().answer(message, search_filter, state.recent_questions)
         except AiguillageError as exc:
             # The diagnostic goes on without the answer; the log says why (never the text).
             log.warning("free question not answered: %s", type(exc).__name__, exc_info=exc)
             return None
+        # "…pas de local, c possible ?": the diagnostic answers; "no card answers" is noise there
+        return None if told and answer.declined and answer.limit is None else answer
 
     def _not_understood(self, state: DiagnosticState) -> TurnResult:
         question, replies = self._question_for(state, state.last_question)

@@ -520,3 +520,21 @@ def test_a_plan_for_next_month_stays_a_plan(engine: Engine) -> None:
     state = engine.handle(DiagnosticState(), "nous sommes 6 à monter une SCIC à Seynod").state
     state = engine.handle(state, "les statuts sont presque prêts, on immatricule le mois prochain")
     assert state.state.profile == "collectif"
+
+
+def test_a_story_that_ends_with_a_question_gets_no_empty_decline(engine: Engine) -> None:
+    nothing = "Je n'ai pas trouvé de réponse fiable"
+    story = engine.handle(
+        DiagnosticState(),
+        "on est 4 voisines a Felletin, on veut ouvrir une epicerie solidaire, c possible ?",
+    )
+    assert story.state.departement == "23"
+    assert nothing not in story.reply
+    # a question alone still hears that no card answers it
+    alone = engine.handle(DiagnosticState(), "quelle est la capitale du Pérou ?")
+    assert nothing in alone.reply
+    # and a limit still says who can answer, story or not
+    limited = engine.handle(
+        DiagnosticState(), "je suis à Guéret, je touche le RSA, je vais perdre combien ?"
+    )
+    assert "situation personnelle" in limited.reply
