@@ -352,7 +352,8 @@ class Engine:
         if extraction.needs:
             only_needs = extraction.territory is None and not extraction.evidence.get("profile")
             only_needs = only_needs and pending not in ANSWERED_BY_NO  # "non" is an answer there
-            if extraction.correction and (pending == "needs" or only_needs):
+            named = extraction.correction and extraction.named_needs  # not a reading by meaning
+            if named and (pending == "needs" or only_needs):
                 # "non, plutôt du financement": the corrected needs replace the previous ones.
                 state.needs = []
             for need in extraction.needs:

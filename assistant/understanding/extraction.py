@@ -98,6 +98,9 @@ class Extraction(BaseModel):
     stage: str | None = None
     profile: str | None = None
     needs: list[str] = Field(default_factory=list)
+    # The needs the message names in words (the rules'), before any reading by meaning: only
+    # these can correct the needs ("non, plutôt du financement").
+    named_needs: list[str] = Field(default_factory=list)
     territory: Resolution | None = None
     evidence: dict[str, dict[str, float]] = Field(default_factory=dict)  # slot -> value -> score
     # Readings by meaning (semantic.py), used only where nothing else speaks for the slot.
@@ -408,6 +411,7 @@ class Extractor:
             if evidence:
                 setattr(result, slot_name, max(evidence, key=lambda v: evidence[v]))
         result.needs = self.values_in("needs", text)
+        result.named_needs = list(result.needs)
         if "sector" in self.script.slots:
             sectors = self.values_in("sector", text)
             result.sector = sectors[0] if sectors else None

@@ -10,6 +10,7 @@ from assistant.dialogue.state import DiagnosticState
 from assistant.paths import KNOWLEDGE_DIR
 from assistant.runtime import Runtime
 from assistant.text import sentences
+from assistant.understanding.extraction import Extraction
 from assistant.understanding.script import load_script
 
 BUTTONS = load_script(KNOWLEDGE_DIR / "diagnostic" / "script.yaml").messages.buttons
@@ -224,6 +225,20 @@ def test_no_answering_another_question_keeps_the_needs(engine: Engine) -> None:
     state = first.state.model_copy(update={"last_question": "stage"})
     then = engine.handle(state, "non rien de créé, on cherche aussi du financement")
     assert then.state.needs == ["local", "financement"]
+
+
+def test_a_need_read_by_meaning_corrects_no_need(engine: Engine) -> None:
+    # "non, c'est juste l'idée" after "que voulez-vous faire ?": a reading by meaning of a
+    # legal need must not replace the premises said before
+    first = engine.handle(DiagnosticState(), "on veut ouvrir une épicerie, on cherche un local")
+    state = first.state.model_copy(update={"last_question": "summary"})
+    meant = Extraction(needs=["juridique"], correction=True)
+    new = state.model_copy(deep=True)
+    engine._merge(new, meant, "summary", engine._understood())
+    assert new.needs == ["local", "juridique"]
+    named = Extraction(needs=["financement"], named_needs=["financement"], correction=True)
+    engine._merge(new, named, "summary", engine._understood())
+    assert new.needs == ["financement"]
 
 
 # -- negations ------------------------------------------------------------------------------
