@@ -400,9 +400,10 @@ class _SentenceFit:
     def __init__(self, question: str, weight: Callable[[str], float]) -> None:
         self.wanted = set(terms(question))
         self.weight = weight
-        self.asks_figure = bool(_FIGURE_QUESTION.search(fold(question)))
-        self.cues = [answer for asked, answer in _ANSWER_CUES if asked.search(fold(question))]
-        self.yes_no = bool(_YES_NO_QUESTION.search(fold(question)))
+        folded = fold(question)  # once: it is read by every pattern below
+        self.asks_figure = bool(_FIGURE_QUESTION.search(folded))
+        self.cues = [answer for asked, answer in _ANSWER_CUES if asked.search(folded)]
+        self.yes_no = bool(_YES_NO_QUESTION.search(folded))
         self.scale = max((weight(t) for t in self.wanted), default=1.0)
 
     def overlap(self, text: str) -> float:

@@ -43,7 +43,6 @@ _TRADE_EMPLOYEES = re.compile(
     r"(?:salaries|salariees|permanents|permanentes)\b"
 )
 _APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "cinquantaine": 50}
-_APPROX_WORDS = tuple(_APPROX)
 # "nous employons deux personnes", "on paie 3 postes", "on a embauché une coordinatrice",
 # "emploie une trentaine de personnes"
 _PAID = re.compile(
@@ -51,7 +50,7 @@ _PAID = re.compile(
     r"salarions|salarie)\s+(?:actuellement\s+|aujourd'hui\s+)?(\d{1,4}|"
     + "|".join(_NUMBER_WORDS)
     + r"|notre|nos|une (?:"
-    + "|".join(_APPROX_WORDS)
+    + "|".join(_APPROX)
     + r") de)\s+(?:personnes?|postes?|salaries?|salariees?|permanents?|"
     r"premier|premiere|1er|1ere|1re|"
     r"[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere|eiller|eillere)s?)\b"
