@@ -89,7 +89,7 @@ def understanding(runtime: Runtime, split: Split, show_failures: bool) -> dict[s
 
 def adviser(runtime: Runtime, split: Split) -> dict[str, Any]:
     if split not in ADVISER:
-        return {}  # dev3 holds people only
+        return {}  # dev3 and dev5 hold people only
     items = yaml.safe_load(ADVISER[split].read_text(encoding="utf-8"))
     right = [
         runtime.adviser.analyse(item["description"]).ess_verdict == item["expect"]["verdict"]

@@ -5,7 +5,8 @@ on dev, run test once before and once after a change. `dev2`, `dev3`: sets writt
 outside later (tests/devsets/), for tuning only: their figures are never a result (`dev3`'s
 first run, before tuning on it, is kept in tests/devsets/result-people3-first-session9.json).
 `fresh`: people4 and questions4 (session 9), a fresh measure written from the outside: run it,
-never read its failures, never tune on it.
+never read its failures, never tune on it. `dev5`: people5 and questions5 (session 10), written
+from the outside for tuning; their first run, before tuning, is kept in tests/devsets/.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 HOLDOUT = TESTS / "holdout"
 DEVSETS = TESTS / "devsets"
 
-Split = Literal["dev", "test", "dev2", "dev3", "fresh"]
-SPLITS: tuple[Split, ...] = ("dev", "test", "dev2", "dev3", "fresh")
+Split = Literal["dev", "test", "dev2", "dev3", "fresh", "dev5"]
+SPLITS: tuple[Split, ...] = ("dev", "test", "dev2", "dev3", "fresh", "dev5")
 
 PEOPLE: dict[Split, Path] = {
     "dev": HOLDOUT / "dev",
@@ -26,6 +27,7 @@ PEOPLE: dict[Split, Path] = {
     "dev2": DEVSETS / "people",
     "dev3": DEVSETS / "people3",
     "fresh": DEVSETS / "people4",
+    "dev5": DEVSETS / "people5",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -38,4 +40,5 @@ QUESTIONS: dict[Split, Path] = {
     "dev2": DEVSETS / "questions.yaml",
     "dev3": DEVSETS / "questions3.yaml",
     "fresh": DEVSETS / "questions4.yaml",
+    "dev5": DEVSETS / "questions5.yaml",
 }
