@@ -42,6 +42,12 @@ from assistant.text import Respeller, normalise
         ("avec une carte de séjour étudiant je peux présider une asso ?", "litige"),
         ("notre candidature sera acceptée par la région à votre avis ?", "a-ma-place"),
         ("quelle banque acceptera notre prêt ?", "a-ma-place"),
+        ("vous me conseillez quel expert-comptable à Tulle ?", "recommandation"),
+        ("c'est quoi la banque la moins chère pour une asso ?", "recommandation"),
+        ("le président a détourné de l'argent, on fait quoi ?", "litige"),
+        ("on porte plainte contre l'ancien trésorier ?", "litige"),
+        ("la commission a-t-elle validé notre dossier FDVA ?", "decision-recente"),
+        ("le conseil municipal d'hier a voté notre subvention ?", "decision-recente"),
         (
             "je touche l'AAH, si je deviens micro-entrepreneur je garde combien ?",
             "montant-personnel",
@@ -76,6 +82,9 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "je touche le chômage, est-ce que je peux créer une asso ?",
         "quelle banque pour une asso ?",
         "un propriétaire peut-il louer un local à une association ?",
+        "comment choisir un expert-comptable pour une asso ?",
+        "je suis conseiller en BGE, un client veut monter une Scop",
+        "qui vote le budget dans une association ?",
     ],
 )
 def test_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:
