@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     min_term_coverage: float = 0.40
     # …or the question is phrased like one of the card's `questions`.
     min_question_similarity: float = 0.90
+    # A question in English shares no terms with the French cards: meaning alone decides, from
+    # this similarity (14 English questions of the tuning sets dev2, dev3, dev5).
+    english_min_dense_similarity: float = 0.84
     stale_after_days: int = Field(default=730, ge=1)
 
     # Diagnostic: the semantic layer (examples.yaml) under the rules.

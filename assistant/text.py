@@ -114,6 +114,99 @@ _FOLD_TABLE = str.maketrans(
 )
 
 
+# Function words that tell an English sentence from a French one (not "a", "on", "me":
+# both languages have them).
+_ENGLISH_WORDS = frozenset(
+    [
+        "the",
+        "is",
+        "are",
+        "was",
+        "what",
+        "how",
+        "can",
+        "could",
+        "does",
+        "do",
+        "did",
+        "we",
+        "our",
+        "you",
+        "your",
+        "my",
+        "i",
+        "it",
+        "its",
+        "of",
+        "to",
+        "for",
+        "with",
+        "and",
+        "which",
+        "who",
+        "when",
+        "where",
+        "there",
+        "this",
+        "that",
+        "an",
+        "be",
+        "have",
+        "has",
+        "will",
+        "would",
+        "should",
+    ]
+)
+_FRENCH_WORDS = frozenset(
+    [
+        "le",
+        "la",
+        "les",
+        "est",
+        "sont",
+        "quoi",
+        "comment",
+        "peut",
+        "peux",
+        "nous",
+        "notre",
+        "vous",
+        "votre",
+        "mon",
+        "ma",
+        "je",
+        "il",
+        "elle",
+        "de",
+        "du",
+        "des",
+        "pour",
+        "avec",
+        "et",
+        "qui",
+        "quand",
+        "ou",
+        "ce",
+        "cette",
+        "un",
+        "une",
+        "au",
+        "aux",
+        "en",
+        "dans",
+        "pas",
+    ]
+)
+
+
+def written_in_english(text: str) -> bool:
+    """Whether a message is in English ("What is the DLA and who can use it?")."""
+    found = _WORD.findall(fold(text))
+    english = sum(w in _ENGLISH_WORDS for w in found)
+    return english >= 3 and english > 2 * sum(w in _FRENCH_WORDS for w in found)
+
+
 def fold(text: str) -> str:
     """Lower-case, strip accents, expand ligatures, straighten apostrophes: 'Œuvre’s É' ->
     "oeuvre's e"."""

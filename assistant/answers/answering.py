@@ -16,7 +16,7 @@ from assistant.search.base import Hit, Retriever, SearchFilter
 from assistant.search.cards import Card
 from assistant.search.chunks import PassageOrigin
 from assistant.settings import Settings
-from assistant.text import fold, normalise, sentences, terms
+from assistant.text import fold, normalise, sentences, terms, written_in_english
 from assistant.vocabulary import CARD_KINDS
 
 MAX_SENTENCES = 3
@@ -114,6 +114,13 @@ class RelevancePolicy(BaseModel):
     min_similarity: float
     min_term_coverage: float
     min_question_similarity: float = 1.0
+    english_min_similarity: float = 1.0
+
+    def for_english(self) -> RelevancePolicy:
+        """English words share no terms with the French cards: meaning alone decides."""
+        return self.model_copy(
+            update={"min_term_coverage": 0.0, "min_similarity": self.english_min_similarity}
+        )
 
     def accepts(self, hit: Hit) -> bool:
         if (hit.question_similarity or 0.0) >= self.min_question_similarity:
@@ -130,6 +137,7 @@ class RelevancePolicy(BaseModel):
             min_similarity=settings.min_dense_similarity,
             min_term_coverage=settings.min_term_coverage,
             min_question_similarity=settings.min_question_similarity,
+            english_min_similarity=settings.english_min_dense_similarity,
         )
 
 
@@ -276,8 +284,9 @@ class Answerer:
             hits = self.retriever.search(query, k=k, search_filter=_cards_only(search_filter))
         # The best card the policy accepts, not only the first: a card lifted by the fusion
         # through a loosely similar `question` must not hide a passage that answers.
-        cards = [h for h in hits if self.policy.accepts(h) and h.card_id in self.cards]
-        layers = (_kept(cards), _kept([h for h in documents if self.policy.accepts(h)]))
+        policy = self.policy.for_english() if written_in_english(question) else self.policy
+        cards = [h for h in hits if policy.accepts(h) and h.card_id in self.cards]
+        layers = (_kept(cards), _kept([h for h in documents if policy.accepts(h)]))
         self._layers_of = (key, layers)
         return layers
 

@@ -20,9 +20,11 @@ from assistant.dialogue.evidence import (
     EXPLICIT_WEIGHT,
     READING_WEIGHT,
     add_evidence,
+    needs_kept,
     plan_made_real,
+    reading_weight,
 )
-from assistant.dialogue.slots import ANSWERED_BY_NO, SCORED, SLOTS, Understood, set_value
+from assistant.dialogue.slots import SCORED, SLOTS, Understood, set_value
 from assistant.dialogue.state import DiagnosticState
 from assistant.dialogue.story import grown_story, told_in
 from assistant.errors import AiguillageError
@@ -306,7 +308,8 @@ class Engine:
         scores = dict(state.evidence.get(slot, {}))
         if with_reading and slot in state.reading:
             value = state.reading[slot]
-            scores[value] = scores.get(value, 0.0) + READING_WEIGHT
+            if weight := reading_weight(slot, value, scores):
+                scores[value] = scores.get(value, 0.0) + weight
         for prior in self.script.priors:
             if prior.slot == slot and holds(prior.when, state):
                 scores[prior.value] = scores.get(prior.value, 0.0) + prior.weight
@@ -349,13 +352,8 @@ class Engine:
             state.speaking_for_client = True
         add_evidence(state, extraction, pending, self.script.evidence_decay, self._reinterpreted)
         plan_made_real(state, extraction)
+        state.needs = needs_kept(state, extraction, pending)
         if extraction.needs:
-            only_needs = extraction.territory is None and not extraction.evidence.get("profile")
-            only_needs = only_needs and pending not in ANSWERED_BY_NO  # "non" is an answer there
-            named = extraction.correction and extraction.named_needs  # not a reading by meaning
-            if named and (pending == "needs" or only_needs):
-                # "non, plutôt du financement": the corrected needs replace the previous ones.
-                state.needs = []
             for need in extraction.needs:
                 self._set_slot(state, "needs", need, understood)
         if extraction.employees is not None and (

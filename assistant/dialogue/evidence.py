@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.dialogue.slots import SCORED
+from assistant.dialogue.slots import ANSWERED_BY_NO, SCORED
 from assistant.dialogue.state import DiagnosticState
 from assistant.understanding.extraction import LEGAL_FORMS, Extraction
+from assistant.vocabulary import Need
 
 __all__ = [
     "ANSWER_WEIGHT",
@@ -20,7 +21,9 @@ __all__ = [
     "HINT_WEIGHT",
     "READING_WEIGHT",
     "add_evidence",
+    "needs_kept",
     "plan_made_real",
+    "reading_weight",
 ]
 
 ANSWER_WEIGHT = 1.5  # words given in answer to the question weigh more
@@ -31,6 +34,7 @@ HINT_WEIGHT = 0.5  # a reading by meaning alone: as one "weak" keyword of the sc
 # than a plain statement ("on a créé l'asso en 2009" weighs 2).
 READING_WEIGHT = 1.5
 EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
+NAMED_FORM = 0.3  # evidence from which a legal form counts as named (even among options)
 
 Reinterpret = Callable[[str, dict[str, float], DiagnosticState], dict[str, float]]
 
@@ -93,3 +97,27 @@ def plan_made_real(state: DiagnosticState, extraction: Extraction) -> None:
         if speaker in profile and profile[speaker] < EXPLICIT_WEIGHT:
             profile[speaker] *= 0.5
     planned.clear()
+
+
+def reading_weight(slot: str, value: str, evidence: dict[str, float]) -> float:
+    """What the classifier's reading of the story adds to `value`: nothing when it names a
+    legal family other than a form the person named ("une Scop de 9 salariés" read as an
+    employing association): it may tell an association that employs from one that does
+    not, not overrule the words."""
+    family = LEGAL_FORMS.get(value) if slot == "profile" else None
+    named = {LEGAL_FORMS[v] for v, w in evidence.items() if v in LEGAL_FORMS and w >= NAMED_FORM}
+    if family and named and family not in named:
+        return 0.0
+    return READING_WEIGHT
+
+
+def needs_kept(state: DiagnosticState, extraction: Extraction, pending: str | None) -> list[Need]:
+    """The needs said before that still hold: "non, plutôt du financement" replaces them
+    (needs named in words, not read by meaning; a "non" answering another question is an
+    answer), "le local c'est réglé" removes one."""
+    only_needs = extraction.territory is None and not extraction.evidence.get("profile")
+    only_needs = only_needs and pending not in ANSWERED_BY_NO
+    named = extraction.correction and extraction.named_needs
+    if extraction.needs and named and (pending == "needs" or only_needs):
+        return []
+    return [n for n in state.needs if n not in extraction.settled_needs]

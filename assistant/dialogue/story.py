@@ -4,7 +4,7 @@ classifier (understanding/semantic.py) reads it whole; the sentences that ask ar
 from __future__ import annotations
 
 from assistant.text import normalise
-from assistant.understanding.extraction import described
+from assistant.understanding.told import described
 
 __all__ = ["DESCRIPTION_CHARS", "grown_story", "told_in"]
 

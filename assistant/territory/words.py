@@ -18,13 +18,13 @@ COMMON_WORDS: frozenset[str] = _words(
     a ai aide ain ais ait al albert alex alix aller alors anais ange anges angles anse aout
     appelle arbre arcs as asso aube aucun aude auge aussi autre avant avec avenir avion
     avoine avril bain bains bar baron barre barres bas beau belle bernard besoin bien blaise
-    bois bon bonjour bonne bonnes bonnet bord bords bourg bout bras brie bu bus but ca cadre
+    bois bon bonjour bonne bonnes bonnet bord boulot bords bourg bout bras brie bu bus but ca cadre
     came camp campagne cannes car carre cave caves ce cela celle celles centre centres
     cercle cers ces chance change charge charme chasse chaud chaux chemin chene cher chez
     choisi choses chou choux ciel cite clair clefs clos coeur col colombe combe combes comme
     compas conte contes contre corps cote coteau cotes cour courant cours court courtes
     creche creuse croix cuve cyr dame dames de decembre degre demain demie denis des desert
-    deux die don dons dos doubs doux du durant eau eaux ecole elan eloise emploi en encore
+    deux don dons dos doubs doux du durant eau eaux ecole elan eloise emploi en encore
     entre es est et etang etangs etat ete eu eure eve faux fay fer ferme fete feu fevrier
     fille fin fins fleurs foi foire fond fonds font force forge forges fort fosse fosses
     four fours frais france francs gard gare gens gilles gland gorges grand grande grandes
@@ -215,6 +215,17 @@ DEPARTEMENT_ALIASES: dict[str, str] = {
     "seine saint denis": "93",
     "territoire de belfort": "90",
     "belfort": "90",
+    # overseas départements as their people write them in Creole
+    "gwadloup": "971",
+    "gwadeloup": "971",
+    "matinik": "972",
+    "matnik": "972",
+    "madinina": "972",
+    "lagwiyann": "973",
+    "gwiyann": "973",
+    "larenyon": "974",
+    "la renyon": "974",
+    "maore": "976",
 }
 
 # Prepositions: the word(s) just before a mention.
@@ -246,6 +257,8 @@ STRONG_BEFORE_DE = frozenset(
         "village",
         "departement",
         "environ",
+        "mairie",  # "adjointe à la mairie de saint junien": the town, typed in lowercase
+        "maire",
     }
 )
 STRONG = frozenset(

@@ -19,13 +19,16 @@ from assistant.text import WORD_START, Respeller, normalise
 from assistant.understanding import plans
 from assistant.understanding.quantities import employees, structure_age
 from assistant.understanding.script import DiagnosticScript, Matcher, Slot
+from assistant.understanding.told import QUESTION_START, described
 
 FUZZY_MIN_LENGTH = 6
 FUZZY_RATIO = 87.0
 _NEGATION = re.compile(
-    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment)?( besoin)?( de| d'| du| des)?\s*"
-    # "personne ne reprend", "on n'existe plus": the verb itself is negated.
-    r"|\b(personne|rien|jamais) (ne |n')?|\bne |\bn')$"
+    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment| encore)?( besoin)?( de| d'| du| des)?\s*"
+    # "personne ne reprend", "personne veut reprendre", "on n'existe plus": the verb itself
+    # is negated.
+    r"|\b(personne|rien|jamais) (ne |n')?((veut|veulent|voudra|voudrait|peut|pourra) )?"
+    r"|\bne |\bn')$"
 )
 _CORRECTION = re.compile(
     r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut )*"
@@ -44,52 +47,8 @@ _ADVISER_WORDS = re.compile(
     r"regional))|mon client|ma cliente|mes clients|un client|"
     r"une cliente|j'accompagne|je conseille|charge d'accompagnement|chargee d'accompagnement)\b"
 )
-_QUESTION_START = re.compile(
-    r"^(c'est quoi|c est quoi|qu'est ce|quest ce|qu est ce|comment|pourquoi|combien|quel|quelle|"
-    r"quels|quelles|est ce que|est ce qu|ou trouver|ou puis je|qui peut|qui est|qui sont|"
-    r"existe t il|y a t il|a quoi sert|a quoi servent|peut on|puis je|dois je|faut il|"
-    r"ca sert a quoi|c'est qui|que fait|que font|on peut|je peux|explique|expliquez|"
-    r"dites moi|dis moi|parle moi|parlez moi|definition)\b"
-)
-
-
 # Where a short answer ends and the rest of the message begins: "Vesoul. juste une idée".
 _FIRST_CLAUSE = re.compile(r"\s*[.,;!:]\s+|\s*[.,;!:]$")
-# Sentence ends: "?" in "(SAS ?)" asks nothing of its own.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-# A clause where the person speaks of themselves ("je veux monter…", "on est 3 familles…").
-_SELF = re.compile(r"\b(je|j'|on|nous|notre|nos|mon|ma|mes|moi)\b")
-_SELF_CLAUSE_WORDS = 5
-
-
-def _told_before_asking(sentence: str) -> list[str]:
-    """The clauses before the question in a sentence that ends with one, when the person
-    speaks of themselves in them: "jveux me lancer dans la permaculture, y a des formations ?"
-    tells a wish; "une asso, ça peut embaucher ?" asks about associations."""
-    clauses = [c.strip() for c in sentence.split(",")][:-1]
-    return [
-        c
-        for c in clauses
-        if len(c.split()) >= _SELF_CLAUSE_WORDS
-        and _SELF.search(c)
-        and not _QUESTION_START.search(c)
-    ]
-
-
-def described(text: str) -> str:
-    """The sentences that describe the project, without those that ask something: "on est
-    5 potes, pas encore d'asso. il faut quoi comme statut ?" describes a group."""
-    kept: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
-        if _QUESTION_START.search(sentence.strip(" ,")):
-            continue
-        if sentence.rstrip().endswith("?"):
-            kept.extend(_told_before_asking(sentence))
-        else:
-            kept.append(sentence)
-    return " ".join(s.strip() for s in kept).strip()
 
 
 class Extraction(BaseModel):
@@ -101,6 +60,7 @@ class Extraction(BaseModel):
     # The needs the message names in words (the rules'), before any reading by meaning: only
     # these can correct the needs ("non, plutôt du financement").
     named_needs: list[str] = Field(default_factory=list)
+    settled_needs: list[str] = Field(default_factory=list)  # said as solved: never added
     territory: Resolution | None = None
     evidence: dict[str, dict[str, float]] = Field(default_factory=dict)  # slot -> value -> score
     # Readings by meaning (semantic.py), used only where nothing else speaks for the slot.
@@ -146,6 +106,17 @@ LEGAL_FORMS = {
     "entreprise": "entreprise",
     "siae": "insertion",
 }
+# "le local c'est réglé", "le financement, c'est bon": said, and no longer needed.
+_SETTLED = re.compile(
+    r"\s*,?\s*(c'est |c est |est |sont |ca |c'|on l'a |on les a |on a )?(deja )?"
+    r"(regle|reglee|regles|reglees|resolu|resolue|ok|bon|fait|trouve|trouvee|signe|boucle|"
+    r"va bien|vont bien|saine|sain)\b"
+)
+# "on a signé le bail", "on a trouvé un local": done before the keyword.
+_SETTLED_BEFORE = re.compile(
+    r"\b(on a|nous avons|j'ai|on vient de|nous venons de|je viens de) (deja )?(signe|trouve|"
+    r"obtenu|decroche|loue|achete) (le |la |les |l'|un |une |des |notre |nos |son |sa )?$"
+)
 FUZZY_FACTOR = 0.8  # a typo'd keyword counts a little less than an exact one
 
 
@@ -157,7 +128,9 @@ def _plural_of(typed: str, word: str) -> bool:
 
 def _conjugated(typed: str, word: str) -> bool:
     """ "reprend" is the verb "reprendre" conjugated, with another meaning ("la mairie nous
-    reprend la salle"), not a typo of it."""
+    reprend la salle"), not a typo of it; "repris" is the participle, not "reprise"."""
+    if typed.endswith(("is", "it", "ert", "u")) and word == typed + "e":
+        return True
     return word.endswith(("re", "er", "ir")) and word.startswith(typed)
 
 
@@ -167,10 +140,13 @@ class _CompiledMatcher:
         matcher: Matcher,
         plural_is_other: bool = False,
         spell: Callable[[str], str] = normalise,
+        settled_counts: bool = True,
     ) -> None:
         # For who carries the project, a plural names others ("des assos du coin"); for a
         # need, "subventions" is still "subvention".
         self.plural_is_other = plural_is_other
+        # A need said to be settled ("le local c'est réglé") is no longer a need.
+        self.settled_counts = settled_counts
         self.weights: dict[str, float] = {}
         for weight, words in (
             ("weak", matcher.weak_keywords),
@@ -182,6 +158,7 @@ class _CompiledMatcher:
                 # with an SMS spelling in it would otherwise never match.
                 self.weights[spell(word)] = WEIGHTS[weight]
         self.alone_excluded = {normalise(k) for k in matcher.exclude_keywords_alone}
+        self.known_words: frozenset[str] = frozenset()  # every keyword of the script
         self.patterns = [re.compile(p) for p in matcher.patterns]
         self.pattern_weight = matcher.pattern_weight
         self.excluded = [normalise(p) for p in matcher.exclude_phrases]
@@ -204,6 +181,20 @@ class _CompiledMatcher:
             for phrase, _ in self.fuzzy_phrases
         }
 
+    def _settled(self, text: str, start: int, end: int) -> bool:
+        if self.settled_counts:
+            return False
+        before = text[max(0, start - 40) : start]
+        return bool(_SETTLED.match(text, end) or _SETTLED_BEFORE.search(before))
+
+    def said_settled(self, text: str) -> bool:
+        """Whether the text names this need only as settled ("le local c'est réglé")."""
+        if self.settled_counts:
+            return False
+        spans = [m.span() for r in self._regex.values() for m in r.finditer(text)]
+        spans += [m.span() for p in self.patterns for m in p.finditer(text)]
+        return any(self._settled(text, start, end) for start, end in spans)
+
     def score(self, text: str, tokens: list[str]) -> tuple[float, int]:
         """(evidence, position of the first match) for this value; (0, -1) if absent.
 
@@ -218,19 +209,21 @@ class _CompiledMatcher:
             if keyword not in cleaned:  # the regex needs the literal: a cheap test first
                 continue
             for match in regex.finditer(cleaned):
-                if _NEGATION.search(cleaned[: match.start()]):
+                if _NEGATION.search(cleaned[: match.start()]) or self._settled(
+                    cleaned, match.start(), match.end()
+                ):
                     continue
                 hits.append((match.start(), match.end(), keyword, self.weights[keyword]))
                 break
         for pattern in self.patterns:
             found = pattern.search(cleaned)
-            if found:
+            if found and not self._settled(cleaned, found.start(), found.end()):
                 hits.append((found.start(), found.end(), "<pattern>", self.pattern_weight))
         if hits and all(k in self.alone_excluded for _, _, k, _ in hits):
             hits = []
         if not hits:
             for token in tokens:
-                if len(token) < FUZZY_MIN_LENGTH:
+                if len(token) < FUZZY_MIN_LENGTH or token in self.known_words:
                     continue
                 for keyword in self.fuzzy_words:
                     # Same first letter: "acheter" is not a typo of "racheter".
@@ -315,15 +308,31 @@ class Extractor:
 
     @cached_property
     def _compiled(self) -> dict[str, dict[str, _CompiledMatcher]]:
-        return {
+        compiled = {
             name: {
                 value: _CompiledMatcher(
-                    m, plural_is_other=name == "profile", spell=self.respeller.folded
+                    m,
+                    plural_is_other=name == "profile",
+                    spell=self.respeller.folded,
+                    settled_counts=name != "needs",
                 )
                 for value, m in slot.values.items()
             }
             for name, slot in self.script.slots.items()
         }
+        # A word that is itself a keyword is typed right: "trésorerie" (a need) is not a
+        # misspelt "trésorière" (who speaks for an association).
+        known = frozenset(
+            word
+            for values in compiled.values()
+            for matcher in values.values()
+            for word in matcher.weights
+            if " " not in word
+        )
+        for values in compiled.values():
+            for matcher in values.values():
+                matcher.known_words = known
+        return compiled
 
     @cached_property
     def _dont_know(self) -> list[re.Pattern[str]]:
@@ -382,7 +391,7 @@ class Extractor:
         if result.for_client:
             # The adviser's own words ("conseiller", "mon client") say nothing of the project.
             text = _ADVISER_WORDS.sub(" ", text)
-        result.question = message.strip().endswith("?") or bool(_QUESTION_START.search(text))
+        result.question = message.strip().endswith("?") or bool(QUESTION_START.search(text))
         words = text.split()
         result.dont_know = len(words) <= 8 and any(p.search(text) for p in self._dont_know)
 
@@ -412,6 +421,11 @@ class Extractor:
                 setattr(result, slot_name, max(evidence, key=lambda v: evidence[v]))
         result.needs = self.values_in("needs", text)
         result.named_needs = list(result.needs)
+        result.settled_needs = [
+            need
+            for need, matcher in self._compiled["needs"].items()
+            if need not in result.needs and matcher.said_settled(text)
+        ]
         if "sector" in self.script.slots:
             sectors = self.values_in("sector", text)
             result.sector = sectors[0] if sectors else None

@@ -97,7 +97,7 @@ NEW_VENTURE = re.compile(
     r"\b((veut|veux|voulons|voudrait|voudrions|voudrais|souhaite|souhaitons|souhaiterait|"
     r"souhaiterions|aimerait|aimerions|aimerais|envisage|envisageons|envisagent|prevoit|"
     r"prevoyons|comptons|allons|projet de|idee de|envie de|pensons a|reflechissons a|"
-    r"travaille a|travaillons a)\s+((?!pas\b|plus\b|jamais\b)[a-z']+\s+){0,2}?"
+    r"travaille a|travaillons a)\s+((?!pas\b|plus\b|jamais\b)[a-z']+,?\s+){0,2}?"
     + _NEW_VERB
     + _NEW_OBJECT_NOT
     + r"|\b(on|nous) (ouvre|ouvrons|lance|lancons|cree|creons|ajoute|ajoutons|double|doublons|"

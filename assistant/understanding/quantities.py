@@ -102,9 +102,18 @@ _RESIDENCE = re.compile(
 )
 
 
+# "le bistrot fermé depuis 2 ans", "au chômage depuis 3 ans": how long something has been
+# shut or someone out of work, not a structure's age.
+_NOT_RUNNING = re.compile(
+    r"\b(ferme|fermee|fermes|fermees|vide|vides|abandonne\w*|inoccupe\w*|a l'arret|en friche|"
+    r"a vendre|au chomage|sans emploi|en arret|en recherche d'emploi|a la retraite)\s*$"
+)
+
+
 def _not_a_residence(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     for match in pattern.finditer(text):
-        if not _RESIDENCE.search(text[max(0, match.start() - 45) : match.start()]):
+        before = text[max(0, match.start() - 45) : match.start()]
+        if not _RESIDENCE.search(before) and not _NOT_RUNNING.search(before):
             return match
     return None
 
@@ -128,8 +137,24 @@ _NO_EMPLOYEES = re.compile(
     r"\b(aucun|pas de|point de|zero|0|sans) (salarie|salaries|employe|employes)\b"
     r"|\b(n'y a|n'a|n'avons|n'ont|na) plus (de|aucun) (salarie|salaries)\b"
     r"|\b(que des|rien qu'avec des|seulement des|uniquement des) benevoles\b"
+    r"|\b(revenus?|revenues?|retour) au (benevolat|tout benevole)\b"
     r"|\bpas encore de salarie"
 )
+
+
+# "nous avons eu jusqu'à trois salariés", "il y avait deux permanents": staff of the past.
+_PAST_STAFF = re.compile(
+    r"\b((avons|avez|a|ont|avait|avions|aviez|avaient|ai) eu|il y avait|on avait|nous avions|"
+    r"avant on avait|anciennement)\s+(jusqu'a\s+|plus de\s+|pres de\s+)?$"
+)
+
+
+def _current(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first count of the present in the text (not one the structure once had)."""
+    for match in pattern.finditer(text):
+        if not _PAST_STAFF.search(text[max(0, match.start() - 30) : match.start()]):
+            return match
+    return None
 
 
 def employees(text: str) -> int | None:
@@ -138,10 +163,10 @@ def employees(text: str) -> int | None:
     if _NO_EMPLOYEES.search(text):
         return 0
     match = (
-        _EMPLOYEES.search(text)
-        or _TRADE_EMPLOYEES.search(text)
-        or _PAID.search(text)
-        or _ON_CONTRACT.search(text)
+        _current(_EMPLOYEES, text)
+        or _current(_TRADE_EMPLOYEES, text)
+        or _current(_PAID, text)
+        or _current(_ON_CONTRACT, text)
     )
     if not match:
         return None

@@ -30,7 +30,8 @@ from assistant.errors import DiagnosticScriptError, describe
 from assistant.search.embeddings import Embedder, EmbeddingCache, Vector
 from assistant.text import normalise
 from assistant.understanding.classifier import SlotClassifier, training_key
-from assistant.understanding.extraction import Extraction, described
+from assistant.understanding.extraction import Extraction
+from assistant.understanding.told import described
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
 log = logging.getLogger(__name__)
@@ -468,6 +469,8 @@ class SemanticReader:
                     result.needs.append(need)
         if whole is not None:
             result.needs = self._read_needs(whole, result.needs)
+        # "le local c'est réglé": the meaning of the words is premises, the person says done.
+        result.needs = [n for n in result.needs if n not in result.settled_needs]
         employer = self.decided("employer", scores["employer"])
         if employer == "yes" and result.employees is None:
             # "at least one" when the number is unsaid; "no" only keeps "yes" honest (the

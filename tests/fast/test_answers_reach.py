@@ -6,14 +6,33 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answers.answering import Answerer, RelevancePolicy
 from assistant.answers.limits import load_limits
 from assistant.errors import KnowledgeError
 from assistant.orientation.directory import Structure
 from assistant.orientation.reach import Network, Reach, load_networks
 from assistant.runtime import Runtime
+from assistant.search.base import Hit, SearchFilter
 from assistant.search.cards import parse_card
+from assistant.search.chunks import chunk_card
 from assistant.search.fakes import InMemoryRetriever
-from assistant.text import Respeller, normalise
+from assistant.text import Respeller, normalise, written_in_english
+
+
+class StubRetriever:
+    """Returns the hits it is given for every query (the policy is what is tested)."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        self.hits = hits
+
+    def search(
+        self, query: str, k: int = 5, search_filter: SearchFilter | None = None
+    ) -> list[Hit]:
+        return self.hits[:k]
+
+    def term_weight(self, term: str) -> float:
+        return 1.0
+
 
 # -- limits -------------------------------------------------------------------------------------
 
@@ -253,3 +272,51 @@ def test_a_yes_or_no_question_leads_with_the_yes_or_no() -> None:
     # an open question keeps the sentence that holds its terms first
     what = Answerer.pick_sentences("comment le DLA aide une structure dans le rouge ?", [card])
     assert what[0][2].startswith("Le DLA aide")
+
+
+@pytest.mark.parametrize(
+    ("question", "english"),
+    [
+        ("What is the ESUS approval and how long does it last?", True),
+        ("In the Scop, if I put more money than the others, I have more vote or not?", True),
+        ("c quoi le DLA ? on est une asso de 3 salariés", False),
+        ("le DLA c'est pour qui exactement ?", False),
+    ],
+)
+def test_a_question_in_english_is_told_from_french(question: str, english: bool) -> None:
+    assert written_in_english(question) is english
+
+
+def test_an_english_question_is_answered_by_meaning_alone(runtime: Runtime) -> None:
+    """English shares no terms with the French cards: a close enough card answers anyway; the
+    same closeness without shared terms does not answer a French question."""
+    card = runtime.cards["gen-groupement-employeurs"]
+    chunk = chunk_card(card)[0]
+    hit = Hit(card_id=card.id, chunk=chunk, score=1.0, dense_similarity=0.86, term_coverage=0.0)
+    policy = RelevancePolicy(
+        strong_similarity=0.88,
+        min_similarity=0.85,
+        min_term_coverage=0.4,
+        english_min_similarity=0.84,
+    )
+    answerer = Answerer(StubRetriever([hit]), runtime.cards, runtime.composer, policy)
+    english = answerer.answer("We are 3 small associations, can we share one employee?")
+    assert not english.declined and english.sources[0].id == card.id
+    assert answerer.answer("trois petites assos peuvent-elles partager un salarié ?").declined
+
+
+@pytest.mark.parametrize(
+    ("question", "limit"),
+    [
+        (
+            "What's the exact monthly allowance a service civique volunteer gets right now?",
+            "chiffre-du-moment",
+        ),
+        ("When is the next committee meeting of France Active?", "calendrier"),
+    ],
+)
+def test_english_questions_meet_the_same_limits(
+    runtime: Runtime, question: str, limit: str
+) -> None:
+    found = runtime.answerer.limit_for(question)
+    assert found is not None and found.id == limit

@@ -261,6 +261,9 @@ def test_find_in_text(ix: TerritoryIndex, sentence: str, dep: str, commune: str 
         ("en seine saint denis", "93", None),
         ("a pointe a pitre", "971", "Pointe-à-Pitre"),
         ("a st pierre a la reunion", "974", "Saint-Pierre"),
+        ("on est 4 potes a die on veut une recyclerie", "26", "Die"),
+        ("une asso d'aide à domicile coté brioude", "43", "Brioude"),
+        ("adjointe à la mairie de saint junien", "87", "Saint-Junien"),
     ],
 )
 def test_find_in_text_lowercase(
@@ -298,6 +301,8 @@ def test_find_in_text_ambiguous(ix: TerritoryIndex) -> None:
         "Le budget est de 35000 euros",
         "on a 23 salariés",
         "je suis à la réunion de demain",
+        "côté boulot ça va, côté sous c'est dur",
+        "de mon côté pratique je gère la compta",
         "C'est en cours",
         "Albert m'a dit de venir",
         "Merci beaucoup",
@@ -596,3 +601,19 @@ def test_a_lowercase_departement_name_says_where(ix: TerritoryIndex) -> None:
 def test_the_word_region_is_not_a_misspelt_place(ix: TerritoryIndex) -> None:
     said = "En fait l'argent on l'a, la Région et l'agglo suivent. Il nous manque un coordinateur"
     assert ix.find_in_text(said) is None  # not "La Réunion"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "dep", "commune"),
+    [
+        ("Nou sé an asso Saint-Claude, Gwadloup, nou ka fè an maché", "971", "Saint-Claude"),
+        ("an asso Le Lorrain, Matinik.", "972", "Le Lorrain"),
+        ("nou lé a Saint-Benoît, Larényon", "974", "Saint-Benoît"),
+    ],
+)
+def test_overseas_named_in_creole_settle_the_place(
+    ix: TerritoryIndex, sentence: str, dep: str, commune: str
+) -> None:
+    res = ix.find_in_text(sentence)
+    assert res is not None and res.status == "found", res
+    assert (res.departement, res.commune) == (dep, commune)

@@ -1,0 +1,60 @@
+"""What a message tells of the project, apart from what it asks.
+
+"on est 5 potes, pas encore d'asso. il faut quoi comme statut ?" tells of a group and asks
+about forms: the stage and the profile are read in what is told only (extraction.py, and the
+semantic layer for a message that ends with a question).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["QUESTION_START", "described"]
+
+QUESTION_START = re.compile(
+    r"^(c'est quoi|c est quoi|qu'est ce|quest ce|qu est ce|comment|pourquoi|combien|quel|quelle|"
+    r"quels|quelles|est ce que|est ce qu|ou trouver|ou puis je|qui peut|qui est|qui sont|"
+    r"existe t il|y a t il|a quoi sert|a quoi servent|peut on|puis je|dois je|faut il|"
+    r"ca sert a quoi|c'est qui|que fait|que font|on peut|je peux|explique|expliquez|"
+    r"dites moi|dis moi|parle moi|parlez moi|definition)\b"
+)
+
+
+# Sentence ends: "?" in "(SAS ?)" asks nothing of its own.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+# A clause where the person speaks of themselves ("je veux monter…", "on est 3 familles…").
+_SELF = re.compile(r"\b(je|j'|on|nous|notre|nos|mon|ma|mes|moi)\b")
+_SELF_CLAUSE_WORDS = 5
+
+
+_LIST_OPENING = re.compile(r"\s*:\s*(\S+\s*){1,3}$")
+
+
+def _told_before_asking(sentence: str) -> list[str]:
+    """The clauses before the question in a sentence that ends with one, when the person
+    speaks of themselves in them: "jveux me lancer dans la permaculture, y a des formations ?"
+    tells a wish; "une asso, ça peut embaucher ?" asks about associations."""
+    # "on connaît pas les règles : association, entreprise, coopérative, quoi est mieux ?":
+    # the options that open the list after a colon are asked about, not told.
+    clauses = [_LIST_OPENING.sub("", c).strip() for c in sentence.split(",")][:-1]
+    return [
+        c
+        for c in clauses
+        if len(c.split()) >= _SELF_CLAUSE_WORDS and _SELF.search(c) and not QUESTION_START.search(c)
+    ]
+
+
+def described(text: str) -> str:
+    """The sentences that describe the project, without those that ask something: "on est
+    5 potes, pas encore d'asso. il faut quoi comme statut ?" describes a group."""
+    kept: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        if QUESTION_START.search(sentence.strip(" ,")):
+            continue
+        if sentence.rstrip().endswith("?"):
+            kept.extend(_told_before_asking(sentence))
+        else:
+            kept.append(sentence)
+    return " ".join(s.strip() for s in kept).strip()
