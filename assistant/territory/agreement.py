@@ -111,11 +111,13 @@ def code_after(
     )
 
 
-def narrow(res: Resolution, others: list[Mention]) -> Resolution | None:
-    """Use a département/region mentioned elsewhere to pick among candidates."""
+def narrow(res: Resolution, others: list[Mention], towns: bool = False) -> Resolution | None:
+    """Use a département/region mentioned elsewhere to pick among candidates; with `towns`,
+    also a town named beside it ("Châtenois, à côté de Sélestat")."""
+    kinds = ("departement", "region", "postal_code", *(("commune",) if towns else ()))
     for other in others:
         o = other.resolution
-        if o.status != "found" or o.kind not in ("departement", "region", "postal_code"):
+        if o.status != "found" or o.kind not in kinds or other.weak or other.toward:
             continue
         keep = [
             c

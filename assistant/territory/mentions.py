@@ -161,7 +161,11 @@ class MentionFinder:
                 ):
                     return o
         if best.resolution.status == "ambiguous" and best.resolution.candidates:
-            narrowed = narrow(best.resolution, mentions[1:])
+            # a town named in the same sentence places it too ("Châtenois, près de Sélestat")
+            beside = [m for m in mentions[1:] if not _apart(message, best, m)]
+            narrowed = narrow(best.resolution, mentions[1:]) or narrow(
+                best.resolution, beside, towns=True
+            )
             if narrowed is not None:
                 return narrowed
         return best.resolution
@@ -463,6 +467,12 @@ class MentionFinder:
                 score = 0.5 + strength + (1.0 if tok.capital else 0.0)
                 best = Mention(res, score, tok.start)
         return best
+
+
+def _apart(message: str, one: Mention, other: Mention) -> bool:
+    """Whether two mentions sit in different sentences."""
+    start, end = sorted((one.start, other.start))
+    return bool(re.search(r"[.!?\n]", message[start:end]))
 
 
 def _extension_ok(extra: list[Token]) -> bool:

@@ -4,6 +4,7 @@ communes of one name by population (rules 1 to 5 of :mod:`assistant.territory.in
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rapidfuzz import process
@@ -204,7 +205,10 @@ class Resolver:
                 return self.region_resolution(query, self.tables.region_names[k]).model_copy(
                     update={"fuzzy": True}
                 )
-        entries = [e for k in keys for e in self.tables.names.get(k, [])]
+        # A doubled letter typed once is the commonest slip ("lanion" for Lannion, "anecy"):
+        # a name that differs only so is meant rather than others one letter away.
+        doubled = [k for k in keys if _single_letters(k) == _single_letters(key)]
+        entries = [e for k in doubled or keys for e in self.tables.names.get(k, [])]
         # A typo most likely aims at the town people know: a lower bar for dominance.
         return self.entries_resolution(query, entries, fuzzy=True, dominance=FUZZY_DOMINANCE)
 
@@ -232,3 +236,8 @@ class Resolver:
             region_name=self.tables.regions["94"],
             candidates=cands,
         )
+
+
+def _single_letters(name: str) -> str:
+    """The name with each doubled letter written once ("lannion" -> "lanion")."""
+    return re.sub(r"(\w)\1+", r"\1", name)

@@ -264,6 +264,9 @@ def test_find_in_text(ix: TerritoryIndex, sentence: str, dep: str, commune: str 
         ("on est 4 potes a die on veut une recyclerie", "26", "Die"),
         ("une asso d'aide à domicile coté brioude", "43", "Brioude"),
         ("adjointe à la mairie de saint junien", "87", "Saint-Junien"),
+        # a doubled letter typed once: the town meant, not those one letter away
+        ("cest une ludothéque a lanion.", "22", "Lannion"),
+        ("on est a bayone", "64", "Bayonne"),
     ],
 )
 def test_find_in_text_lowercase(
@@ -617,3 +620,19 @@ def test_overseas_named_in_creole_settle_the_place(
     res = ix.find_in_text(sentence)
     assert res is not None and res.status == "found", res
     assert (res.departement, res.commune) == (dep, commune)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "status", "dep"),
+    [
+        ("Je suis maire de Châtenois, à côté de Sélestat.", "found", "67"),
+        ("à Châtenois, près de Sélestat", "found", "67"),
+        # another sentence may speak of another place: the name stays to be asked
+        ("je vis à Saint-Denis. Je travaille à Bobigny", "ambiguous", None),
+    ],
+)
+def test_a_town_named_beside_an_ambiguous_one_places_it(
+    ix: TerritoryIndex, sentence: str, status: str, dep: str | None
+) -> None:
+    res = ix.find_in_text(sentence)
+    assert res is not None and (res.status, res.departement) == (status, dep)
