@@ -226,6 +226,26 @@ WORD_START = r"(?:(?<![\w'])|(?<=\b[ldjnmstc]')|(?<=\bqu'))"
 # SMS French drops the "e" of "je" before a verb: "jveux", "jsais", "jcherche" ("j" then a
 # consonant starts no French word, so this reads no real word wrongly).
 _SMS_JE = re.compile(r"(?<![\w'])j(?=[bcdfghjklmnpqrstvwxz][a-z]{2,}\b)")
+# An acronym typed letter by letter ("une s i a e", "le D L A"): joined only when it is one
+# of the domain's, so that "y a t il" stays as it is.
+_SPACED_LETTERS = re.compile(r"(?<![\w'])(?:[A-Za-z] ){2,}[A-Za-z](?![\w'])")
+_ACRONYMS = frozenset(
+    _WORD.findall(
+        "siae ess dla scop scic cae esus aci etti cress bge rsa sas sarl eurl sasu urscop caf "
+        "cci cma pec cdi cdd smic tva rna ei ai ptce adie"
+    )
+)
+
+
+def _joined_acronyms(text: str) -> str:
+    def join(match: re.Match[str]) -> str:
+        letters = match.group(0).split(" ")
+        for end in range(len(letters), 2, -1):  # "D L A c pour qui": the longest acronym
+            if "".join(letters[:end]).lower() in _ACRONYMS:
+                return " ".join(["".join(letters[:end]), *letters[end:]])
+        return match.group(0)
+
+    return _SPACED_LETTERS.sub(join, text)
 
 
 class Respeller:
@@ -239,7 +259,7 @@ class Respeller:
 
     def folded(self, text: str) -> str:
         """`normalise(text)` with the spellings written out (matching works on this)."""
-        text = normalise(text)
+        text = _joined_acronyms(normalise(text))
         if self._pattern is not None:
             text = self._pattern.sub(lambda m: normalise(self._table[m.group(1)]), text)
         return _SMS_JE.sub("je ", text)
@@ -247,6 +267,7 @@ class Respeller:
     def readable(self, text: str) -> str:
         """The message as typed, accents kept, with only the listed spellings written out (what
         a search engine or a language model reads best)."""
+        text = _joined_acronyms(text)
         if self._pattern is None:
             return text
         out: list[str] = []

@@ -28,6 +28,7 @@ __all__ = [
 
 ANSWER_WEIGHT = 1.5  # words given in answer to the question weigh more
 CORRECTION_WEIGHT = 3.0
+GROWTH_WEIGHT = 1.0  # a structure said to exist that now plans something new
 HINT_WEIGHT = 0.5  # a reading by meaning alone: as one "weak" keyword of the script
 # The description classifier's confident reading of all the person said (semantic.py), added
 # in each decision; calibrated with its thresholds (see there): more than one keyword, less
@@ -50,6 +51,7 @@ def add_evidence(
     # "ah non, c'est à Aubusson" corrects the place: read by meaning, its words would only
     # lend the other slots a guess.
     place_fix = extraction.correction and extraction.territory is not None
+    grows_later(state, extraction)
     for slot in SCORED:
         evidence = state.evidence.setdefault(slot, {})
         for value in evidence:
@@ -104,7 +106,11 @@ def reading_weight(slot: str, value: str, evidence: dict[str, float]) -> float:
     legal family other than a form the person named ("une Scop de 9 salariés" read as an
     employing association): it may tell an association that employs from one that does
     not, not overrule the words."""
-    family = LEGAL_FORMS.get(value) if slot == "profile" else None
+    if slot != "profile":
+        return READING_WEIGHT
+    family = LEGAL_FORMS.get(value)
+    # (a group or a person read stays: the words may name a form only planned, "on veut
+    # créer une asso", which a reading of who speaks corrects; measured, session 10)
     named = {LEGAL_FORMS[v] for v, w in evidence.items() if v in LEGAL_FORMS and w >= NAMED_FORM}
     if family and named and family not in named:
         return 0.0
@@ -121,3 +127,16 @@ def needs_kept(state: DiagnosticState, extraction: Extraction, pending: str | No
     if extraction.needs and named and (pending == "needs" or only_needs):
         return []
     return [n for n in state.needs if n not in extraction.settled_needs]
+
+
+def grows_later(state: DiagnosticState, extraction: Extraction) -> None:
+    """ "depuis vingt ans je tiens la bibliothèque associative" … "on voudrait en faire
+    quelque chose de plus grand": a structure established earlier in the conversation that
+    plans something new develops (said in one message, extraction.py reads it itself)."""
+    stage = extraction.evidence.get("stage", {})
+    established = state.stage in ("consolidation", "developpement") or bool(state.employees)
+    if extraction.new_venture and established and "developpement" not in stage:
+        extraction.evidence["stage"] = {
+            **stage,
+            "developpement": stage.get("developpement", 0.0) + GROWTH_WEIGHT,
+        }

@@ -438,7 +438,7 @@ class MentionFinder:
         tok = tokens[i]
         if strength < 2 and not (tok.capital and not tok.initial):
             return None
-        if prep in ("en", "dans") and not tok.capital:
+        if (prep in ("en", "dans") and not tok.capital) or prep == "cote":
             return None
         if tok.norm in COMMON_WORDS and tok.norm not in LINK_WORDS | SAINTS:
             return None

@@ -207,8 +207,15 @@ class Resolver:
                 )
         # A doubled letter typed once is the commonest slip ("lanion" for Lannion, "anecy"):
         # a name that differs only so is meant rather than others one letter away.
-        doubled = [k for k in keys if _single_letters(k) == _single_letters(key)]
-        entries = [e for k in doubled or keys for e in self.tables.names.get(k, [])]
+        doubled = [
+            e
+            for k in keys
+            if _single_letters(k) == _single_letters(key)
+            for e in self.tables.names.get(k, [])
+        ]
+        if not any(self.tables.communes[e.commune_code].population >= BIG_TOWN for e in doubled):
+            doubled = []  # a town people know, not any hamlet one letter away
+        entries = doubled or [e for k in keys for e in self.tables.names.get(k, [])]
         # A typo most likely aims at the town people know: a lower bar for dominance.
         return self.entries_resolution(query, entries, fuzzy=True, dominance=FUZZY_DOMINANCE)
 

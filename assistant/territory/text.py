@@ -76,8 +76,8 @@ def preposition(tokens: list[Token], i: int) -> tuple[str | None, int]:
         return ("a" if p2 == "a" else "de"), 2 if p2 != "de" or p3 in STRONG_BEFORE_DE else 1
     if p1 in STRONG or p1 == "dans":
         return p1, 2
-    if p1 == "cote":  # "coté brioude", as "côté de Brioude"
-        return "de", 2
+    if p1 == "cote":  # "coté brioude", as "côté de Brioude" (exact names only: "côté vente")
+        return "cote", 2
     if p1 in ("de", "d", "du", "des", "le", "la", "l", "les"):
         return p1, 1
     return None, 0

@@ -327,5 +327,13 @@ NOT_A_TYPO = frozenset(
         "village",
         "quartier",
         "canton",
+        # countries people come from or speak of ("je viens du Pérou", "réfugiés d'Ukraine")
+        *_words(
+            """perou maroc algerie tunisie senegal mali espagne italie portugal belgique allemagne
+        ukraine roumanie pologne chili bresil colombie haiti comores madagascar cameroun congo
+        turquie syrie liban afghanistan soudan erythree guinee niger tchad russie chine inde
+        vietnam angleterre irlande ecosse canada quebec mexique argentine venezuela bolivie
+        equateur cuba"""
+        ),
     }
 )

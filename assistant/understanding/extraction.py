@@ -1,8 +1,8 @@
 """Reading slots out of messy French, driven by the diagnostic script's keyword lists.
 
-Matching happens on folded text (no accents, lower case, hyphens as spaces); single-word
-keywords of six letters or more also match a typo (rapidfuzz ratio), so "tresorie" still
-reads as "trésorerie".
+Matching happens on folded text (no accents, lower case, hyphens as spaces), one slot value
+at a time (matching.py: negations, typos, needs said as settled); here the clues are weighed
+together: plans and their speakers, a structure's age and staff, places, corrections.
 """
 
 from __future__ import annotations
@@ -12,24 +12,15 @@ from collections.abc import Callable
 from functools import cached_property
 
 from pydantic import BaseModel, Field
-from rapidfuzz import fuzz
 
 from assistant.territory.index import Resolution, TerritoryIndex
 from assistant.text import WORD_START, Respeller, normalise
 from assistant.understanding import plans
+from assistant.understanding.matching import KeywordMatcher
 from assistant.understanding.quantities import employees, structure_age
-from assistant.understanding.script import DiagnosticScript, Matcher, Slot
+from assistant.understanding.script import DiagnosticScript, Slot
 from assistant.understanding.told import QUESTION_START, described
 
-FUZZY_MIN_LENGTH = 6
-FUZZY_RATIO = 87.0
-_NEGATION = re.compile(
-    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment| encore)?( besoin)?( de| d'| du| des)?\s*"
-    # "personne ne reprend", "personne veut reprendre", "on n'existe plus": the verb itself
-    # is negated.
-    r"|\b(personne|rien|jamais) (ne |n')?((veut|veulent|voudra|voudrait|peut|pourra) )?"
-    r"|\bne |\bn')$"
-)
 _CORRECTION = re.compile(
     r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut )*"
     r"(non|en fait|pardon|plutot|je me suis trompe|oups|oops|"
@@ -46,6 +37,14 @@ _ADVISER_WORDS = re.compile(
     r"\b((?:conseiller|conseillere|conseillers)(?! (?:municipal|communautaire|departemental|"
     r"regional))|mon client|ma cliente|mes clients|un client|"
     r"une cliente|j'accompagne|je conseille|charge d'accompagnement|chargee d'accompagnement)\b"
+)
+# An established structure opening or settling somewhere named with a capital ("on voudrait
+# ouvrir à Aix et à Martigues", "nous installer durablement en Thiérache"): implantation. (A
+# newcomer opening at home, "ouvrir une épicerie à Felletin", is not established.)
+_ELSEWHERE = re.compile(
+    r"\b(ouvrir|m'installer|s'installer|nous installer|s'implanter|nous implanter|s'[ée]tendre|"
+    r"nous [ée]tendre|essaimer)\b[^.!?]{0,40}?\b(à|a|en|au|aux|dans|sur|vers) (la |le |les |l')?"
+    r"[A-ZÉÈÎ]"
 )
 # Where a short answer ends and the rest of the message begins: "Vesoul. juste une idée".
 _FIRST_CLAUSE = re.compile(r"\s*[.,;!:]\s+|\s*[.,;!:]$")
@@ -69,6 +68,9 @@ class Extraction(BaseModel):
     # later message says the structure now exists ("les statuts sont déposés").
     planned: dict[str, float] = Field(default_factory=dict)
     exists: bool = False  # the message says the structure is registered or already created
+    new_venture: bool = (
+        False  # something new to open or grow ("en faire quelque chose de plus grand")
+    )
     employees: int | None = None
     sector: str | None = None
     context: list[str] = Field(default_factory=list)
@@ -91,9 +93,9 @@ class Extraction(BaseModel):
         return found
 
 
-WEIGHTS = {"strong": 2.0, "normal": 1.0, "weak": 0.5}
 SHORT_ANSWER_WORDS = 5
 OPTIONS_FACTOR = 0.3
+PAST_CREATION_YEARS = 5  # a creation told of a structure this old is its history
 # Who speaks for a structure that exists (not a group or a person, who may only plan one).
 ESTABLISHED_PROFILES = frozenset(
     {"association", "association-employeuse", "entreprise", "scop-scic", "siae", "collectivite"}
@@ -106,188 +108,6 @@ LEGAL_FORMS = {
     "entreprise": "entreprise",
     "siae": "insertion",
 }
-# "le local c'est réglé", "le financement, c'est bon": said, and no longer needed.
-_SETTLED = re.compile(
-    r"\s*,?\s*(c'est |c est |est |sont |ca |c'|on l'a |on les a |on a )?(deja )?"
-    r"(regle|reglee|regles|reglees|resolu|resolue|ok|bon|fait|trouve|trouvee|signe|boucle|"
-    r"va bien|vont bien|saine|sain)\b"
-)
-# "on a signé le bail", "on a trouvé un local": done before the keyword.
-_SETTLED_BEFORE = re.compile(
-    r"\b(on a|nous avons|j'ai|on vient de|nous venons de|je viens de) (deja )?(signe|trouve|"
-    r"obtenu|decroche|loue|achete) (le |la |les |l'|un |une |des |notre |nos |son |sa )?$"
-)
-FUZZY_FACTOR = 0.8  # a typo'd keyword counts a little less than an exact one
-
-
-def _plural_of(typed: str, word: str) -> bool:
-    """ "des assos", "les sociétés du village", "d'autres porteurs de projets": the plural
-    names others, not a typo of the singular keyword (a plural that counts is listed)."""
-    return typed in (word + "s", word + "x")
-
-
-def _conjugated(typed: str, word: str) -> bool:
-    """ "reprend" is the verb "reprendre" conjugated, with another meaning ("la mairie nous
-    reprend la salle"), not a typo of it; "repris" is the participle, not "reprise"."""
-    if typed.endswith(("is", "it", "ert", "u")) and word == typed + "e":
-        return True
-    return word.endswith(("re", "er", "ir")) and word.startswith(typed)
-
-
-class _CompiledMatcher:
-    def __init__(
-        self,
-        matcher: Matcher,
-        plural_is_other: bool = False,
-        spell: Callable[[str], str] = normalise,
-        settled_counts: bool = True,
-    ) -> None:
-        # For who carries the project, a plural names others ("des assos du coin"); for a
-        # need, "subventions" is still "subvention".
-        self.plural_is_other = plural_is_other
-        # A need said to be settled ("le local c'est réglé") is no longer a need.
-        self.settled_counts = settled_counts
-        self.weights: dict[str, float] = {}
-        for weight, words in (
-            ("weak", matcher.weak_keywords),
-            ("normal", matcher.keywords),
-            ("strong", matcher.strong_keywords),
-        ):
-            for word in words:
-                # Read as messages are ("autres assos" -> "autres associations"): a keyword
-                # with an SMS spelling in it would otherwise never match.
-                self.weights[spell(word)] = WEIGHTS[weight]
-        self.alone_excluded = {normalise(k) for k in matcher.exclude_keywords_alone}
-        self.known_words: frozenset[str] = frozenset()  # every keyword of the script
-        self.patterns = [re.compile(p) for p in matcher.patterns]
-        self.pattern_weight = matcher.pattern_weight
-        self.excluded = [normalise(p) for p in matcher.exclude_phrases]
-        self._regex = {
-            k: re.compile(rf"{WORD_START}{re.escape(k)}(?![a-z0-9])") for k in self.weights
-        }
-        self.fuzzy_words = [
-            k for k in self.weights if " " not in k and "'" not in k and len(k) >= FUZZY_MIN_LENGTH
-        ]
-        # Phrases too: "travaillé ensemble" is "travailler ensemble" typed in a hurry.
-        self.fuzzy_phrases = [
-            (k, k.count(" ") + 1)
-            for k in self.weights
-            if " " in k and "'" not in k and len(k) >= 2 * FUZZY_MIN_LENGTH
-        ]
-        # Short words of a phrase must be typed exactly: a phrase whose short words are not
-        # all in the message cannot match (most phrases, most messages).
-        self._exact_words = {
-            phrase: {w for w in phrase.split(" ") if len(w) < FUZZY_MIN_LENGTH - 1}
-            for phrase, _ in self.fuzzy_phrases
-        }
-
-    def _settled(self, text: str, start: int, end: int) -> bool:
-        if self.settled_counts:
-            return False
-        before = text[max(0, start - 40) : start]
-        return bool(_SETTLED.match(text, end) or _SETTLED_BEFORE.search(before))
-
-    def said_settled(self, text: str) -> bool:
-        """Whether the text names this need only as settled ("le local c'est réglé")."""
-        if self.settled_counts:
-            return False
-        spans = [m.span() for r in self._regex.values() for m in r.finditer(text)]
-        spans += [m.span() for p in self.patterns for m in p.finditer(text)]
-        return any(self._settled(text, start, end) for start, end in spans)
-
-    def score(self, text: str, tokens: list[str]) -> tuple[float, int]:
-        """(evidence, position of the first match) for this value; (0, -1) if absent.
-
-        A keyword right after a negation ("pas de", "sans", "aucun") does not count, unless
-        the keyword carries the negation itself ("pas de siret").
-        """
-        cleaned = text
-        for phrase in self.excluded:
-            cleaned = cleaned.replace(phrase, " " * len(phrase))
-        hits: list[tuple[int, int, str, float]] = []  # (start, end, keyword, weight)
-        for keyword, regex in self._regex.items():
-            if keyword not in cleaned:  # the regex needs the literal: a cheap test first
-                continue
-            for match in regex.finditer(cleaned):
-                if _NEGATION.search(cleaned[: match.start()]) or self._settled(
-                    cleaned, match.start(), match.end()
-                ):
-                    continue
-                hits.append((match.start(), match.end(), keyword, self.weights[keyword]))
-                break
-        for pattern in self.patterns:
-            found = pattern.search(cleaned)
-            if found and not self._settled(cleaned, found.start(), found.end()):
-                hits.append((found.start(), found.end(), "<pattern>", self.pattern_weight))
-        if hits and all(k in self.alone_excluded for _, _, k, _ in hits):
-            hits = []
-        if not hits:
-            for token in tokens:
-                if len(token) < FUZZY_MIN_LENGTH or token in self.known_words:
-                    continue
-                for keyword in self.fuzzy_words:
-                    # Same first letter: "acheter" is not a typo of "racheter".
-                    if (
-                        token != keyword
-                        and token[0] == keyword[0]
-                        and not _conjugated(token, keyword)
-                        and not (self.plural_is_other and _plural_of(token, keyword))
-                        and fuzz.ratio(token, keyword) >= FUZZY_RATIO
-                    ):
-                        index = cleaned.find(token)
-                        if index < 0 or _NEGATION.search(cleaned[:index]):
-                            continue
-                        weight = self.weights[keyword] * FUZZY_FACTOR
-                        hits.append((index, index + len(token), keyword, weight))
-                        break
-        if not hits:
-            hits = self._fuzzy_phrases(cleaned, tokens)
-        if not hits:
-            return 0.0, -1
-        # Overlapping keywords ("tresorerie" inside "probleme de tresorerie") count once.
-        total = 0.0
-        seen_spans: list[tuple[int, int]] = []
-        # The longest match stands for the words it covers: "nous sommes cinq" (a pattern)
-        # over "nous sommes" (a weak keyword) inside it.
-        for start, end, _keyword, weight in sorted(hits, key=lambda h: h[0] - h[1]):
-            if any(a <= start < b for a, b in seen_spans):
-                continue
-            seen_spans.append((start, end))
-            total += weight
-        return total, min(h[0] for h in hits)
-
-    def _fuzzy_phrases(self, cleaned: str, tokens: list[str]) -> list[tuple[int, int, str, float]]:
-        """A keyword phrase found with typos, word window by word window."""
-        typed_words = set(tokens)
-        starts: dict[str, list[int]] = {}  # first letter -> where a window may begin
-        for position, token in enumerate(tokens):
-            starts.setdefault(token[:1], []).append(position)
-        for phrase, size in self.fuzzy_phrases:
-            if not self._exact_words[phrase] <= typed_words:
-                continue
-            words = phrase.split(" ")
-            for start in starts.get(words[0][:1], []):
-                if start > len(tokens) - size:
-                    break
-                window = tokens[start : start + size]
-                # Short words must be exact ("la commune au" is not "la commune a"); a long
-                # word may carry a typo, with its first letter right.
-                if window == words or not all(
-                    typed == word
-                    or (
-                        len(word) >= FUZZY_MIN_LENGTH - 1
-                        and typed[:1] == word[:1]
-                        and not (self.plural_is_other and _plural_of(typed, word))
-                        and fuzz.ratio(typed, word) >= FUZZY_RATIO
-                    )
-                    for typed, word in zip(window, words, strict=True)
-                ):
-                    continue
-                index = cleaned.find(tokens[start])
-                if index >= 0 and not _NEGATION.search(cleaned[:index]):
-                    end = index + len(" ".join(tokens[start : start + size]))
-                    return [(index, end, phrase, self.weights[phrase] * FUZZY_FACTOR)]
-        return []
 
 
 class Extractor:
@@ -307,10 +127,10 @@ class Extractor:
         self.refiners = [r for r in (refine, *more) if r is not None]
 
     @cached_property
-    def _compiled(self) -> dict[str, dict[str, _CompiledMatcher]]:
+    def _compiled(self) -> dict[str, dict[str, KeywordMatcher]]:
         compiled = {
             name: {
-                value: _CompiledMatcher(
+                value: KeywordMatcher(
                     m,
                     plural_is_other=name == "profile",
                     spell=self.respeller.folded,
@@ -398,9 +218,10 @@ class Extractor:
         # A question ("asso ou scop ?") names options, not the project: no stage/profile clue
         # from it; the sentences around it that describe the project still speak.
         told = described(text)
+        established = False
         if told:
             result.evidence = {slot: self.scores(slot, told) for slot in ("stage", "profile")}
-            self._age_speaks(result.evidence, told, text)
+            established = self._age_speaks(result.evidence, told, text)
             plans.speaker_of_plan(result.evidence["profile"], told)
             plans.founders_speak(result.evidence["profile"], told)
             self._members_not_group(result.evidence["profile"], told)
@@ -419,13 +240,7 @@ class Extractor:
         for slot_name, evidence in result.evidence.items():
             if evidence:
                 setattr(result, slot_name, max(evidence, key=lambda v: evidence[v]))
-        result.needs = self.values_in("needs", text)
-        result.named_needs = list(result.needs)
-        result.settled_needs = [
-            need
-            for need, matcher in self._compiled["needs"].items()
-            if need not in result.needs and matcher.said_settled(text)
-        ]
+        self._read_needs(result, text, message, established)
         if "sector" in self.script.slots:
             sectors = self.values_in("sector", text)
             result.sector = sectors[0] if sectors else None
@@ -433,6 +248,7 @@ class Extractor:
             result.context = self.values_in("context", text)
         result.employees = employees(text)
         result.exists = plans.says_it_exists(told)
+        result.new_venture = bool(plans.NEW_VENTURE.search(told))
         profile = result.evidence.get("profile", {})
         if result.employees == 0 and "association-employeuse" in profile:
             # "sans salarié", "0 salarié": the word salarié says the opposite here
@@ -461,10 +277,32 @@ class Extractor:
             result.dont_know = False  # "je sais pas trop, on est à Guéret" answers something
         return result
 
-    def _age_speaks(self, evidence: dict[str, dict[str, float]], text: str, whole: str) -> None:
+    def _read_needs(self, result: Extraction, text: str, message: str, established: bool) -> None:
+        """The needs named in words, and those said as already settled."""
+        result.needs = self.values_in("needs", text)
+        if established and "implantation" not in result.needs and self._opens_elsewhere(message):
+            result.needs.append("implantation")  # "12 salariés … on voudrait ouvrir à Aix"
+        result.named_needs = list(result.needs)
+        result.settled_needs = [
+            need
+            for need, matcher in self._compiled["needs"].items()
+            if need not in result.needs and matcher.said_settled(text)
+        ]
+
+    def _opens_elsewhere(self, message: str) -> bool:
+        """A place (the territory data says so) named right after "ouvrir … à", "s'installer
+        en": not "ouvrir un dossier à la CAF", "ouvrir le samedi en Juillet"."""
+        for match in _ELSEWHERE.finditer(message):
+            named = " ".join(message[match.end() - 1 :].split()[:4])
+            place = self.territories.find_in_text(f"à {named}")
+            if place is not None and place.status != "not_found":
+                return True
+        return False
+
+    def _age_speaks(self, evidence: dict[str, dict[str, float]], text: str, whole: str) -> bool:
         """A structure that has existed for years consolidates (or develops, if it says so); one
         born this year is being created (thresholds in the script's `structure_age`). An
-        established structure that plans something new develops."""
+        established structure that plans something new develops. Whether it is established."""
         stage = evidence["stage"]
         age = structure_age(text)
         rule = self.script.structure_age
@@ -480,13 +318,17 @@ class Extractor:
                 stage.get("developpement", 0.0) + stage.pop("emergence", 0.0) + rule.weight
             )
         if age is None:
-            return
+            return established
         if years:
             # Years say "established", not "stable": one that speaks of growing develops.
             grown = "developpement" if stage.get("developpement", 0.0) > 0 else "consolidation"
-            stage[grown] = stage.get(grown, 0.0) + rule.weight
+            # "il y a quinze ans on a créé un atelier": long ago, the creation told is the
+            # past's (a younger one may still be opening: "créée en 2022, pas encore ouvert")
+            past = stage.pop("creation", 0.0) if age >= PAST_CREATION_YEARS else 0.0
+            stage[grown] = stage.get(grown, 0.0) + rule.weight + past
         elif age < rule.creation_below_years:
             stage["creation"] = stage.get("creation", 0.0) + rule.weight
+        return established
 
     def _members_not_group(self, profile: dict[str, float], text: str) -> None:
         """ "on a une Scop, on est sept": a structure that exists counts its members, it is

@@ -31,6 +31,10 @@ _FUTURE_OBJECT = re.compile(
     # asso ou autre chose", "apprendre comment on gère une association"
     r"si (?:on|je|nous) (?:fait|fais|faisons|monte|cree|prend|prends)|"
     r"comment (?:on )?(?:gere|gerer|fonctionne|marche)|"
+    # learning how a form works ("les former à la gestion d'une coopérative"), not "la
+    # gestion de la SARL me prend tout mon temps" (one's own)
+    r"(?:apprendre|savoir|comprendre|former a|formation a|formes a|connaitre) "
+    r"(?:la gestion|le fonctionnement) (?:d(?=')|de)|"
     r"assemblee constitutive de|ag constitutive de|"
     r"sous forme d'?|sous forme de|devenir)"
     # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
@@ -72,12 +76,18 @@ _REGISTERED = re.compile(
     r"\b(kbis (est )?(arrive|recu|obtenu)|siret (recu|obtenu)|"
     r"(est|suis|sommes|sont|ete|deja) immatricule\w*|immatricule\w* depuis|"
     r"statuts (sont )?deposes|existe deja|est declaree|sommes declares|on est declares|"
-    r"parue? au journal officiel)\b"
+    r"parue? au journal officiel|(recu|obtenu) (le|notre) recepisse|recepisse (de la prefecture|"
+    r"est arrive|recu)|(l'association|l'asso) existe(?! pas)(?! plus)|"
+    r"declaration (en prefecture )?(est )?(partie|envoyee|faite))\b"
 )
 # "je l'ai déjà créée", "l'asso est déjà créée" (not "on a déjà lancé une cagnotte").
 _ALREADY_CREATED = re.compile(
     r"\b((l'ai|l'a|l'avons|l'ont) deja (cree|creee|monte|montee|lance|lancee|declaree?)|"
-    r"(est|sont) deja (cree|creee|crees|creees|declaree?s?))\b"
+    r"(est|sont) deja (cree|creee|crees|creees|declaree?s?)|"
+    # "avec deux amis il vient de créer une petite SAS"
+    r"(vient|viennent|venons|viens) de (creer|monter|fonder|immatriculer|declarer) "
+    r"(une |un |notre |nos |leur |sa |son |ma |mon |l')(petite |petit )?(asso|association|scop|"
+    r"scic|sas|sarl|eurl|sasu|entreprise|micro entreprise|cooperative|societe|structure|boite))\b"
 )
 # Something new to open, launch or take over ("on voudrait ouvrir une légumerie", "nous
 # voulons racheter un concurrent", "on ouvre une activité laverie"): said by a structure that
@@ -91,10 +101,15 @@ _NEW_VERB = (
 )
 _NEW_OBJECT_NOT = (
     r"(?! (un |une |le |la |les |des |du |notre |nos )?(dossier|poste|emploi|compte|page|"
-    r"site internet|site web|presidence|bureau|flambeau|main|lien|liens)\b)"
+    r"site internet|site web|presidence|bureau|flambeau|main|lien|liens)\b"
+    # "je voudrais proposer à la gérance de…": a suggestion to someone, not an offer
+    r"|(?<=proposer) (a|au) (la |le |l')?(gerance|direction|bureau|ca|conseil|president\w*|"
+    r"equipe|mairie|salaries)\b)"
 )
 NEW_VENTURE = re.compile(
-    r"\b((veut|veux|voulons|voudrait|voudrions|voudrais|souhaite|souhaitons|souhaiterait|"
+    # (not "personne veut reprendre": nobody wishes it)
+    r"\b(?<!personne )(?<!personne ne )"
+    r"((veut|veux|voulons|voudrait|voudrions|voudrais|souhaite|souhaitons|souhaiterait|"
     r"souhaiterions|aimerait|aimerions|aimerais|envisage|envisageons|envisagent|prevoit|"
     r"prevoyons|comptons|allons|projet de|idee de|envie de|pensons a|reflechissons a|"
     r"travaille a|travaillons a)\s+((?!pas\b|plus\b|jamais\b)[a-z']+,?\s+){0,2}?"
@@ -106,6 +121,7 @@ NEW_VENTURE = re.compile(
     + r"|\b(nouvelle activite|nouveau service|nouveau site|nouvelle antenne|deuxieme site|"
     r"second site|deuxieme boutique|deuxieme lieu|deuxieme centre|deuxieme antenne|"
     r"changer d'echelle|changement d'echelle|aller plus loin|passer a l'echelle|essaimer|"
+    r"quelque chose de plus grand|faire plus grand|voir plus grand|"
     r"nouvelle offre|nouveaux publics|nouveau public|nouveaux marches|grands marches|"
     r"essaimage|(want|would like)( to)? (open|create|launch|start|expand)))"
 )
@@ -127,9 +143,16 @@ def _blank_unless_done(match: re.Match[str]) -> str:
     return text[match.start() : start] + " " * (end - start)
 
 
+# "projet scic énergie citoyenne", "un projet d'asso": the form of a project to come.
+_PROJECT_FORM = re.compile(
+    r"\bprojet (?:de |d')?(?P<object>scop|scic|cooperative|coop|asso|association|sas|sarl|cae)\b"
+)
+
+
 def present(text: str) -> str:
     """The text with the structures it only plans blanked out."""
-    return _FUTURE_OBJECT.sub(_blank_unless_done, text)
+    text = _FUTURE_OBJECT.sub(_blank_unless_done, text)
+    return _PROJECT_FORM.sub(_blank_unless_done, text)
 
 
 def says_it_exists(text: str) -> bool:

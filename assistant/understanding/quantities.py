@@ -89,6 +89,11 @@ _FOR_YEARS = re.compile(
     + r"\bil y a\s+"
     + _COUNT
     + r"\s+(?:ans|annees)\b"
+    # "il y a quinze ans on a créé un atelier relais"
+    + r"|\bil y a\s+"
+    + _COUNT
+    + r"\s+(?:ans|annees),?\s+(?:on a|nous avons|j'ai|ils ont|elles ont|elle a|il a)\s+"
+    + r"(?:cree|creee|fonde|fondee|monte|montee|lance|lancee|ouvert|ouverte)\b"
 )
 
 
@@ -105,8 +110,10 @@ _RESIDENCE = re.compile(
 # "le bistrot fermé depuis 2 ans", "au chômage depuis 3 ans": how long something has been
 # shut or someone out of work, not a structure's age.
 _NOT_RUNNING = re.compile(
-    r"\b(ferme|fermee|fermes|fermees|vide|vides|abandonne\w*|inoccupe\w*|a l'arret|en friche|"
-    r"a vendre|au chomage|sans emploi|en arret|en recherche d'emploi|a la retraite)\s*$"
+    # (a copula first: "la ferme depuis 15 ans" is a farm)
+    r"\b(est|sont|etait|etaient|reste|restee|restes|restees) (ferme|fermee|fermes|fermees|vide|"
+    r"vides|abandonne\w*|inoccupe\w*|a l'arret|en friche|a vendre)\s*$"
+    r"|\b(au chomage|sans emploi|en arret|en recherche d'emploi|a la retraite)\s*$"
 )
 
 
@@ -137,7 +144,7 @@ _NO_EMPLOYEES = re.compile(
     r"\b(aucun|pas de|point de|zero|0|sans) (salarie|salaries|employe|employes)\b"
     r"|\b(n'y a|n'a|n'avons|n'ont|na) plus (de|aucun) (salarie|salaries)\b"
     r"|\b(que des|rien qu'avec des|seulement des|uniquement des) benevoles\b"
-    r"|\b(revenus?|revenues?|retour) au (benevolat|tout benevole)\b"
+    r"|\b(sommes|est|sont) (revenus?|revenues?) au (benevolat|tout benevole)\b"
     r"|\bpas encore de salarie"
 )
 

@@ -29,7 +29,7 @@ _SELF = re.compile(r"\b(je|j'|on|nous|notre|nos|mon|ma|mes|moi)\b")
 _SELF_CLAUSE_WORDS = 5
 
 
-_LIST_OPENING = re.compile(r"\s*:\s*(\S+\s*){1,3}$")
+_LIST_OPENING = re.compile(r"\s*:\s*\S+(?:\s+\S+){0,2}\s*$")
 
 
 def _told_before_asking(sentence: str) -> list[str]:

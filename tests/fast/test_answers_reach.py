@@ -320,3 +320,29 @@ def test_english_questions_meet_the_same_limits(
 ) -> None:
     found = runtime.answerer.limit_for(question)
     assert found is not None and found.id == limit
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "la semaine dernière le bureau a décidé de changer de statut, comment faire ?",
+        "ce matin on a validé nos statuts en AG, on fait quoi maintenant ?",
+        "l'asso a pris l'argent de la subvention pour payer les salaires, c'est autorisé ?",
+        "hier on a voté le budget en AG, comment faire le procès-verbal ?",
+    ],
+)
+def test_ones_own_decisions_are_not_limited(runtime: Runtime, question: str) -> None:
+    assert runtime.answerer.limit_for(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "limit"),
+    [
+        ("my treasurer took money from the association, what can I do?", "litige"),
+        ("I want to fire an employee of our association, how do I do it?", "litige"),
+        ("what is the best bank for an association?", "recommandation"),
+    ],
+)
+def test_english_questions_meet_the_limits_too(runtime: Runtime, question: str, limit: str) -> None:
+    found = runtime.answerer.limit_for(question)
+    assert found is not None and found.id == limit

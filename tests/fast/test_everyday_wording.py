@@ -13,6 +13,7 @@ from assistant.dialogue.state import DiagnosticState
 from assistant.runtime import Runtime
 from assistant.settings import Settings
 from assistant.territory.index import load_territories
+from assistant.text import Respeller
 from assistant.understanding.extraction import Extractor
 from assistant.understanding.quantities import employees, structure_age
 from assistant.understanding.script import load_script
@@ -158,3 +159,136 @@ def test_the_reading_does_not_overrule_a_form_named_in_words() -> None:
         reading_weight("profile", "association-employeuse", {"association": 1.0}) == READING_WEIGHT
     )
     assert reading_weight("stage", "consolidation", scop_named) == READING_WEIGHT
+
+
+def test_an_association_intermediaire_is_an_insertion_structure(extractor: Extractor) -> None:
+    read = extractor.extract("Notre association intermédiaire à Saint-Malo emploie 80 personnes")
+    assert read.profile == "siae"
+
+
+def test_friends_who_just_created_a_company_speak_for_it(runtime: Runtime) -> None:
+    said = "Avec deux amis il vient de créer une petite SAS pour un food truck à Nice"
+    state = runtime.engine.handle(DiagnosticState(), said).state
+    assert state.profile == "entreprise"
+
+
+def test_a_reading_of_who_speaks_stays_beside_a_named_form() -> None:
+    # the words may name a form only planned ("on veut créer une asso"): the reading of a
+    # group corrects them
+    assert reading_weight("profile", "collectif", {"association": 0.6}) == READING_WEIGHT
+
+
+@pytest.mark.parametrize(
+    ("message", "group"),
+    [
+        ("moi et ma femme on veut ouvrir une épicerie", True),
+        ("avec mon collègue on veut monter un atelier vélo", True),
+        ("pour l'instant mes seuls clients sont ma mère et ma voisine", False),
+    ],
+)
+def test_one_partner_named_as_carrying_it(extractor: Extractor, message: str, group: bool) -> None:
+    assert (extractor.extract(message).evidence["profile"].get("collectif", 0.0) >= 2.0) is group
+
+
+def test_a_creation_told_long_ago_is_not_the_stage(extractor: Extractor) -> None:
+    assert structure_age("il y a quinze ans on a cree un atelier relais") == 15.0
+    read = extractor.extract(
+        "Il y a quinze ans on a créé un atelier relais, la communauté de communes"
+    )
+    assert "creation" not in read.evidence["stage"]
+
+
+def test_an_established_structure_that_plans_something_new_grows(runtime: Runtime) -> None:
+    engine = runtime.engine
+    state = engine.handle(
+        DiagnosticState(), "Depuis vingt ans je tiens la bibliothèque associative de Beaumesnil"
+    ).state
+    assert state.stage == "consolidation"
+    state = engine.handle(state, "On voudrait en faire quelque chose de plus grand").state
+    assert state.stage == "developpement"
+
+
+@pytest.mark.parametrize(
+    ("message", "implantation"),
+    [
+        (
+            "on est une asso de Marseille, 12 salariés. On voudrait ouvrir à Aix et à Martigues",
+            True,
+        ),
+        ("on veut ouvrir une épicerie solidaire à Felletin", False),  # a newcomer, at home
+        ("notre épicerie sociale marche bien, on voudrait en ouvrir deux autres", True),
+        ("Nous voulons ouvrir un deuxième tiers-lieu à Capdenac", True),
+        ("on est 3 familles de Lyon qui veulent s'installer dans la Drôme", True),
+        ("je viens de m'installer à Tulle", False),
+        ("on a une antenne à Lyon depuis 2015", False),
+    ],
+)
+def test_settling_elsewhere_is_an_implantation_need(
+    extractor: Extractor, message: str, implantation: bool
+) -> None:
+    assert ("implantation" in extractor.extract(message).needs) is implantation
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("c'est quoi exactement une s i a e ?", "c'est quoi exactement une siae ?"),
+        ("le D L A c pour qui", "le dla c pour qui"),
+        ("y a t il des aides", "y a t il des aides"),  # not an acronym: left as typed
+    ],
+)
+def test_an_acronym_typed_letter_by_letter(typed: str, read: str) -> None:
+    assert Respeller({}).folded(typed) == read
+
+
+@pytest.mark.parametrize(
+    ("message", "need"),
+    [
+        # read as needs, not as settled ones (review of session 10)
+        ("le financement fait défaut pour lancer le projet", "financement"),
+        ("on cherche un local bon marché en centre-ville", "local"),
+        ("on n'a pas encore de local", "local"),
+        ("notre présidente part, personne veut reprendre la présidence", "gouvernance"),
+    ],
+)
+def test_a_need_still_said_is_read(extractor: Extractor, message: str, need: str) -> None:
+    assert need in extractor.extract(message).needs
+
+
+@pytest.mark.parametrize(
+    ("message", "profile"),
+    [
+        ("j'ai une EI de plomberie depuis 3 ans et je veux embaucher", "individuel"),
+        ("le fonctionnement de la Scop pose problème, on ne sait plus qui décide", "scop-scic"),
+        (
+            "je suis auto-entrepreneur, je travaille avec mon collègue de l'atelier voisin",
+            "entreprise",
+        ),
+    ],
+)
+def test_ordinary_words_keep_who_speaks(extractor: Extractor, message: str, profile: str) -> None:
+    assert extractor.extract(message).profile == profile
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "je voudrais m'installer à mon compte comme menuisière",
+        "notre asso de judo voudrait ouvrir un deuxième créneau le samedi",
+        "on a 3 salariés, on doit ouvrir un dossier à la CAF pour les aides",
+        "on est une asso de 8 salariés, on va ouvrir le samedi en Juillet",
+    ],
+)
+def test_no_new_territory_where_none_is_named(extractor: Extractor, message: str) -> None:
+    assert "implantation" not in extractor.extract(message).needs
+
+
+def test_a_planned_structure_is_not_one_that_exists(extractor: Extractor) -> None:
+    assert not extractor.extract("l'asso existe pas encore, il faut faire les statuts").exists
+    assert not extractor.extract("on veut créer une asso, on vient de monter un dossier").exists
+
+
+def test_a_long_word_after_a_colon_is_read_at_once() -> None:
+    # a clause before a question with a colon and a long link: no backtracking blow-up
+    told = described("nous avons un petit site voici notre lien:" + "a" * 1900 + ", c'est bien ?")
+    assert told == "nous avons un petit site voici notre lien"
