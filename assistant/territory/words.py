@@ -28,7 +28,8 @@ COMMON_WORDS: frozenset[str] = _words(
     entre es est et etang etangs etat ete eu eure eve faux fay fer ferme fete feu fevrier
     fille fin fins fleurs foi foire fond fonds font force forge forges fort fosse fosses
     four fours frais france francs gard gare gens gilles gland gorges grand grande grandes
-    grands gras grasse grave gros guerre hommes hopital ifs il ile iles ils indre janvier
+    grands gras grasse grave gros guerre hommes hopital ifs il ile iles ils indre jardin jardins
+    janvier
     job jour jours juif juillet juin jury la lac lacs lance landes laurent le lent leon les
     lie lies lieu ligne lignes lime linge lire lis lisse lit local loge loges loin loire
     long longue lot lu lucie lune lutter lys ma mai main maire maison mal manche marche

@@ -290,12 +290,12 @@ class Extractor:
         ]
 
     def _opens_elsewhere(self, message: str) -> bool:
-        """A place (the territory data says so) named right after "ouvrir … à", "s'installer
-        en": not "ouvrir un dossier à la CAF", "ouvrir le samedi en Juillet"."""
+        """A place (the territory data says so, exactly) named right after "ouvrir … à",
+        "s'installer en": not "ouvrir un dossier à la CAF", "un compte au Crédit Agricole"."""
         for match in _ELSEWHERE.finditer(message):
             named = " ".join(message[match.end() - 1 :].split()[:4])
             place = self.territories.find_in_text(f"à {named}")
-            if place is not None and place.status != "not_found":
+            if place is not None and place.status != "not_found" and not place.fuzzy:
                 return True
         return False
 

@@ -20,7 +20,10 @@ __all__ = ["FUZZY_MIN_LENGTH", "NEGATION", "STATE_NEGATION", "WEIGHTS", "Keyword
 FUZZY_MIN_LENGTH = 6
 FUZZY_RATIO = 87.0
 NEGATION = re.compile(
-    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment)?( besoin)?( de| d'| du| des)?\s*"
+    # (not "on sait pas faire un budget", "on arrive pas à recruter": the need itself)
+    r"(\b(?<!sait )(?<!sais )(?<!savons )(?<!savent )(?<!arrive )(?<!arrivons )(?<!arrivent )"
+    r"(?<!connait )(?<!connais )(pas|plus|aucun|aucune|sans|ni)( vraiment)?( besoin)?"
+    r"( de| d'| du| des)?\s*"
     # "personne ne reprend", "on n'existe plus": the verb itself is negated.
     r"|\b(personne|rien|jamais) (ne |n')?|\bne |\bn')$"
 )
@@ -41,7 +44,8 @@ _SETTLED = re.compile(
     r"\s*,?\s*((c'est |c est |est |sont |ca |c'|on l'a |on les a |on a )(deja )?"
     r"(regle|reglee|regles|reglees|resolu|resolue|ok|bon|fait|trouve|trouvee|signe|boucle|"
     r"sain|saine)|(deja )?(regle|reglee|regles|reglees|resolu|resolue|boucle|va bien|vont bien))"
-    r"\b"
+    # and the sentence stops there ("c'est bon.", not "c'est bon marché", "c'est fait comment")
+    r"(?=\s*(?:$|[.,;!:)]|depuis\b|maintenant\b|aussi\b|pour nous\b))"
 )
 # "on a signé le bail", "on a trouvé un local": done before the keyword.
 _SETTLED_BEFORE = re.compile(

@@ -346,3 +346,15 @@ def test_ones_own_decisions_are_not_limited(runtime: Runtime, question: str) -> 
 def test_english_questions_meet_the_limits_too(runtime: Runtime, question: str, limit: str) -> None:
     found = runtime.answerer.limit_for(question)
     assert found is not None and found.id == limit
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "j'ai appelé la mairie hier, ils m'ont conseillé de créer une association, comment faire ?",
+        "elle a pris de l'argent de sa poche pour acheter le matériel, on la rembourse comment ?",
+        "our landlord wants a new lease, what should we sign?",
+    ],
+)
+def test_second_review_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:
+    assert runtime.answerer.limit_for(question) is None

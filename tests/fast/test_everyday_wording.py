@@ -292,3 +292,49 @@ def test_a_long_word_after_a_colon_is_read_at_once() -> None:
     # a clause before a question with a colon and a long link: no backtracking blow-up
     told = described("nous avons un petit site voici notre lien:" + "a" * 1900 + ", c'est bien ?")
     assert told == "nous avons un petit site voici notre lien"
+
+
+@pytest.mark.parametrize(
+    ("message", "need", "read"),
+    [
+        ("on sait pas faire un budget", "modele-economique", True),
+        ("on arrive pas à recruter", "emploi-rh", True),
+        ("le CA se réunit plus", "gouvernance", True),
+        ("on se réunit plus souvent maintenant", "gouvernance", False),
+        ("on sait pas cmt payer les salaires l'an prochain", "emploi-rh", True),
+        ("on a parlé de partager un grand entrepôt à plusieurs", "cooperation", True),
+        # Creole of the Antilles: "I know nothing of management, I need a training"
+        ("An pa konnèt ayen an jéstion, an bizwen an fòmasyon", "formation", True),
+    ],
+)
+def test_needs_said_in_everyday_words(
+    extractor: Extractor, message: str, need: str, read: bool
+) -> None:
+    assert (need in extractor.extract(message).needs) is read
+
+
+@pytest.mark.parametrize(
+    ("message", "need", "read"),
+    [
+        # second review of session 10: still needs, not settled ones
+        ("le local c'est bon marché mais trop petit", "local", True),
+        ("le recrutement c'est fait comment dans une asso ?", "emploi-rh", True),
+        ("le CA se réunit plus depuis six mois", "gouvernance", True),
+        (
+            "notre asso a 12 salariés, on voudrait ouvrir un compte au Crédit Agricole",
+            "implantation",
+            False,
+        ),
+        ("des ruches, on voudrait en ouvrir deux à la rentrée", "implantation", False),
+        ("je vais m'installer en tant qu'artisan", "implantation", False),
+    ],
+)
+def test_second_review_wordings(extractor: Extractor, message: str, need: str, read: bool) -> None:
+    assert (need in extractor.extract(message).needs) is read
+
+
+def test_a_son_taken_on_as_apprentice_is_not_a_partner(extractor: Extractor) -> None:
+    assert (
+        extractor.extract("je lance ma boutique avec mon fils comme apprenti").profile
+        != "collectif"
+    )

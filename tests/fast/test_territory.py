@@ -307,6 +307,7 @@ def test_find_in_text_ambiguous(ix: TerritoryIndex) -> None:
         "côté boulot ça va, côté sous c'est dur",
         "côté vente en ligne c'est compliqué",  # not Vence: no typo after "côté"
         "côté recettes on galère",
+        "côté jardin on a des tomates",
         "de mon côté pratique je gère la compta",
         "C'est en cours",
         "Albert m'a dit de venir",
