@@ -4,9 +4,11 @@
 on dev, run test once before and once after a change. `dev2`, `dev3`: sets written from the
 outside later (tests/devsets/), for tuning only: their figures are never a result (`dev3`'s
 first run, before tuning on it, is kept in tests/devsets/result-people3-first-session9.json).
-`fresh`: people4 and questions4 (session 9), a fresh measure written from the outside: run it,
-never read its failures, never tune on it. `dev5`: people5 and questions5 (session 10), written
-from the outside for tuning; their first run, before tuning, is kept in tests/devsets/.
+`fresh`: people6 and questions6 (session 11), a fresh measure written from the outside: run it,
+never read its failures, never tune on it. `dev4`: people4 and questions4, the fresh measure of
+sessions 9–10, measured often enough that it is now tuned on. `dev5`: people5 and questions5
+(session 10) and `dev7`: people7 and questions7 (session 11), written from the outside for
+tuning; their first runs, before tuning, are kept in tests/devsets/.
 """
 
 from __future__ import annotations
@@ -18,16 +20,18 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 HOLDOUT = TESTS / "holdout"
 DEVSETS = TESTS / "devsets"
 
-Split = Literal["dev", "test", "dev2", "dev3", "fresh", "dev5"]
-SPLITS: tuple[Split, ...] = ("dev", "test", "dev2", "dev3", "fresh", "dev5")
+Split = Literal["dev", "test", "dev2", "dev3", "dev4", "dev5", "dev7", "fresh"]
+SPLITS: tuple[Split, ...] = ("dev", "test", "dev2", "dev3", "dev4", "dev5", "dev7", "fresh")
 
 PEOPLE: dict[Split, Path] = {
     "dev": HOLDOUT / "dev",
     "test": HOLDOUT / "test",
     "dev2": DEVSETS / "people",
     "dev3": DEVSETS / "people3",
-    "fresh": DEVSETS / "people4",
+    "dev4": DEVSETS / "people4",
     "dev5": DEVSETS / "people5",
+    "dev7": DEVSETS / "people7",
+    "fresh": DEVSETS / "people6",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -39,6 +43,8 @@ QUESTIONS: dict[Split, Path] = {
     "test": HOLDOUT / "questions" / "test.yaml",
     "dev2": DEVSETS / "questions.yaml",
     "dev3": DEVSETS / "questions3.yaml",
-    "fresh": DEVSETS / "questions4.yaml",
+    "dev4": DEVSETS / "questions4.yaml",
     "dev5": DEVSETS / "questions5.yaml",
+    "dev7": DEVSETS / "questions7.yaml",
+    "fresh": DEVSETS / "questions6.yaml",
 }

@@ -167,13 +167,18 @@ def test_relevance_policy() -> None:
         min_dense_similarity=0.7,
         min_term_coverage=0.3,
         min_question_similarity=0.93,
+        english_min_dense_similarity=0.8,
     )
     assert RelevancePolicy.from_settings(settings) == RelevancePolicy(
         strong_similarity=0.9,
         min_similarity=0.7,
         min_term_coverage=0.3,
         min_question_similarity=0.93,
+        english_min_similarity=0.8,
     )
+    # In English, meaning alone decides, from its own threshold.
+    english = RelevancePolicy.from_settings(settings).for_english()
+    assert english.accepts(_hit(0.82, 0.0)) and not english.accepts(_hit(0.79, 0.0))
     # A question phrased like one of the card's `questions` is enough, whatever the prose.
     asked = RelevancePolicy.from_settings(settings)
     close = _hit(0.5, 0.0).model_copy(update={"question_similarity": 0.95})

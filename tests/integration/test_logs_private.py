@@ -22,7 +22,8 @@ PRIVATE = (
     "Je suis Jeanne Martin, joignable au 06 12 34 56 78 ou jeanne.martin@example.org, à Guéret"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
-_PHONE = re.compile(r"(?<!\d)0\d(?:[\s.]?\d{2}){4}(?!\d)")
+# Not inside a longer token: an object's hex address ("0x7f0848002890") is no phone number.
+_PHONE = re.compile(r"(?<!\w)0\d(?:[\s.]?\d{2}){4}(?!\w)")
 
 
 def _line(record: logging.LogRecord) -> str:
