@@ -308,7 +308,7 @@ class Engine:
         scores = dict(state.evidence.get(slot, {}))
         if with_reading and slot in state.reading:
             value = state.reading[slot]
-            if weight := reading_weight(slot, value, scores):
+            if weight := reading_weight(slot, value, scores, state.planned, bool(state.employees)):
                 scores[value] = scores.get(value, 0.0) + weight
         for prior in self.script.priors:
             if prior.slot == slot and holds(prior.when, state):

@@ -7,7 +7,7 @@ weights of each kind of clue, and how a plan becomes the present.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from assistant.dialogue.slots import ANSWERED_BY_NO, SCORED
 from assistant.dialogue.state import DiagnosticState
@@ -65,7 +65,10 @@ def add_evidence(
         if not scores:
             continue
         factor = 1.0
-        if extraction.correction:
+        # "pardon, l'entreprise est à Quimperlé": a correction of the place whose other words
+        # are weak ("l'entreprise") leaves the Scop said before as it is.
+        weak_aside = place_fix and max(scores.values()) < 1.0
+        if extraction.correction and not weak_aside:
             evidence.clear()  # "ah non, en fait…": earlier clues no longer count…
             if slot == "stage":
                 state.stage_peak.clear()  # …nor how strongly they were said
@@ -101,14 +104,30 @@ def plan_made_real(state: DiagnosticState, extraction: Extraction) -> None:
     planned.clear()
 
 
-def reading_weight(slot: str, value: str, evidence: dict[str, float]) -> float:
+def reading_weight(
+    slot: str,
+    value: str,
+    evidence: dict[str, float],
+    planned: Mapping[str, float] | None = None,
+    employs: bool = False,
+) -> float:
     """What the classifier's reading of the story adds to `value`: nothing when it names a
     legal family other than a form the person named ("une Scop de 9 salariés" read as an
     employing association): it may tell an association that employs from one that does
-    not, not overrule the words."""
+    not, not overrule the words. Nor when it reads the form the person only plans ("on a
+    pas encore fait l'asso"): a plan is not who speaks, unless people are paid (then a
+    structure exists: "on a décidé de la reprendre en Scop… on est toujours huit")."""
     if slot != "profile":
         return READING_WEIGHT
     family = LEGAL_FORMS.get(value)
+    planned_only = {LEGAL_FORMS[v] for v in planned or {} if v in LEGAL_FORMS}
+    if (
+        family
+        and family in planned_only
+        and not employs
+        and not any(v in LEGAL_FORMS for v in evidence)
+    ):
+        return 0.0
     # (a group or a person read stays: the words may name a form only planned, "on veut
     # créer une asso", which a reading of who speaks corrects; measured, session 10)
     named = {LEGAL_FORMS[v] for v, w in evidence.items() if v in LEGAL_FORMS and w >= NAMED_FORM}

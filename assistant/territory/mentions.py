@@ -33,6 +33,7 @@ from dataclasses import replace
 
 from assistant.territory.agreement import Mention, code_after, narrow, reread_in_area
 from assistant.territory.models import BIG_CITY, BIG_TOWN, MentionClass, Resolution
+from assistant.territory.named import in_a_name
 from assistant.territory.resolutions import Resolver
 from assistant.territory.tables import Tables
 from assistant.territory.text import Token, preposition, tokenize
@@ -60,34 +61,6 @@ _TOWARDS = re.compile(
     r"deuxieme|second|seconde|2e|developper|jusqu'|vers|vendre)\b[^.!?]{0,40}$"
 )
 TARGET_PENALTY = 2.0
-# A town's name in a street's or a pilgrimage's name is not a place the person is in: "rue de
-# Paris", "route de Guéret", "les pèlerins de Saint-Jacques".
-_NAMED_AFTER = frozenset(
-    {
-        "rue",
-        "avenue",
-        "boulevard",
-        "bd",
-        "place",
-        "chemin",
-        "chemins",
-        "route",
-        "impasse",
-        "allee",
-        "quai",
-        "pelerins",
-        "pelerinage",
-        "pelerin",
-    }
-)
-
-
-def _in_a_name(tokens: list[Token], i: int) -> bool:
-    """Token i starts a place name inside a street's or pilgrimage's name."""
-    before = [t.norm for t in tokens[max(0, i - 2) : i]]
-    if before and before[-1] in ("de", "du", "des", "d"):
-        before = before[:-1]
-    return bool(before) and before[-1] in _NAMED_AFTER
 
 
 def _home_before_targets(message: str, mentions: list[Mention]) -> list[Mention]:
@@ -199,13 +172,23 @@ class MentionFinder:
                 continue
             if m.group(0).lower().startswith("en") and not m.group(1)[-1].isalpha():
                 continue  # "en 2024", "en 23" is too weak
-            if m.group(0).startswith("(") and not after.lstrip().startswith(")"):
-                continue
+            if m.group(0).startswith("(") and (
+                not after.lstrip().startswith(")") or not self._names_a_place_before(message, m)
+            ):
+                continue  # "Rodez (12)", not "des bénévoles (12)"
             code = self.tables.dep_code(m.group(1).replace(" ", ""))
             if code is None:
                 continue
             out.append(Mention(self.resolver.dep_resolution(message, code), 4.0, m.start()))
         return out
+
+    def _names_a_place_before(self, message: str, match: re.Match[str]) -> bool:
+        """A capitalised word, or a place's name, right before the bracket."""
+        word = re.search(r"([^\W\d_][\w'-]*)\W*$", message[: match.start()])
+        if word is None:
+            return False
+        typed = word.group(1)
+        return typed[0].isupper() or fold(typed).replace("-", " ") in self.tables.names
 
     def _name_mentions(self, message: str, tokens: list[Token], lenient: bool) -> list[Mention]:
         out: list[Mention] = []
@@ -229,13 +212,13 @@ class MentionFinder:
                         longer = self._longer_fuzzy(message, tokens, i, j, found)
                         if longer is not None:
                             found, j = longer
-                        if not _in_a_name(tokens, i):
+                        if not in_a_name(tokens, i):
                             out.append(found)
                         i = j
                         break
             if found is None:
                 fz = self._try_fuzzy(message, tokens, i, prep, strength)
-                if fz and not _in_a_name(tokens, i):
+                if fz and not in_a_name(tokens, i):
                     out.append(fz)
                 i += 1
         return out

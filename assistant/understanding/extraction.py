@@ -101,6 +101,9 @@ ESTABLISHED_PROFILES = frozenset(
     {"association", "association-employeuse", "entreprise", "scop-scic", "siae", "collectivite"}
 )
 # Profile values by legal family: "asso … 6 salariés" names one family, not two options.
+# A company named without its form: "l'entreprise", "la boîte".
+_GENERIC_COMPANY = re.compile(r"\b(entreprise|entreprises|boite|societe)\b")
+
 LEGAL_FORMS = {
     "association": "association",
     "association-employeuse": "association",
@@ -173,7 +176,13 @@ class Extractor:
             full, _ = matcher.score(text, re.findall(r"[a-z0-9']+", text))
             # An insertion project is named by what it does (and the agrément it seeks),
             # not by a legal form to come: planned, it is still an SIAE.
-            insertion_project = value == "siae" and not plans.NO_STRUCTURE.search(text)
+            # (not for a structure of one's own that might become one: "notre association …
+            # peut-être en devenant chantier d'insertion")
+            insertion_project = (
+                value == "siae"
+                and not plans.NO_STRUCTURE.search(text)
+                and not plans.OURS.search(text)
+            )
             if slot_name == "profile" and full > 0 and not planned_too and not insertion_project:
                 present, _ = matcher.score(plain, re.findall(r"[a-z0-9']+", plain))
                 full = present  # a form only planned is not who speaks (plans.py)
@@ -226,6 +235,7 @@ class Extractor:
             plans.founders_speak(result.evidence["profile"], told)
             self._members_not_group(result.evidence["profile"], told)
             mentioned = self.scores("profile", told, planned_too=True)
+            self._company_is_the_form(result.evidence["profile"], mentioned, told)
             result.planned = {
                 v: w
                 for v, w in mentioned.items()
@@ -329,6 +339,26 @@ class Extractor:
         elif age < rule.creation_below_years:
             stage["creation"] = stage.get("creation", 0.0) + rule.weight
         return established
+
+    def _company_is_the_form(
+        self, profile: dict[str, float], mentioned: dict[str, float], text: str
+    ) -> None:
+        """ "une Scop de maçonnerie … l'entreprise tourne bien": the company is the Scop (or
+        the insertion structure), not another form among options; so is an association that
+        runs an insertion structure."""
+        if "siae" in profile:
+            # "une association … conventionnée chantier d'insertion": the association is
+            # the insertion structure's legal vehicle, one structure, not two options.
+            for vehicle in ("association", "association-employeuse"):
+                mentioned.pop(vehicle, None)
+                profile["siae"] += profile.pop(vehicle, 0.0)
+        if "entreprise" not in mentioned or not {"scop-scic", "siae"} & set(mentioned):
+            return
+        if not self.scores("profile", _GENERIC_COMPANY.sub(" ", text), planned_too=True).get(
+            "entreprise"
+        ):
+            mentioned.pop("entreprise")
+            profile.pop("entreprise", None)
 
     def _members_not_group(self, profile: dict[str, float], text: str) -> None:
         """ "on a une Scop, on est sept": a structure that exists counts its members, it is

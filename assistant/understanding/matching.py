@@ -43,7 +43,8 @@ _SETTLED = re.compile(
     # marché" are needs); a few say it alone ("le local, réglé")
     r"\s*,?\s*((c'est |c est |est |sont |ca |c'|on l'a |on les a |on a )(deja )?"
     r"(regle|reglee|regles|reglees|resolu|resolue|ok|bon|fait|trouve|trouvee|signe|boucle|"
-    r"sain|saine)|(deja )?(regle|reglee|regles|reglees|resolu|resolue|boucle|va bien|vont bien))"
+    r"sain|saine)|(deja )?(regle|reglee|regles|reglees|resolu|resolue|boucle|va bien|vont bien)"
+    r"|ca va( a peu pres| bien| mieux| maintenant)?)"
     # and the sentence stops there ("c'est bon.", not "c'est bon marché", "c'est fait comment")
     r"(?=\s*(?:$|[.,;!:)]|depuis\b|maintenant\b|aussi\b|pour nous\b))"
 )

@@ -13,6 +13,7 @@ __all__ = [
     "FORM_NAMED",
     "NEW_VENTURE",
     "NO_STRUCTURE",
+    "OURS",
     "SPEAKER_WEIGHT",
     "founders_speak",
     "present",
@@ -27,6 +28,8 @@ _FUTURE_OBJECT = re.compile(
     r"constituer|constituons|transformer en|passer en|faire|ouvrir|"
     r"statuts d(?=')|statuts de|creation d(?=')|creation de|choisir entre|hesite entre|"
     r"hesitons entre|reprendre|racheter|"
+    # not done yet: "on a pas encore fait l'asso"
+    r"(?<=pas )fait|(?<=encore )fait|(?<=pas )monte|(?<=encore )monte|"
     # an option or a question about a form, not the form one has: "savoir si on fait une
     # asso ou autre chose", "apprendre comment on gère une association"
     r"si (?:on|je|nous) (?:fait|fais|faisons|monte|cree|prend|prends)|"
@@ -36,10 +39,12 @@ _FUTURE_OBJECT = re.compile(
     r"(?:apprendre|savoir|comprendre|former a|formation a|formes a|connaitre) "
     r"(?:la gestion|le fonctionnement) (?:d(?=')|de)|"
     r"assemblee constitutive de|ag constitutive de|"
-    r"sous forme d'?|sous forme de|devenir)"
+    r"sous forme d'?|sous forme de|devenir|devenant)"
     # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
     r"( seule?s?| ensemble| a plusieurs| a deux| a trois)?"
-    r"(?P<object>( une| un| 1| notre| mon| ma| en| l'|'une|'un)?( [a-z0-9']+){1,3})"
+    # (the object, not the next clause: "la reprendre et en faire une entreprise d'insertion")
+    r"(?P<object>(?! (et|mais|ou|puis)\b)( une| un| 1| notre| mon| ma| en| l'|'une|'un)?"
+    r"( [a-z0-9']+){1,3})"
 )
 # A structure named as such ("une Scop", "notre asso"), not an adjective ("café associatif").
 FORM_NAMED = re.compile(
@@ -57,7 +62,7 @@ _FORM_WORD = re.compile(
 )
 # "notre asso", "les statuts de notre association", "notre recyclerie emploie six personnes":
 # a structure of one's own exists, whatever it plans to become.
-_OURS = re.compile(
+OURS = re.compile(
     r"\b(notre|nos|mon|ma) (structure|association|asso|entreprise|societe|boite|cooperative|"
     r"scop|scic|sas|sarl|recyclerie|ressourcerie|atelier|epicerie|magasin|boutique|restaurant|"
     r"cafe|ferme|salaries|salariees|equipe|conseil d'administration|bureau)\b"
@@ -68,6 +73,7 @@ _DONE = re.compile(
 # Said outright: no structure yet, whatever the project's form will be.
 NO_STRUCTURE = re.compile(
     r"\b(aucune structure|pas (encore )?de structure|rien (n'est )?(encore )?cree|"
+    r"(juste|qu'|encore) une idee|"
     r"pas encore (declares?|declarees?|immatricule\w*|cree\w*))\b"
 )
 # The structure is registered: what was "being created" exists now. Past forms only: "on
@@ -75,7 +81,8 @@ NO_STRUCTURE = re.compile(
 _REGISTERED = re.compile(
     r"\b(kbis (est )?(arrive|recu|obtenu)|siret (recu|obtenu)|"
     r"(est|suis|sommes|sont|ete|deja) immatricule\w*|immatricule\w* depuis|"
-    r"statuts (sont )?deposes|existe deja|est declaree|sommes declares|on est declares|"
+    r"statuts (sont )?deposes|(on a|nous avons|j'ai|ils ont) (depose|deposer|deposes) les statuts|"
+    r"existe deja|est declaree|sommes declares|on est declares|"
     r"parue? au journal officiel|(recu|obtenu) (le|notre) recepisse|recepisse (de la prefecture|"
     r"est arrive|recu)|(l'association|l'asso) existe(?! pas)(?! plus)|"
     r"declaration (en prefecture )?(est )?(partie|envoyee|faite))\b"
@@ -107,12 +114,16 @@ _NEW_OBJECT_NOT = (
     r"equipe|mairie|salaries)\b)"
 )
 NEW_VENTURE = re.compile(
-    # (not "personne veut reprendre": nobody wishes it)
-    r"\b(?<!personne )(?<!personne ne )"
+    # (not "personne veut reprendre", "aucun des associés ne veut reprendre": nobody wishes it)
+    r"\b(?<!personne )(?<!\bne )(?<!n')"
     r"((veut|veux|voulons|voudrait|voudrions|voudrais|souhaite|souhaitons|souhaiterait|"
     r"souhaiterions|aimerait|aimerions|aimerais|envisage|envisageons|envisagent|prevoit|"
     r"prevoyons|comptons|allons|projet de|idee de|envie de|pensons a|reflechissons a|"
     r"travaille a|travaillons a)\s+((?!pas\b|plus\b|jamais\b)[a-z']+,?\s+){0,2}?"
+    + _NEW_VERB
+    + _NEW_OBJECT_NOT
+    # asked by others: "trois communes nous ont demandé d'ouvrir une séance chez elles"
+    + r"|\b(demande|demandent|demandee|proposent|propose) (de |d')"
     + _NEW_VERB
     + _NEW_OBJECT_NOT
     + r"|\b(on|nous) (ouvre|ouvrons|lance|lancons|cree|creons|ajoute|ajoutons|double|doublons|"
@@ -195,7 +206,7 @@ def speaker_of_plan(profile: dict[str, float], text: str) -> None:
     Not when the message already names a structure of the speaker's own ("notre asso")."""
     plain = present(text)
     planned = bool(_FORM_WORD.search(text)) and not _FORM_WORD.search(plain)
-    if not planned or "collectif" in profile or "individuel" in profile or _OURS.search(plain):
+    if not planned or "collectif" in profile or "individuel" in profile or OURS.search(plain):
         return
     speaker = "collectif" if _GROUP_SPEAKS.search(plain) else "individuel"
     profile[speaker] = SPEAKER_WEIGHT

@@ -42,6 +42,13 @@ _TRADE_EMPLOYEES = re.compile(
     + r")\s+(?!non\b|anciens\b|anciennes\b|ex\b|futurs\b|futures\b)[a-z]+[sx]\s+"
     r"(?:salaries|salariees|permanents|permanentes)\b"
 )
+# "un entraîneur salarié à temps partiel", "notre coordinatrice salariée": one paid person
+# (not "un emploi salarié", "une activité salariée": one's own work).
+_ONE_EMPLOYEE = re.compile(
+    r"\b(un|une|notre)\s+(?!(?:emploi|poste|travail|statut|contrat|job|revenu|activite|"
+    r"ancien|ancienne|ex|futur|future|non|premier|premiere|nouveau|nouvelle)\b)[a-z]+\s+"
+    r"(?:salarie|salariee)\b"
+)
 _APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "cinquantaine": 50}
 # "nous employons deux personnes", "on paie 3 postes", "on a embauché une coordinatrice",
 # "emploie une trentaine de personnes"
@@ -75,6 +82,8 @@ _SINCE_YEAR = re.compile(
     r"\b(?:depuis|(?:cree|creee|crees|creees|fonde|fondee|nee|declaree|declare|immatriculee|"
     r"immatricule|lancee|lance|ouverte|ouvert|existe|existons)\s+(?:en|depuis))\s+"
     rf"(?:(?:debut|fin|{_MONTHS})\s+)?((?:19|20)\d\d)\b"
+    # "l'entreprise a été reprise par ses salariés en 2011"
+    r"|\b(?:reprise|repris|rachetee|rachete)\s+par\s+[a-z' ]{1,30}?\s+en\s+((?:19|20)\d\d)\b"
 )
 _FOR_YEARS = re.compile(
     r"\b(?:depuis|ca fait|cela fait|voila)\s+(?:plus de\s+|pres de\s+|presque\s+|bientot\s+)?"
@@ -104,6 +113,9 @@ _RESIDENCE = re.compile(
     r"on vit|nous vivons|arrivee?s?) (a|au|aux|dans|ici|en france)\b"
     r"[^,.;!?]{0,35}$"
     r"|\b(j'habite|on habite|nous habitons|je vis|on vit|nous vivons)\b[^,.;!?]{0,35}$"
+    r"|\ben france\s*$"
+    # "je suis ukrainienne, à Metz depuis 2022": a clause that opens on the place
+    r"|(?:^|[,;]\s*)(a|au|aux) [a-z' -]{2,30}$"
 )
 
 
@@ -114,6 +126,8 @@ _NOT_RUNNING = re.compile(
     r"\b(est|sont|etait|etaient|reste|restee|restes|restees) (ferme|fermee|fermes|fermees|vide|"
     r"vides|abandonne\w*|inoccupe\w*|a l'arret|en friche|a vendre)\s*$"
     r"|\b(au chomage|sans emploi|en arret|en recherche d'emploi|a la retraite)\s*$"
+    # one's own job, people who know each other: "graphiste salarié depuis 8 ans"
+    r"|\b(salarie|salariee|on se connait|se connaissent|nous nous connaissons)\s*$"
 )
 
 
@@ -129,7 +143,7 @@ def structure_age(text: str, today: date | None = None) -> float | None:
     """Years a structure has existed, as the (folded) text says; None when it does not."""
     year = _not_a_residence(_SINCE_YEAR, text)
     if year:
-        return float((today or date.today()).year - int(year.group(1)))
+        return float((today or date.today()).year - int(year.group(1) or year.group(2)))
     duration = _not_a_residence(_FOR_YEARS, text)
     if not duration:
         return None
@@ -156,10 +170,19 @@ _PAST_STAFF = re.compile(
 )
 
 
+# "il faudrait un salarié pour tenir la caisse", "avec un loyer, un salarié…": staff to come.
+_STAFF_TO_COME = re.compile(
+    r"\b(faudrait|faut|besoin d'|besoin de|payer|embaucher|recruter|engager|cherche|cherchons|"
+    r"aimerait|aimerions|voudrait|voudrions|avec un loyer|un loyer)\b[^.;!?]{0,25}$"
+)
+
+
 def _current(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """The first count of the present in the text (not one the structure once had)."""
+    """The first count of the present in the text (not one the structure once had, nor
+    staff it would need)."""
     for match in pattern.finditer(text):
-        if not _PAST_STAFF.search(text[max(0, match.start() - 30) : match.start()]):
+        before = text[max(0, match.start() - 30) : match.start()]
+        if not _PAST_STAFF.search(before) and not _STAFF_TO_COME.search(before):
             return match
     return None
 
@@ -174,6 +197,7 @@ def employees(text: str) -> int | None:
         or _current(_TRADE_EMPLOYEES, text)
         or _current(_PAID, text)
         or _current(_ON_CONTRACT, text)
+        or _current(_ONE_EMPLOYEE, text)
     )
     if not match:
         return None

@@ -16,6 +16,9 @@ from assistant.search.cards import load_cards
 from assistant.search.fakes import HashEmbedder, InMemoryRetriever
 from assistant.sessions.memory import MemorySessionStore
 from assistant.settings import Settings
+from assistant.territory.index import load_territories
+from assistant.understanding.extraction import Extractor
+from assistant.understanding.script import load_script
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +37,13 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     embedder = HashEmbedder()
     retriever = InMemoryRetriever(load_cards(settings.cards_dir), embedder)
     yield Runtime(settings, embedder=embedder, retriever=retriever, store=MemorySessionStore())
+
+
+@pytest.fixture(scope="session")
+def extractor() -> Extractor:
+    """The rules alone, as the script ships (no semantic layer, no LLM)."""
+    settings = Settings()
+    return Extractor(
+        load_script(settings.knowledge_dir / "diagnostic" / "script.yaml"),
+        load_territories(settings.territories_dir / "territories.json.gz"),
+    )

@@ -71,6 +71,22 @@ class StubRetriever:
             "je touche l'AAH, si je deviens micro-entrepreneur je garde combien ?",
             "montant-personnel",
         ),
+        # session 11 (questions7, a tuning set)
+        ("l'indemnité du service civique c'est combien exactement par mois ?", "chiffre-du-moment"),
+        (
+            "ma mère touche sa retraite, elle peut être salariée sans perdre sa pension ?",
+            "montant-personnel",
+        ),
+        ("si je donne 500 euros, combien je déduis de mes impôts ?", "montant-personnel"),
+        ("un associé refuse de partir, on a le droit de l'exclure ?", "litige"),
+        ("la mairie veut reprendre la salle, est-ce qu'elle a le droit ?", "litige"),
+        ("mon client est éligible au prêt d'honneur oui ou non ?", "a-ma-place"),
+        ("la demande d'agrément est en cours, elle va passer tu crois ?", "a-ma-place"),
+        ("tu peux vérifier si notre asso est bien enregistrée ?", "a-ma-place"),
+        ("crédit coop ou la nef, laquelle est la moins chère ?", "recommandation"),
+        ("combien ça coûte un expert-comptable pour une scop ?", "recommandation"),
+        ("le DLA de la Creuse a encore de la place ce mois-ci ?", "coordonnees-horaires"),
+        ("t'aurais une bonne recette de tarte aux pommes pour la kermesse ?", "hors-domaine"),
     ],
 )
 def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, limit: str) -> None:
@@ -104,6 +120,9 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "comment choisir un expert-comptable pour une asso ?",
         "je suis conseiller en BGE, un client veut monter une Scop",
         "qui vote le budget dans une association ?",
+        "je touche le chomage et je veux me lancer, je perds mes droits ?",  # a general rule
+        "une cuma ça sert à quoi exactement ?",  # no figure asked
+        "quelles recettes pour un tiers-lieu rural ?",  # takings, not cooking
     ],
 )
 def test_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:

@@ -11,23 +11,10 @@ import pytest
 from assistant.dialogue.evidence import READING_WEIGHT, reading_weight
 from assistant.dialogue.state import DiagnosticState
 from assistant.runtime import Runtime
-from assistant.settings import Settings
-from assistant.territory.index import load_territories
 from assistant.text import Respeller
 from assistant.understanding.extraction import Extractor
 from assistant.understanding.quantities import employees, structure_age
-from assistant.understanding.script import load_script
 from assistant.understanding.told import described
-
-
-@pytest.fixture(scope="module")
-def extractor() -> Extractor:
-    """The rules alone, as the script ships."""
-    settings = Settings()
-    return Extractor(
-        load_script(settings.knowledge_dir / "diagnostic" / "script.yaml"),
-        load_territories(settings.territories_dir / "territories.json.gz"),
-    )
 
 
 @pytest.mark.parametrize(
