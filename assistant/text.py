@@ -96,6 +96,31 @@ _EXTRA_STOPWORDS = {
     "nos",
     "votre",
     "vos",
+    # chat filler: "ok et le dla ça se passe comment concrètement ?", "genre pour la culture"
+    "ok",
+    "okay",
+    "genre",
+    "concretement",
+    "exactement",
+    "vraiment",
+    "franchement",
+    "bref",
+    "hein",
+    "virgule",
+    "coup",
+    "ben",
+    "bah",
+    "bon",
+    "salut",
+    "coucou",
+    "euh",
+    "voila",
+    "enfin",
+    "truc",
+    "trucs",
+    "ca",
+    "sa",
+    "cela",
 }
 
 
@@ -291,7 +316,7 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 # Bump when `terms` changes: the index records it and rebuilds its lexical part.
-TOKENIZER_VERSION = "1"
+TOKENIZER_VERSION = "2"  # 2: chat filler ("ok", "genre", "concrètement") dropped
 
 
 def terms(text: str) -> list[str]:

@@ -385,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--split",
         choices=SPLITS,
-        help="also score the real-life questions of this set (tune on dev, dev2, dev3, dev5 only)",
+        help="also score the real-life questions of this set "
+        "(tune on the dev splits only; fresh and test are measures)",
     )
     parser.add_argument(
         "--only-real", action="store_true", help="with --split: skip the source questions"

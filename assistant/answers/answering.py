@@ -388,11 +388,33 @@ class Answerer:
         first = next((s for s in scored if s[1] == 0), None)
         if best and first is not None and all(rank != 0 for _, rank, _, _ in best):
             best[-1] = first  # always quote the best card
+        other = _other_subject(fits, best, scored)
+        if other is not None:
+            best[-1] = other
         # The sentence that answers best leads (a phone shows the first lines); the others
         # follow in reading order, as details.
         best.sort(key=lambda item: (-fit[item[1], item[2]], item[1], item[2]))
         lead, rest = best[:1], sorted(best[1:], key=lambda item: (item[1], item[2]))
         return [(r, p, t) for _, r, p, t in lead + rest]
+
+
+# A question term counts as a subject of its own from this share of the rarest term's weight.
+SUBJECT_WEIGHT = 0.6
+
+
+def _other_subject(
+    fits: _SentenceFit,
+    best: list[tuple[float, int, int, str]],
+    scored: list[tuple[float, int, int, str]],
+) -> tuple[float, int, int, str] | None:
+    """ "une subvention, faut la rembourser comme un prêt d'honneur ?": a question about two
+    things hears from the second card too, when it holds a rare question term that no chosen
+    sentence has (its best such sentence); None when the chosen ones cover the question."""
+    if len(best) < MAX_SENTENCES or any(rank == 1 for _, rank, _, _ in best):
+        return None
+    covered = set().union(*(_read(text)[0] for *_, text in best))
+    missing = {t for t in fits.wanted - covered if fits.weight(t) >= SUBJECT_WEIGHT * fits.scale}
+    return next((item for item in scored if item[1] == 1 and missing & _read(item[3])[0]), None)
 
 
 @lru_cache(maxsize=8192)

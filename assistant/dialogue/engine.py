@@ -33,6 +33,7 @@ from assistant.render.composer import Composer
 from assistant.render.parts import Part
 from assistant.render.reply import ReplyWriter, reply_text
 from assistant.search.base import SearchFilter
+from assistant.territory.agreement import said_not_denied
 from assistant.territory.index import Resolution, TerritoryIndex, found
 from assistant.text import normalise
 from assistant.understanding.extraction import Extraction, Extractor
@@ -428,7 +429,7 @@ class Engine:
             if (
                 stripped in labels
                 or candidate.departement.lower() in stripped.split()
-                or dep in stripped
+                or said_not_denied(dep, stripped)
             ):
                 self._set_territory(state, found(candidate, text), understood)
                 return True

@@ -88,12 +88,14 @@ def plan_made_real(state: DiagnosticState, extraction: Extraction) -> None:
     """ "on veut créer une asso" … "les statuts sont déposés": the form planned earlier is
     what speaks now; the group that planned it is its members."""
     planned = state.planned
-    if extraction.correction:
-        planned.clear()  # "non, plutôt une Scop": the earlier plan is dropped
+    named_now = [v for v in extraction.evidence.get("profile", {}) if v in LEGAL_FORMS]
+    if extraction.correction and not (extraction.exists and not named_now):
+        # "non, plutôt une Scop": the earlier plan is dropped ("enfin créer, on l'a déjà
+        # créée en 2022" corrects the stage: the plan was made real)
+        planned.clear()
     for value, weight in extraction.planned.items():
         planned[value] = planned.get(value, 0.0) + weight
     profile = state.evidence.setdefault("profile", {})
-    named_now = [v for v in extraction.evidence.get("profile", {}) if v in LEGAL_FORMS]
     if not extraction.exists or not (planned or named_now):
         return
     form = max(named_now or planned, key=lambda v: (planned.get(v, 0.0), v in named_now))
@@ -154,6 +156,18 @@ def grows_later(state: DiagnosticState, extraction: Extraction) -> None:
     plans something new develops (said in one message, extraction.py reads it itself)."""
     stage = extraction.evidence.get("stage", {})
     established = state.stage in ("consolidation", "developpement") or bool(state.employees)
+    place = extraction.territory
+    if (
+        extraction.new_venture
+        and established
+        and place is not None
+        and place.status == "found"
+        and state.commune_code
+        and place.commune_code not in (None, state.commune_code)
+        and "implantation" not in extraction.needs
+    ):
+        # "siae à Alès" … "ouvrir à Nîmes": opening where it is not yet
+        extraction.needs.append("implantation")
     if extraction.new_venture and established and "developpement" not in stage:
         extraction.evidence["stage"] = {
             **stage,

@@ -143,3 +143,14 @@ def narrow(res: Resolution, others: list[Mention], towns: bool = False) -> Resol
         if len(keep) > 1:
             return res.model_copy(update={"candidates": keep})
     return None
+
+
+# "Valence dans le Tarn-et-Garonne, pas la Drôme !": the département denied is not the answer.
+_DENIED = re.compile(r"\b(pas|non|plutot que)( (dans|en|du|de))?( (la|le|les|l'))?\s*$")
+
+
+def said_not_denied(name: str, text: str) -> bool:
+    """Whether `name` is in `text` once at least without a denial right before it."""
+    return any(
+        not _DENIED.search(text[: found.start()]) for found in re.finditer(re.escape(name), text)
+    )

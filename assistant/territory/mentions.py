@@ -163,7 +163,7 @@ class MentionFinder:
             r"(?:\bdans\s+l[ea]\s+"
             + bare
             + r"|\bdu\s+|\bd[ée]partement\s+(?:du\s+|n°\s*)?|\bdept\.?\s*|"
-            r"\bdpt\.?\s*|\bd[ée]p\.?\s+|\ben\s+|\(\s*)(\d{2,3}|2\s?[abAB])\b(?!\s*[\d/h:])",
+            r"\bdpt\.?\s*|\bd[ée]p\.?\s+|\ben\s+|\(\s*)(\d{2,3}|2\s?[abAB])\b(?!\s*[\d/:])(?!\s*h(?![a-z]))",
             re.IGNORECASE,
         )
         for m in pattern.finditer(message):
@@ -172,8 +172,9 @@ class MentionFinder:
                 continue
             if m.group(0).lower().startswith("en") and not m.group(1)[-1].isalpha():
                 continue  # "en 2024", "en 23" is too weak
+            closes = re.match(r"\s*(?:hein|quoi|svp|!)?\s*\)", after)  # "(93 hein)"
             if m.group(0).startswith("(") and (
-                not after.lstrip().startswith(")") or not self._names_a_place_before(message, m)
+                not closes or not self._names_a_place_before(message, m)
             ):
                 continue  # "Rodez (12)", not "des bénévoles (12)"
             code = self.tables.dep_code(m.group(1).replace(" ", ""))
@@ -188,7 +189,8 @@ class MentionFinder:
         if word is None:
             return False
         typed = word.group(1)
-        return typed[0].isupper() or fold(typed).replace("-", " ") in self.tables.names
+        key = re.sub(r"^st(e?) ", r"saint\1 ", fold(typed).replace("-", " "))
+        return typed[0].isupper() or key in self.tables.names
 
     def _name_mentions(self, message: str, tokens: list[Token], lenient: bool) -> list[Mention]:
         out: list[Mention] = []

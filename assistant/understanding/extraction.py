@@ -24,7 +24,7 @@ from assistant.understanding.told import QUESTION_START, described
 _CORRECTION = re.compile(
     r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut )*"
     r"(non|en fait|pardon|plutot|je me suis trompe|oups|oops|"
-    r"erreur|correction|je rectifie|rectification|je corrige|enfin non|"
+    r"erreur|correction|je rectifie|rectification|je corrige|enfin non|enfin|"
     r"je voulais dire|c'est pas ca|pas du tout)\b"
 )
 _FOR_CLIENT = re.compile(

@@ -31,7 +31,9 @@ NEGATION = re.compile(
 # reprendre". Not for needs: "pas encore de local", "personne veut reprendre la présidence"
 # are the needs themselves.
 STATE_NEGATION = re.compile(
-    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment| encore)?( besoin)?( de| d'| du| des)?\s*"
+    # ("ni la mairie ni les assos": neither is who speaks)
+    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment| encore)?( besoin)?"
+    r"( de| d'| du| des| la| le| les| l')?\s*"
     r"|\b(personne|rien|jamais) (ne |n')?((veut|veulent|voudra|voudrait|peut|pourra) )?"
     r"|\bne |\bn')$"
 )
@@ -46,7 +48,9 @@ _SETTLED = re.compile(
     r"sain|saine)|(deja )?(regle|reglee|regles|reglees|resolu|resolue|boucle|va bien|vont bien)"
     r"|ca va( a peu pres| bien| mieux| maintenant)?)"
     # and the sentence stops there ("c'est bon.", not "c'est bon marché", "c'est fait comment")
-    r"(?=\s*(?:$|[.,;!:)]|depuis\b|maintenant\b|aussi\b|pour nous\b))"
+    # (dictated, without punctuation: "le local c'est bon ce qu'il nous faut c'est…")
+    r"(?=\s*(?:$|[.,;!:)]|depuis\b|maintenant\b|aussi\b|pour nous\b|ce qu'|par contre\b|"
+    r"mais\b))"
 )
 # "on a signé le bail", "on a trouvé un local": done before the keyword.
 _SETTLED_BEFORE = re.compile(

@@ -34,6 +34,8 @@ _FUTURE_OBJECT = re.compile(
     # asso ou autre chose", "apprendre comment on gère une association"
     r"si (?:on|je|nous) (?:fait|fais|faisons|monte|cree|prend|prends)|"
     r"comment (?:on )?(?:gere|gerer|fonctionne|marche)|"
+    # "comprendre comment on fait une asso"
+    r"comment (?:on |je |nous )?(?:fait|fais|faisons|faire|monte|monter|cree|creer)|"
     # learning how a form works ("les former à la gestion d'une coopérative"), not "la
     # gestion de la SARL me prend tout mon temps" (one's own)
     r"(?:apprendre|savoir|comprendre|former a|formation a|formes a|connaitre) "
@@ -122,6 +124,8 @@ NEW_VENTURE = re.compile(
     r"travaille a|travaillons a)\s+((?!pas\b|plus\b|jamais\b)[a-z']+,?\s+){0,2}?"
     + _NEW_VERB
     + _NEW_OBJECT_NOT
+    # an answer that is only the plan: "ouvrir à Nîmes"
+    + r"|^(ouvrir|creer|lancer|s'implanter|s'installer|s'etendre|essaimer) (a|au|aux|en|dans|sur)\b"
     # asked by others: "trois communes nous ont demandé d'ouvrir une séance chez elles"
     + r"|\b(demande|demandent|demandee|proposent|propose) (de |d')"
     + _NEW_VERB
@@ -160,9 +164,18 @@ _PROJECT_FORM = re.compile(
 )
 
 
+# "on veut faire un magasin de producteurs en scic": the form wished for the project.
+_WISHED_FORM = re.compile(
+    r"\b(veut|veux|voulons|voudrait|voudrions|aimerait|aimerions|souhaite|souhaitons|envisage|"
+    r"envisageons|pensons)\b[^.?!]{0,50}\ben (?P<object>scic|scop|cooperative|coop|asso|"
+    r"association|sas)\b"
+)
+
+
 def present(text: str) -> str:
     """The text with the structures it only plans blanked out."""
     text = _FUTURE_OBJECT.sub(_blank_unless_done, text)
+    text = _WISHED_FORM.sub(_blank_unless_done, text)
     return _PROJECT_FORM.sub(_blank_unless_done, text)
 
 

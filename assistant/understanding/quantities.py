@@ -32,7 +32,8 @@ _NUMBER_WORDS = {
 }
 _EMPLOYEES = re.compile(
     r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+(salarie|salariee|salaries|salariees|"
-    r"employe|employes|employee|employees|etp|permanents|permanent|personnes salariees)\b"
+    r"employe|employes|employee|employees|etp|permanents|permanent|personnes salariees|"
+    r"staff|workers)\b"
 )
 # "8 livreurs salariés", "deux animatrices salariées": a trade between (plural, two or more;
 # not "un emploi salarié", "2 non salariés", "3 anciens salariés").
@@ -54,6 +55,7 @@ _APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "ci
 # "emploie une trentaine de personnes"
 _PAID = re.compile(
     r"\b(?:employons|emploie|emploient|emploi|employe|embauche|embauchons|payons|paie|paye|"
+    r"employ|employs|"
     r"salarions|salarie)\s+(?:actuellement\s+|aujourd'hui\s+)?(\d{1,4}|"
     + "|".join(_NUMBER_WORDS)
     + r"|notre|nos|une (?:"
@@ -66,6 +68,8 @@ _PAID = re.compile(
     r"(notre|nos|un|une|\d{1,3})\b"
     # volunteers and civic-service volunteers are not paid staff
     r"(?!(?:\s+[a-z]+)?\s+(?:benevoles?|services? civiques?|stagiaires?|volontaires?)\b)"
+    # in English: "we employ 3 refugees as cooks"
+    r"|\bwe (?:employ|pay) (\d{1,4}) (?!volunteers?\b|interns?\b)[a-z]+\b"
 )
 # "deux éducateurs sportifs en CDI", "une animatrice à mi-temps": a contract counts people.
 _ON_CONTRACT = re.compile(

@@ -54,6 +54,13 @@ SLOT_VALUES: dict[str, tuple[str, ...]] = {
 }
 # Calibrated on tests/holdout/dev (scripts/bench_understanding.py --split dev): the cosine a
 # clause needs with an example, and how far the best value must lead the second.
+# A reading of employment needs the message to speak of work at all ("personne nous connaît"
+# was once read as an employer).
+_SPEAKS_OF_WORK = re.compile(
+    r"\b(salari\w*|employ\w*|embauch\w*|postes?|cdi|cdd|contrats?|equipe|paie|salaires?|"
+    r"permanent\w*|etp|staff|coordinat\w*|animat\w*|educat\w*|encadrant\w*|recrut\w*|"
+    r"travaill\w*|bosse\w*|mi temps|temps partiel|temps plein|anplwaye)\b"
+)
 THRESHOLDS: dict[str, float] = {"stage": 0.90, "profile": 0.90, "needs": 0.90, "employer": 0.90}
 MARGIN = 0.01
 # Slots where a clear reading adds to the rules' evidence. For the others it is a hint the
@@ -472,7 +479,7 @@ class SemanticReader:
         # "le local c'est réglé": the meaning of the words is premises, the person says done.
         result.needs = [n for n in result.needs if n not in result.settled_needs]
         employer = self.decided("employer", scores["employer"])
-        if employer == "yes" and result.employees is None:
+        if employer == "yes" and result.employees is None and _SPEAKS_OF_WORK.search(text):
             # "at least one" when the number is unsaid; "no" only keeps "yes" honest (the
             # rules read "que des bénévoles" themselves, a reading of absence is too risky)
             result.employees = 1

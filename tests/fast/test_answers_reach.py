@@ -87,6 +87,8 @@ class StubRetriever:
         ("combien ça coûte un expert-comptable pour une scop ?", "recommandation"),
         ("le DLA de la Creuse a encore de la place ce mois-ci ?", "coordonnees-horaires"),
         ("t'aurais une bonne recette de tarte aux pommes pour la kermesse ?", "hors-domaine"),
+        ("j'ai un redressement urssaf sur l'asso, je conteste comment ?", "litige"),
+        ("j'ai passé le comité France Active hier, vous savez si c'est bon ?", "a-ma-place"),
     ],
 )
 def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, limit: str) -> None:
@@ -123,6 +125,8 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "je touche le chomage et je veux me lancer, je perds mes droits ?",  # a general rule
         "une cuma ça sert à quoi exactement ?",  # no figure asked
         "quelles recettes pour un tiers-lieu rural ?",  # takings, not cooking
+        "la mairie peut entrer au capital de notre scic ? jusqu'à combien ?",  # a rule of law
+        "l'agrément esus est valable combien de temps ? elle a créé sa boîte l'an dernier",
     ],
 )
 def test_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:

@@ -164,3 +164,48 @@ def test_money_said_fine_leaves_the_needs(runtime: Runtime) -> None:
         state, "Je corrige : l'argent ça va à peu près. Il nous faut une salle"
     ).state
     assert "financement" not in state.needs
+
+
+def test_the_departement_denied_is_not_the_answer(runtime: Runtime) -> None:
+    engine = runtime.engine
+    state = engine.handle(
+        DiagnosticState(),
+        "on est une association d'aide à domicile qui emploie 3 personnes à Valence",
+    ).state
+    assert state.territory_candidates
+    state = engine.handle(state, "Valence dans le Tarn-et-Garonne hein, pas la Drôme !").state
+    assert state.departement == "82"
+
+
+def test_opening_elsewhere_said_alone_is_growth_and_implantation(runtime: Runtime) -> None:
+    engine = runtime.engine
+    state = engine.handle(DiagnosticState(), "siae à Alès").state
+    state = engine.handle(state, "conventionnée ACI, 25 salariés").state
+    state = engine.handle(state, "ouvrir à Nîmes").state
+    assert state.stage == "developpement"
+    assert "implantation" in state.needs
+
+
+@pytest.mark.parametrize(
+    ("message", "departement"),
+    [
+        ("on a une asso de danse a st-denis (93 hein) 2 salariés", "93"),
+        ("je suis né à Bourganeuf, la commune l'a vendue l'an dernier", "23"),
+    ],
+)
+def test_more_places_read_right(extractor: Extractor, message: str, departement: str) -> None:
+    place = extractor.extract(message).territory
+    assert place is not None and place.departement == departement
+
+
+def test_a_form_asked_how_to_make_is_planned(extractor: Extractor) -> None:
+    read = extractor.extract(
+        "on est un groupe de six étudiants, il faut comprendre comment on fait une asso"
+    )
+    assert read.profile == "collectif"
+    assert "juridique" in read.needs
+
+
+def test_english_staff_are_counted() -> None:
+    assert employees("i run a social business, we employ 3 refugees as cooks") == 3
+    assert employees("we employ 3 volunteers") is None

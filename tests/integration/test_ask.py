@@ -111,7 +111,9 @@ def test_out_of_scope_question_is_declined(answerer: Answerer, question: str) ->
     assert answer.declined
     assert answer.sources == []
     assert answer.confidence == 0.0
-    assert "Je n'ai pas trouvé de réponse fiable" in answer.answer
+    # nothing found, or a question outside the domain said as such ("recette de cuisine")
+    said = "Je n'ai pas trouvé de réponse fiable" in answer.answer
+    assert said or answer.limit == "hors-domaine"
     assert "Sources" not in answer.answer
 
 

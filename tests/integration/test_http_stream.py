@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(60)
 
 IN_SCOPE = "Comment obtenir l'agrément ESUS ?"
 LLM_QUESTION = "ou trouver un mentor benevole pr mon projet social"
-OUT_OF_SCOPE = "Donne-moi une recette de cuisine pour la tarte aux pommes"
+OUT_OF_SCOPE = "Qui a gagné la coupe du monde de football 2018 ?"  # no card, no limit
 ANSWER_KEYS = {"answer", "sources", "declined", "confidence"}
 
 Event = tuple[str, dict[str, Any]]
