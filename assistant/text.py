@@ -99,7 +99,6 @@ _EXTRA_STOPWORDS = {
     # chat filler: "ok et le dla ça se passe comment concrètement ?", "genre pour la culture"
     "ok",
     "okay",
-    "genre",
     "concretement",
     "exactement",
     "vraiment",
@@ -110,7 +109,6 @@ _EXTRA_STOPWORDS = {
     "coup",
     "ben",
     "bah",
-    "bon",
     "salut",
     "coucou",
     "euh",
@@ -118,7 +116,6 @@ _EXTRA_STOPWORDS = {
     "enfin",
     "truc",
     "trucs",
-    "ca",
     "sa",
     "cela",
 }
@@ -316,7 +313,7 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 # Bump when `terms` changes: the index records it and rebuilds its lexical part.
-TOKENIZER_VERSION = "2"  # 2: chat filler ("ok", "genre", "concrètement") dropped
+TOKENIZER_VERSION = "3"  # 2-3: chat filler ("ok", "concrètement", "virgule") dropped
 
 
 def terms(text: str) -> list[str]:

@@ -390,7 +390,11 @@ class Answerer:
             best[-1] = first  # always quote the best card
         other = _other_subject(fits, best, scored)
         if other is not None:
-            best[-1] = other
+            # the weakest detail gives way, never the best card's only sentence
+            ranks = [rank for _, rank, _, _ in best]
+            spare = [i for i in range(1, len(best)) if ranks[i] != 0 or ranks.count(0) > 1]
+            if spare:
+                best[spare[-1]] = other
         # The sentence that answers best leads (a phone shows the first lines); the others
         # follow in reading order, as details.
         best.sort(key=lambda item: (-fit[item[1], item[2]], item[1], item[2]))
@@ -398,6 +402,9 @@ class Answerer:
         return [(r, p, t) for _, r, p, t in lead + rest]
 
 
+_TWO_SUBJECTS = re.compile(
+    r"\b(comme|ou|vs|versus|plutot|difference|diff|pareil|compar\w*|entre)\b"
+)
 # A question term counts as a subject of its own from this share of the rarest term's weight.
 SUBJECT_WEIGHT = 0.6
 
@@ -411,6 +418,8 @@ def _other_subject(
     things hears from the second card too, when it holds a rare question term that no chosen
     sentence has (its best such sentence); None when the chosen ones cover the question."""
     if len(best) < MAX_SENTENCES or any(rank == 1 for _, rank, _, _ in best):
+        return None
+    if not fits.two_subjects:
         return None
     covered = set().union(*(_read(text)[0] for *_, text in best))
     missing = {t for t in fits.wanted - covered if fits.weight(t) >= SUBJECT_WEIGHT * fits.scale}
@@ -435,6 +444,8 @@ class _SentenceFit:
         self.asks_figure = bool(_FIGURE_QUESTION.search(folded))
         self.cues = [answer for asked, answer in _ANSWER_CUES if asked.search(folded)]
         self.yes_no = bool(_YES_NO_QUESTION.search(folded))
+        # "une subvention, faut la rembourser comme un prêt d'honneur ?", "scop ou scic"
+        self.two_subjects = bool(_TWO_SUBJECTS.search(folded))
         self.scale = max((weight(t) for t in self.wanted), default=1.0)
 
     def overlap(self, text: str) -> float:

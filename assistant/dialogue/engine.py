@@ -428,7 +428,10 @@ class Engine:
             dep = normalise(candidate.departement_name)
             if (
                 stripped in labels
-                or candidate.departement.lower() in stripped.split()
+                or (
+                    candidate.departement.lower() in stripped.split()
+                    and said_not_denied(candidate.departement.lower(), stripped)
+                )
                 or said_not_denied(dep, stripped)
             ):
                 self._set_territory(state, found(candidate, text), understood)

@@ -29,7 +29,7 @@ _NAMED_AFTER = frozenset(
 
 
 # Bodies named like a town: "bénévoles de la Croix-Rouge" are not in Croix (Nord).
-_BODIES = frozenset({("croix", "rouge"), ("croix", "blanche")})
+_BODIES = frozenset({("croix", "rouge"), ("croix", "blanche"), ("croix", "rousse")})
 
 
 def in_a_name(tokens: list[Token], i: int) -> bool:

@@ -24,7 +24,9 @@ from assistant.understanding.told import QUESTION_START, described
 _CORRECTION = re.compile(
     r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut )*"
     r"(non|en fait|pardon|plutot|je me suis trompe|oups|oops|"
-    r"erreur|correction|je rectifie|rectification|je corrige|enfin non|enfin|"
+    r"erreur|correction|je rectifie|rectification|je corrige|enfin non|enfin pas|"
+    # "enfin seul… on est trois", "enfin créer, on l'a déjà créée": a word taken back
+    r"enfin [a-z]+ ?(?:\.\.\.|…|,)|"
     r"je voulais dire|c'est pas ca|pas du tout)\b"
 )
 _FOR_CLIENT = re.compile(
@@ -101,6 +103,14 @@ ESTABLISHED_PROFILES = frozenset(
     {"association", "association-employeuse", "entreprise", "scop-scic", "siae", "collectivite"}
 )
 # Profile values by legal family: "asso … 6 salariés" names one family, not two options.
+# An association that is itself the insertion structure: "on est conventionnés ACI", "notre
+# association porte un chantier d'insertion".
+_RUNS_INSERTION = re.compile(
+    r"\b(conventionn\w*|porte|portons|gere|gerons|agree\w*|on est|nous sommes)\b"
+    r"(?:(?!\bavec\b|\bpartenaire)[^.?!]){0,40}"
+    r"\b(chantier d'insertion|atelier chantier|aci|entreprise d'insertion|ei|etti|"
+    r"association intermediaire|structure d'insertion|siae)\b"
+)
 # A company named without its form: "l'entreprise", "la boîte".
 _GENERIC_COMPANY = re.compile(r"\b(entreprise|entreprises|boite|societe)\b")
 
@@ -346,9 +356,10 @@ class Extractor:
         """ "une Scop de maçonnerie … l'entreprise tourne bien": the company is the Scop (or
         the insertion structure), not another form among options; so is an association that
         runs an insertion structure."""
-        if "siae" in profile:
+        if "siae" in profile and _RUNS_INSERTION.search(text):
             # "une association … conventionnée chantier d'insertion": the association is
-            # the insertion structure's legal vehicle, one structure, not two options.
+            # the insertion structure's legal vehicle, one structure, not two options (not
+            # "on travaille avec une entreprise d'insertion", a partner).
             for vehicle in ("association", "association-employeuse"):
                 mentioned.pop(vehicle, None)
                 profile["siae"] += profile.pop(vehicle, 0.0)

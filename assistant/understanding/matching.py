@@ -32,8 +32,8 @@ NEGATION = re.compile(
 # are the needs themselves.
 STATE_NEGATION = re.compile(
     # ("ni la mairie ni les assos": neither is who speaks)
-    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment| encore)?( besoin)?"
-    r"( de| d'| du| des| la| le| les| l')?\s*"
+    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment| encore)?( besoin)?( de| d'| du| des)?\s*"
+    r"|\b(ni|pas|sans) (la|le|les|l') ?"
     r"|\b(personne|rien|jamais) (ne |n')?((veut|veulent|voudra|voudrait|peut|pourra) )?"
     r"|\bne |\bn')$"
 )

@@ -167,7 +167,8 @@ _PROJECT_FORM = re.compile(
 # "on veut faire un magasin de producteurs en scic": the form wished for the project.
 _WISHED_FORM = re.compile(
     r"\b(veut|veux|voulons|voudrait|voudrions|aimerait|aimerions|souhaite|souhaitons|envisage|"
-    r"envisageons|pensons)\b[^.?!]{0,50}\ben (?P<object>scic|scop|cooperative|coop|asso|"
+    r"envisageons|pensons)\b[^.?!,;]{0,50}(?<!rester )(?<!est )(?<!sommes )(?<!deja )"
+    r"\ben (?P<object>scic|scop|cooperative|coop|asso|"
     r"association|sas)\b"
 )
 

@@ -46,8 +46,9 @@ _TRADE_EMPLOYEES = re.compile(
 # "un entraîneur salarié à temps partiel", "notre coordinatrice salariée": one paid person
 # (not "un emploi salarié", "une activité salariée": one's own work).
 _ONE_EMPLOYEE = re.compile(
-    r"\b(un|une|notre)\s+(?!(?:emploi|poste|travail|statut|contrat|job|revenu|activite|"
-    r"ancien|ancienne|ex|futur|future|non|premier|premiere|nouveau|nouvelle)\b)[a-z]+\s+"
+    r"(?<!suis )(?<!etant )(?<!etais )\b(un|une|notre)\s+(?!(?:emploi|poste|travail|statut|"
+    r"contrat|job|revenu|activite|ancien|ancienne|ex|futur|future|non|premier|premiere|nouveau|"
+    r"nouvelle|femme|homme|maman|papa|jeune|personne|mere|pere)\b)[a-z]+\s+"
     r"(?:salarie|salariee)\b"
 )
 _APPROX = {"dizaine": 10, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "cinquantaine": 50}
@@ -119,7 +120,8 @@ _RESIDENCE = re.compile(
     r"|\b(j'habite|on habite|nous habitons|je vis|on vit|nous vivons)\b[^,.;!?]{0,35}$"
     r"|\ben france\s*$"
     # "je suis ukrainienne, à Metz depuis 2022": a clause that opens on the place
-    r"|(?:^|[,;]\s*)(a|au|aux) [a-z' -]{2,30}$"
+    r"|\b(je suis|j'habite|je vis|nous sommes|on est)\b[^.;!?]{0,40}[,;]\s*"
+    r"(a|au|aux) [a-z' -]{2,30}$"
 )
 
 
@@ -131,7 +133,8 @@ _NOT_RUNNING = re.compile(
     r"vides|abandonne\w*|inoccupe\w*|a l'arret|en friche|a vendre)\s*$"
     r"|\b(au chomage|sans emploi|en arret|en recherche d'emploi|a la retraite)\s*$"
     # one's own job, people who know each other: "graphiste salarié depuis 8 ans"
-    r"|\b(salarie|salariee|on se connait|se connaissent|nous nous connaissons)\s*$"
+    r"|\b(je suis|j'etais|etant) [a-z ]{0,25}(salarie|salariee)\s*$"
+    r"|\b(on se connait|se connaissent|nous nous connaissons)\s*$"
 )
 
 
@@ -181,12 +184,17 @@ _STAFF_TO_COME = re.compile(
 )
 
 
+_OWN_STAFF = re.compile(r"\b(les|nos|mes|ses|leurs|ces)\s*$")
+
+
 def _current(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """The first count of the present in the text (not one the structure once had, nor
     staff it would need)."""
     for match in pattern.finditer(text):
         before = text[max(0, match.start() - 30) : match.start()]
-        if not _PAST_STAFF.search(before) and not _STAFF_TO_COME.search(before):
+        # (not "payer les 6 salariés", "garder nos 5 salariés": staff one has)
+        to_come = _STAFF_TO_COME.search(before) and not _OWN_STAFF.search(before)
+        if not _PAST_STAFF.search(before) and not to_come:
             return match
     return None
 

@@ -126,6 +126,20 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "une cuma ça sert à quoi exactement ?",  # no figure asked
         "quelles recettes pour un tiers-lieu rural ?",  # takings, not cooking
         "la mairie peut entrer au capital de notre scic ? jusqu'à combien ?",  # a rule of law
+        # general questions a review found limited by session 11's first patterns
+        "Une association a-t-elle le droit de gagner de l'argent ?",
+        "est-ce qu'on a le droit de rémunérer un dirigeant d'association ?",
+        "laquelle est la meilleure forme pour nous, asso ou scop ?",
+        "entre Scop et Scic, laquelle est la meilleure pour un café ?",
+        "quel est le prix d'une formation au DLA, faut-il un consultant ?",
+        "tu peux vérifier si une association peut embaucher ?",
+        "le dossier de demande de subvention, tu penses qu'il faut quoi dedans ?",
+        "une Scop est-elle éligible au DLA, oui ou non ?",
+        "qu'est-ce qu'un redressement judiciaire pour une Scop ?",
+        "comment exclure un membre d'une association ?",
+        "combien de temps ça prend de créer une asso ? je voudrais la lancer avant ma retraite",
+        "combien il faut d'associés exactement pour une Scop ?",
+        "combien de DLA exactement en France ?",
         "l'agrément esus est valable combien de temps ? elle a créé sa boîte l'an dernier",
     ],
 )

@@ -147,7 +147,7 @@ def test_stage_words_in_stories(extractor: Extractor, message: str, stage: str |
         ("nous ne connaissons pas les autres associations de Metz", "reseau"),
         ("plus personne veut etre au conseil d'admin", "gouvernance"),
         ("il nous faut réunir tout le monde autour de la table", "cooperation"),
-        ("on cherche une petite pièce pour les machines", "local"),
+        ("il nous manque un atelier pour les machines", "local"),
     ],
 )
 def test_needs_told_in_stories(extractor: Extractor, message: str, need: str) -> None:
@@ -209,3 +209,46 @@ def test_a_form_asked_how_to_make_is_planned(extractor: Extractor) -> None:
 def test_english_staff_are_counted() -> None:
     assert employees("i run a social business, we employ 3 refugees as cooks") == 3
     assert employees("we employ 3 volunteers") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("on n'arrive plus à payer les 6 salariés de l'asso", 6),
+        ("il faut garder nos 5 salariés", 5),
+        ("je suis une maman salariée, je veux monter une asso", None),
+    ],
+)
+def test_staff_one_has_is_counted_even_when_hard_to_pay(text: str, count: int | None) -> None:
+    from assistant.text import fold
+
+    assert employees(fold(text)) == count
+
+
+def test_a_structures_own_place_and_year_still_speak() -> None:
+    from datetime import date
+
+    assert structure_age("a metz depuis 2015, notre asso fait", today=date(2026, 12, 1)) == 11.0
+    assert structure_age("nous avons un salarie depuis 2018", today=date(2026, 12, 1)) == 8.0
+
+
+@pytest.mark.parametrize(
+    ("message", "absent"),
+    [
+        ("une de mes salariées voudrait passer à temps partiel", "individuel"),
+        ("on est une asso, on travaille avec une entreprise d'insertion du coin", "siae"),
+        ("on veut rester en association", "collectif"),
+        ("le maire souhaite nous aider, on est un collectif d'habitants", "collectivite"),
+    ],
+)
+def test_partners_and_plans_do_not_speak(extractor: Extractor, message: str, absent: str) -> None:
+    assert extractor.extract(message).profile != absent
+
+
+def test_enfin_that_adds_keeps_the_needs(runtime: Runtime) -> None:
+    engine = runtime.engine
+    state = engine.handle(
+        DiagnosticState(), "on a une Scop de 8 salariés à Lyon, on cherche des financements"
+    ).state
+    state = engine.handle(state, "enfin, il nous faudrait aussi un local").state
+    assert {"financement", "local"} <= set(state.needs)
