@@ -46,6 +46,7 @@ COMMON_WORDS: frozenset[str] = _words(
     terres thomas toi ton tour tours tout trait tres trois tu tulle un une union us val vals
     var venir vent vents ver verger vers vert verte vie vienne vieux vigne vignes ville
     villes vincent vire voie vous vue y yves nul nulle savoir vendu vendue vendus vendues
+    connaitre connait connais
     """
 )
 # Département names in COMMON_WORDS (Somme, Cher, Nord, Manche…) still need a capital in text.

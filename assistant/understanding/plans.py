@@ -41,7 +41,9 @@ _FUTURE_OBJECT = re.compile(
     r"(?:apprendre|savoir|comprendre|former a|formation a|formes a|connaitre) "
     r"(?:la gestion|le fonctionnement) (?:d(?=')|de)|"
     r"assemblee constitutive de|ag constitutive de|"
-    r"sous forme d'?|sous forme de|devenir|devenant)"
+    r"sous forme d'?|sous forme de|devenir|devenant|"
+    # an option: "je pourrais leur apprendre à coudre, peut-être avec une association"
+    r"peut etre avec|peut etre en|peut etre sous forme d'?)"
     # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
     r"( seule?s?| ensemble| a plusieurs| a deux| a trois)?"
     # (the object, not the next clause: "la reprendre et en faire une entreprise d'insertion")
@@ -84,7 +86,7 @@ _REGISTERED = re.compile(
     r"\b(kbis (est )?(arrive|recu|obtenu)|siret (recu|obtenu)|"
     r"(est|suis|sommes|sont|ete|deja) immatricule\w*|immatricule\w* depuis|"
     r"statuts (sont )?deposes|(on a|nous avons|j'ai|ils ont) (depose|deposer|deposes) les statuts|"
-    r"existe deja|est declaree|sommes declares|on est declares|"
+    r"existe deja|existe depuis|est declaree|sommes declares|on est declares|"
     r"parue? au journal officiel|(recu|obtenu) (le|notre) recepisse|recepisse (de la prefecture|"
     r"est arrive|recu)|(l'association|l'asso) existe(?! pas)(?! plus)|"
     r"declaration (en prefecture )?(est )?(partie|envoyee|faite))\b"
@@ -173,9 +175,17 @@ _WISHED_FORM = re.compile(
 )
 
 
+# "l'asso sera créée en septembre": the form to come, as the subject of a future.
+_FUTURE_SUBJECT = re.compile(
+    r"\b(?P<object>l'association|l'asso|la scop|la scic|la cooperative|la structure|"
+    r"l'entreprise) (sera|va etre|devrait etre) (creee|declaree|montee|immatriculee|lancee)\b"
+)
+
+
 def present(text: str) -> str:
     """The text with the structures it only plans blanked out."""
     text = _FUTURE_OBJECT.sub(_blank_unless_done, text)
+    text = _FUTURE_SUBJECT.sub(_blank_unless_done, text)
     text = _WISHED_FORM.sub(_blank_unless_done, text)
     return _PROJECT_FORM.sub(_blank_unless_done, text)
 

@@ -252,3 +252,29 @@ def test_enfin_that_adds_keeps_the_needs(runtime: Runtime) -> None:
     ).state
     state = engine.handle(state, "enfin, il nous faudrait aussi un local").state
     assert {"financement", "local"} <= set(state.needs)
+
+
+@pytest.mark.parametrize(
+    ("message", "planned"),
+    [
+        ("on est un collectif de 10 personnes, l'asso sera créée en septembre", "association"),
+        ("je pourrais leur apprendre à coudre, peut-être avec une association", "association"),
+    ],
+)
+def test_forms_to_come_are_plans(extractor: Extractor, message: str, planned: str) -> None:
+    read = extractor.extract(message)
+    assert planned in read.planned and read.profile != planned
+
+
+def test_a_project_that_exists_since_a_year_is_made_real(runtime: Runtime) -> None:
+    engine = runtime.engine
+    state = engine.handle(DiagnosticState(), "On a un projet de Scic d'énergie à Decazeville").state
+    assert state.profile == "collectif"
+    state = engine.handle(state, "Enfin projet... elle existe depuis 2019, on a 3 centrales").state
+    assert state.profile == "scop-scic"
+
+
+def test_how_one_is_is_not_how_many(extractor: Extractor) -> None:
+    read = extractor.extract("seuls on est trop petits pour répondre aux marchés")
+    assert "collectif" not in read.evidence["profile"]
+    assert extractor.extract("le plus dur c'est de connaître les producteurs").territory is None
