@@ -5,10 +5,12 @@ on dev, run test once before and once after a change. `dev2`, `dev3`: sets writt
 outside later (tests/devsets/), for tuning only: their figures are never a result (`dev3`'s
 first run, before tuning on it, is kept in tests/devsets/result-people3-first-session9.json).
 `fresh`: people6 and questions6 (session 11), a fresh measure written from the outside: run it,
-never read its failures, never tune on it. `dev4`: people4 and questions4, the fresh measure of
-sessions 9–10, measured often enough that it is now tuned on. `dev5`: people5 and questions5
-(session 10) and `dev7`: people7 and questions7 (session 11), written from the outside for
-tuning; their first runs, before tuning, are kept in tests/devsets/.
+never read its failures, never tune on it. `fresh8`: people8 and questions8 (written at the end
+of session 11, never run yet), the next session's fresh measure. `dev4`: people4 and
+questions4, the fresh measure of sessions 9–10, measured often enough that it is now tuned
+on. `dev5`: people5 and questions5 (session 10) and `dev7`: people7 and questions7 (session
+11), written from the outside for tuning; their first runs, before tuning, are kept in
+tests/devsets/.
 """
 
 from __future__ import annotations
@@ -20,8 +22,18 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 HOLDOUT = TESTS / "holdout"
 DEVSETS = TESTS / "devsets"
 
-Split = Literal["dev", "test", "dev2", "dev3", "dev4", "dev5", "dev7", "fresh"]
-SPLITS: tuple[Split, ...] = ("dev", "test", "dev2", "dev3", "dev4", "dev5", "dev7", "fresh")
+Split = Literal["dev", "test", "dev2", "dev3", "dev4", "dev5", "dev7", "fresh", "fresh8"]
+SPLITS: tuple[Split, ...] = (
+    "dev",
+    "test",
+    "dev2",
+    "dev3",
+    "dev4",
+    "dev5",
+    "dev7",
+    "fresh",
+    "fresh8",
+)
 
 PEOPLE: dict[Split, Path] = {
     "dev": HOLDOUT / "dev",
@@ -32,6 +44,7 @@ PEOPLE: dict[Split, Path] = {
     "dev5": DEVSETS / "people5",
     "dev7": DEVSETS / "people7",
     "fresh": DEVSETS / "people6",
+    "fresh8": DEVSETS / "people8",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -47,4 +60,5 @@ QUESTIONS: dict[Split, Path] = {
     "dev5": DEVSETS / "questions5.yaml",
     "dev7": DEVSETS / "questions7.yaml",
     "fresh": DEVSETS / "questions6.yaml",
+    "fresh8": DEVSETS / "questions8.yaml",
 }
