@@ -184,10 +184,9 @@ _FUTURE_SUBJECT = re.compile(
 
 def present(text: str) -> str:
     """The text with the structures it only plans blanked out."""
-    text = _FUTURE_OBJECT.sub(_blank_unless_done, text)
-    text = _FUTURE_SUBJECT.sub(_blank_unless_done, text)
-    text = _WISHED_FORM.sub(_blank_unless_done, text)
-    return _PROJECT_FORM.sub(_blank_unless_done, text)
+    for planned in (_FUTURE_OBJECT, _FUTURE_SUBJECT, _WISHED_FORM, _PROJECT_FORM):
+        text = planned.sub(_blank_unless_done, text)
+    return text
 
 
 def says_it_exists(text: str) -> bool:

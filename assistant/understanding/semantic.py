@@ -52,8 +52,6 @@ SLOT_VALUES: dict[str, tuple[str, ...]] = {
     "needs": NEEDS,
     "employer": EMPLOYER_VALUES,
 }
-# Calibrated on tests/holdout/dev (scripts/bench_understanding.py --split dev): the cosine a
-# clause needs with an example, and how far the best value must lead the second.
 # A reading of employment needs the message to speak of work at all ("personne nous connaît"
 # was once read as an employer).
 _SPEAKS_OF_WORK = re.compile(
@@ -61,6 +59,8 @@ _SPEAKS_OF_WORK = re.compile(
     r"permanent\w*|etp|staff|coordinat\w*|animat\w*|educat\w*|encadrant\w*|recrut\w*|"
     r"travaill\w*|bosse\w*|mi temps|temps partiel|temps plein|anplwaye)\b"
 )
+# Calibrated on tests/holdout/dev (scripts/bench_understanding.py --split dev): the cosine a
+# clause needs with an example, and how far the best value must lead the second.
 THRESHOLDS: dict[str, float] = {"stage": 0.90, "profile": 0.90, "needs": 0.90, "employer": 0.90}
 MARGIN = 0.01
 # Slots where a clear reading adds to the rules' evidence. For the others it is a hint the

@@ -5,11 +5,14 @@ is not read as present, bodies and ordinary words are not places, Creole spellin
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from assistant.dialogue.evidence import READING_WEIGHT, reading_weight
 from assistant.dialogue.state import DiagnosticState
 from assistant.runtime import Runtime
+from assistant.text import fold
 from assistant.understanding.extraction import Extractor
 from assistant.understanding.quantities import employees, structure_age
 
@@ -24,8 +27,6 @@ from assistant.understanding.quantities import employees, structure_age
     ],
 )
 def test_a_persons_years_are_not_the_structures(text: str, years: float | None) -> None:
-    from datetime import date
-
     assert structure_age(text, today=date(2026, 12, 1)) == years
 
 
@@ -220,14 +221,10 @@ def test_english_staff_are_counted() -> None:
     ],
 )
 def test_staff_one_has_is_counted_even_when_hard_to_pay(text: str, count: int | None) -> None:
-    from assistant.text import fold
-
     assert employees(fold(text)) == count
 
 
 def test_a_structures_own_place_and_year_still_speak() -> None:
-    from datetime import date
-
     assert structure_age("a metz depuis 2015, notre asso fait", today=date(2026, 12, 1)) == 11.0
     assert structure_age("nous avons un salarie depuis 2018", today=date(2026, 12, 1)) == 8.0
 
