@@ -354,9 +354,12 @@ class Engine:
         add_evidence(state, extraction, pending, self.script.evidence_decay, self._reinterpreted)
         plan_made_real(state, extraction)
         state.needs = needs_kept(state, extraction, pending)
-        if extraction.needs:
-            for need in extraction.needs:
-                self._set_slot(state, "needs", need, understood)
+        # "Valence dans le Tarn-et-Garonne !" only says where: no need read by its meaning
+        where_only = extraction.territory is not None and not (
+            extraction.named_needs or any(extraction.evidence.values())
+        )
+        for need in extraction.named_needs if where_only else extraction.needs:
+            self._set_slot(state, "needs", need, understood)
         if extraction.employees is not None and (
             not state.employees  # unknown, or none until now: people hire
             or extraction.correction
@@ -426,14 +429,9 @@ class Engine:
         for index, candidate in enumerate(candidates, start=1):
             labels = {normalise(candidate.label), str(index)}
             dep = normalise(candidate.departement_name)
-            if (
-                stripped in labels
-                or (
-                    candidate.departement.lower() in stripped.split()
-                    and said_not_denied(candidate.departement.lower(), stripped)
-                )
-                or said_not_denied(dep, stripped)
-            ):
+            code = candidate.departement.lower()
+            coded = code in stripped.split() and said_not_denied(code, stripped)
+            if stripped in labels or coded or said_not_denied(dep, stripped):
                 self._set_territory(state, found(candidate, text), understood)
                 return True
         return False

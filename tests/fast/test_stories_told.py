@@ -275,3 +275,13 @@ def test_how_one_is_is_not_how_many(extractor: Extractor) -> None:
     read = extractor.extract("seuls on est trop petits pour répondre aux marchés")
     assert "collectif" not in read.evidence["profile"]
     assert extractor.extract("le plus dur c'est de connaître les producteurs").territory is None
+
+
+def test_a_message_that_only_says_where_adds_no_need(runtime: Runtime) -> None:
+    engine = runtime.engine
+    state = engine.handle(
+        DiagnosticState(), "on est trois copines à Valence, une épicerie vrac"
+    ).state
+    state = engine.handle(state, "Valence dans le Tarn-et-Garonne, pas la Drôme !").state
+    assert state.departement == "82"
+    assert state.needs == []
