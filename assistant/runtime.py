@@ -16,6 +16,7 @@ from assistant.answers.answering import (
     directory_entry_points,
 )
 from assistant.answers.limits import Limits, load_limits
+from assistant.answers.meaning import MeaningDeclines, load_decline_examples
 from assistant.dialogue.conversation import Conversation
 from assistant.dialogue.engine import Engine
 from assistant.orientation.adviser import Adviser
@@ -26,7 +27,7 @@ from assistant.render.composer import Composer
 from assistant.render.fiche import FicheBuilder
 from assistant.search.base import Retriever
 from assistant.search.cards import Card, load_cards
-from assistant.search.embeddings import E5Embedder, Embedder
+from assistant.search.embeddings import E5Embedder, Embedder, RememberingEmbedder, remembering
 from assistant.sessions.base import SessionStore
 from assistant.settings import Settings
 from assistant.territory.index import TerritoryIndex, load_territories
@@ -67,8 +68,10 @@ class Runtime:
         self._open_lock = threading.Lock()
 
     @cached_property
-    def embedder(self) -> Embedder:
-        return self._embedder or E5Embedder()
+    def embedder(self) -> RememberingEmbedder:
+        # The one remembering embedder the retriever and the answerer share (one model call
+        # for a question read for a decline, then searched).
+        return remembering(self._embedder or E5Embedder())
 
     @cached_property
     def cards(self) -> dict[str, Card]:
@@ -124,6 +127,7 @@ class Runtime:
                 entry_points=self.entry_points,
                 spell=self.respeller.readable,
                 limits=self.limits,
+                meaning=self.meaning_declines,
             )
         return Answerer(
             self.retriever,
@@ -133,11 +137,23 @@ class Runtime:
             self.entry_points,
             spell=self.respeller.readable,
             limits=self.limits,
+            meaning=self.meaning_declines,
         )
 
     @cached_property
     def limits(self) -> Limits:
         return load_limits(self.settings.knowledge_dir / "answers" / "limits.yaml")
+
+    @cached_property
+    def meaning_declines(self) -> MeaningDeclines | None:
+        """Questions declined by their meaning (declines.yaml), unless switched off."""
+        if not self.settings.decline_by_meaning:
+            return None
+        examples = load_decline_examples(self.settings.knowledge_dir / "answers" / "declines.yaml")
+        cache = self.settings.index_dir / "embeddings.sqlite3"
+        return MeaningDeclines(
+            self.embedder, examples, cache_path=cache, spell=self.respeller.readable
+        )
 
     @cached_property
     def respeller(self) -> Respeller:

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # this similarity (14 English questions of the tuning sets dev2, dev3, dev5).
     english_min_dense_similarity: float = 0.84
     stale_after_days: int = Field(default=730, ge=1)
+    # Questions the limits' patterns miss are declined when they read, by meaning, like those
+    # of knowledge/answers/declines.yaml (assistant/answers/meaning.py).
+    decline_by_meaning: bool = True
 
     # Diagnostic: the semantic layer (examples.yaml) under the rules.
     semantic_understanding: bool = True

@@ -270,9 +270,9 @@ def build(
 
 
 def fresh(retriever: HybridRetriever, question: str) -> str:
-    """`question`, its vector forgotten by the retriever: it keeps the last one (a turn may
-    search twice), and each timed operation here must embed its question as a turn does."""
-    retriever._last_vector = None
+    """`question`, its vector forgotten by the retriever's embedder: it keeps the last one (a
+    turn may search twice), and each timed operation here must embed its question as a turn does."""
+    retriever.embedder.forget()
     return question
 
 

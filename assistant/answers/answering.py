@@ -9,7 +9,8 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from assistant.answers.limits import Limit, Limits
+from assistant.answers.limits import Limit, Limits, Reason
+from assistant.answers.meaning import MeaningDeclines
 from assistant.orientation.directory import Structure
 from assistant.render.composer import Composer
 from assistant.search.base import Hit, Retriever, SearchFilter
@@ -246,9 +247,11 @@ class Answerer:
         entry_points: EntryPoints | None = None,
         spell: Callable[[str], str] | None = None,
         limits: Limits | None = None,
+        meaning: MeaningDeclines | None = None,
     ) -> None:
         self.retriever = retriever
         self.limits = limits
+        self.meaning = meaning
         self.cards = cards
         self.composer = composer
         self.policy = policy
@@ -299,7 +302,8 @@ class Answerer:
         """`history` (the user's earlier questions) serves only an answerer that rewrites
         follow-ups (the LLM one); the deterministic composer answers the question as asked."""
         limit = self.limit_for(question)
-        hits = [] if limit else self.relevant_hits(question, search_filter)
+        by_meaning = None if limit else self.declined_by_meaning(question)
+        hits = [] if limit or by_meaning else self.relevant_hits(question, search_filter)
         documents = [] if limit else self.document_hits(question, search_filter)
         bodies: list[HasBody] = [self.cards[h.card_id] for h in hits]
         passages: list[HasBody] = [_Passage(body=_prose(h.chunk.text)) for h in documents]
@@ -311,10 +315,10 @@ class Answerer:
         if not hits:  # no card answers: a curator's document may (the second layer)
             hits, bodies = documents, passages
         if not hits:
-            return self.decline(question, search_filter, limit)
+            return self.decline(question, search_filter, limit or by_meaning)
         chosen = self.pick_sentences(self.spell(question), bodies, self.retriever.term_weight)
         if not chosen and hits[0].chunk.origin is not None:
-            return self.decline(question, search_filter, limit)  # a passage of fragments
+            return self.decline(question, search_filter, limit or by_meaning)  # fragments
         used_cards = sorted({card_rank for card_rank, _, _ in chosen})
         numbering = {rank: n for n, rank in enumerate(used_cards, start=1)}
         refs = [self._ref(hits[rank]) for rank in used_cards]
@@ -341,8 +345,17 @@ class Answerer:
         """The limit a question falls under (a personal, current or local figure…), if any."""
         return self.limits.find(normalise(self.spell(question))) if self.limits else None
 
+    def declined_by_meaning(self, question: str) -> Reason | None:
+        """Why to decline a question no limit caught but whose meaning reads like those the
+        cards must decline (declines.yaml); None when it may be answered. A curator's
+        document may still answer it: local documents hold what the national cards lack."""
+        if self.meaning is None or self.limits is None or self.limits.by_meaning is None:
+            return None
+        # The text the retriever searches: its vector serves both (one model call).
+        return self.limits.by_meaning if self.meaning.declines(self.spell(question)) else None
+
     def decline(
-        self, question: str, search_filter: SearchFilter | None, limit: Limit | None = None
+        self, question: str, search_filter: SearchFilter | None, limit: Reason | None = None
     ) -> Answer:
         """Say that the cards cannot answer (and why, under a limit), and who can."""
         return Answer(

@@ -13,17 +13,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from assistant import yamlfile
 from assistant.errors import KnowledgeError, describe
 
-__all__ = ["Limit", "Limits", "load_limits"]
+__all__ = ["Limit", "Limits", "Reason", "load_limits"]
 
 
-class Limit(BaseModel):
+class Reason(BaseModel):
+    """Why a question is declined (`say`) and who can answer instead (`ask`)."""
+
     model_config = ConfigDict(extra="forbid")
 
     id: str
-    patterns: list[str] = Field(min_length=1)
-    figure: bool = False  # applies only when the question asks for an amount, rate, ceiling
     say: str
     ask: str
+
+
+class Limit(Reason):
+    patterns: list[str] = Field(min_length=1)
+    figure: bool = False  # applies only when the question asks for an amount, rate, ceiling
 
 
 class Limits(BaseModel):
@@ -31,6 +36,9 @@ class Limits(BaseModel):
 
     figure: list[str] = Field(default_factory=list)
     limits: list[Limit] = Field(default_factory=list)
+    # What is said when no pattern matched but the question reads, by its meaning, as one to
+    # decline (declines.yaml, assistant/answers/meaning.py).
+    by_meaning: Reason | None = None
 
     @cached_property
     def _compiled(self) -> tuple[list[re.Pattern[str]], list[tuple[Limit, list[re.Pattern[str]]]]]:

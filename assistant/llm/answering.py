@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from assistant.answers.answering import Answer, Answerer, EntryPoints, RelevancePolicy, source_ref
 from assistant.answers.limits import Limits
+from assistant.answers.meaning import MeaningDeclines
 from assistant.errors import LLMUnavailableError
 from assistant.llm.chat import ChatLLM
 from assistant.llm.guards import AnswerGuard, Grounding, GuardReport
@@ -85,8 +86,9 @@ class LLMAnswerer(Answerer):
         entry_points: EntryPoints | None = None,
         spell: Callable[[str], str] | None = None,
         limits: Limits | None = None,
+        meaning: MeaningDeclines | None = None,
     ) -> None:
-        super().__init__(retriever, cards, composer, policy, entry_points, spell, limits)
+        super().__init__(retriever, cards, composer, policy, entry_points, spell, limits, meaning)
         self.llm = llm
         self.grounding = grounding  # the directory part; passages are added per answer
         self.rewrite_queries = rewrite_queries
@@ -210,6 +212,9 @@ class LLMAnswerer(Answerer):
         limit = self.limit_for(question)
         if limit:
             return self.decline(question, search_filter, limit)  # no model call either
+        if self.declined_by_meaning(question):
+            # Declined, or answered from a curator's document, as the deterministic path does.
+            return super().answer(question, search_filter)
         started = time.perf_counter()
         search_query = self.rewrite(question, history)
         rewrite_seconds = time.perf_counter() - started

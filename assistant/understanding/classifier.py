@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["SlotClassifier", "training_key"]
+__all__ = ["SlotClassifier", "load_or_train", "training_key"]
+
+log = logging.getLogger(__name__)
 
 Matrix = NDArray[np.float64]
 # Inverse regularisation strength: 0.01, 0.03 and 0.1 read within one person of each other on
@@ -183,3 +186,23 @@ class SlotClassifier:
         if not fits:
             raise ValueError(f"{path.name}: arrays that do not fit together")
         return model
+
+
+def load_or_train(
+    saved: Path | None, train: Callable[[], SlotClassifier], each: bool, save: bool = True
+) -> SlotClassifier:
+    """The classifier saved at `saved` (trained on the same data: the name holds its
+    training_key), or one trained now and saved there. A damaged file, or one of the other
+    kind (`each`), is trained again, not a dead end."""
+    if saved is not None and saved.exists():
+        try:
+            model = SlotClassifier.load(saved)
+            if model.each != each:
+                raise ValueError(f"{saved.name}: not the kind of classifier expected")
+            return model
+        except ValueError as exc:
+            log.warning("%s; training it again", exc)
+    model = train()
+    if saved is not None and save:
+        model.save(saved)
+    return model

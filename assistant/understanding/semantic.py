@@ -15,7 +15,6 @@ Beside it, `read_description` reads the person's whole story with the descriptio
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -27,14 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from assistant import yamlfile
 from assistant.errors import DiagnosticScriptError, describe
-from assistant.search.embeddings import Embedder, EmbeddingCache, Vector
+from assistant.search.embeddings import Embedder, Vector, cached_query_vectors
 from assistant.text import normalise
-from assistant.understanding.classifier import SlotClassifier, training_key
+from assistant.understanding.classifier import SlotClassifier, load_or_train, training_key
 from assistant.understanding.extraction import Extraction
 from assistant.understanding.told import described
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "Descriptions",
@@ -245,24 +242,7 @@ class SemanticReader:
         self._recent: dict[str, Vector] = {}
 
     def _embedded(self, texts: set[str]) -> dict[str, Vector]:
-        """Query vectors for normalised texts, from the index's embedding cache when it has
-        them (filled by `aiguillage index`); the missing ones are embedded and stored."""
-        model = f"{self.embedder.name}:query"
-        ordered = sorted(texts)
-        cache = EmbeddingCache(self.cache_path) if self.cache_path else None
-        try:
-            keys = {s: EmbeddingCache.key(model, s) for s in ordered}
-            known = cache.get_many(list(keys.values())) if cache else {}
-            vectors = {s: known[keys[s]] for s in ordered if keys[s] in known}
-            missing = [s for s in ordered if s not in vectors]
-            fresh = dict(zip(missing, self.embedder.embed_queries(missing), strict=True))
-            if cache and fresh:
-                cache.put_many({keys[s]: v for s, v in fresh.items()})
-            vectors.update(fresh)
-        finally:
-            if cache:
-                cache.close()
-        return vectors
+        return cached_query_vectors(self.embedder, texts, self.cache_path)
 
     @cached_property
     def tables(self) -> dict[str, _SlotTable]:
@@ -327,25 +307,17 @@ class SemanticReader:
 
     def _classifier(self, slot: str) -> SlotClassifier:
         pairs = self.training_pairs(slot)
+
+        def train() -> SlotClassifier:
+            vectors = self._embedded({text for _, text in pairs})
+            matrix = np.vstack([vectors[text] for _, text in pairs]).astype(np.float64)
+            if slot == "needs":
+                labels = [value.split(",") for value, _ in pairs]
+                return SlotClassifier.fit_each(matrix, labels, _strength(slot))
+            return SlotClassifier.fit(matrix, [value for value, _ in pairs])
+
         saved = self._saved(slot, pairs)
-        if saved is not None and saved.exists():
-            try:
-                model = SlotClassifier.load(saved)
-                if model.each != (slot == "needs"):
-                    raise ValueError(f"{saved.name}: not the kind of classifier the slot needs")
-                return model
-            except ValueError as exc:  # a damaged file is trained again, not a dead end
-                log.warning("%s; training it again", exc)
-        vectors = self._embedded({text for _, text in pairs})
-        matrix = np.vstack([vectors[text] for _, text in pairs]).astype(np.float64)
-        if slot == "needs":
-            labels = [value.split(",") for value, _ in pairs]
-            model = SlotClassifier.fit_each(matrix, labels, _strength(slot))
-        else:
-            model = SlotClassifier.fit(matrix, [value for value, _ in pairs])
-        if saved is not None and self.save_classifiers:
-            model.save(saved)
-        return model
+        return load_or_train(saved, train, slot == "needs", self.save_classifiers)
 
     def warm(self) -> None:
         """Embed the examples and train the classifiers now (at index time, not in a turn)."""

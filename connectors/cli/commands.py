@@ -105,6 +105,8 @@ def build_index(runtime: Runtime, force: bool = False, quiet: bool = False) -> N
         # The diagnostic's examples are embedded, and its description classifiers trained, with
         # the index, not on a first message.
         runtime.semantic.warm()
+    if runtime.meaning_declines is not None:
+        runtime.meaning_declines.warm()  # the decline classifier too (declines.yaml)
     if not report.changed:
         if not quiet:
             in_documents = f", {len(documents)} document(s)" if documents else ""
