@@ -220,7 +220,7 @@ class Runtime:
             self.territories,
             self.composer,
             next_steps,
-            Reach(networks, structures, self.composer),
+            Reach(networks, structures, self.composer, self.script.human_entry_points.national),
         )
 
     @cached_property

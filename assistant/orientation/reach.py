@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +23,7 @@ from assistant.render.composer import Composer
 
 __all__ = ["Finder", "Network", "Reach", "load_networks"]
 
-FinderKind = Literal["finder", "network", "cress"]
+FinderKind = Literal["finder", "network", "cress", "national"]
 
 
 class FinderPage(BaseModel):
@@ -76,11 +76,19 @@ class Reach:
     """Finds the way in for each directory entry (computed once per entry)."""
 
     def __init__(
-        self, networks: Iterable[Network], structures: Iterable[Structure], composer: Composer
+        self,
+        networks: Iterable[Network],
+        structures: Iterable[Structure],
+        composer: Composer,
+        national: Sequence[str] = (),
     ) -> None:
         self.networks = list(networks)
         self.composer = composer
         active = [s for s in structures if s.status == "active"]
+        # The last resort: the national entry points that help find an accompanier (script.yaml's
+        # human_entry_points), for an entry whose region has no CRESS (Normandy since 2025).
+        by_id = {s.id: s for s in active if _site(s)}
+        self._national = [by_id[i] for i in national if i in by_id]
         self._cress_by_region = {
             region: s
             for s in active
@@ -127,4 +135,7 @@ class Reach:
             cress = self._cress_by_region.get(code) if code else None
             if cress is not None and cress.id != entry.id:
                 return "cress", _site(cress) or "", cress.id, "", cress.name
+        for head in self._national:
+            if head.id != entry.id:
+                return "national", _site(head) or "", head.id, "", head.name
         return None

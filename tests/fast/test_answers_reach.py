@@ -268,6 +268,31 @@ def test_each_contact_gets_the_best_way_in(runtime: Runtime) -> None:
     assert reach.way_in(_entry("far", "lieu", coverage={"regions": ["11"]})) is None
 
 
+def test_an_entry_in_a_region_without_a_cress_goes_to_the_national_entry_point(
+    runtime: Runtime,
+) -> None:
+    """Normandy has had no CRESS since 2025: its incubator with no sourced detail of its own
+    is sent to the national entry point that helps find an accompanier (script.yaml)."""
+    site = {"website": "https://example.org/avise"}
+    avise = _entry("avise", "reseau", coverage={"national": True}, contact=site)
+    closed = _entry("cress-28", "cress", contact=site, status="closed")
+    far = _entry("incubateur-normand", "incubateur", coverage={"regions": ["28"]})
+    reach = Reach([], [avise, closed, far], runtime.composer, national=["avise", "absent"])
+    found = reach.way_in(far)
+    assert found is not None and (found.kind, found.via) == ("national", "avise")
+    assert found.url == "https://example.org/avise" and "AVISE" in found.label
+    assert reach.way_in(avise) is None  # its own site
+    assert Reach([], [far], runtime.composer, national=["avise"]).way_in(far) is None
+
+
+def test_every_shipped_entry_gives_a_way_in(runtime: Runtime) -> None:
+    """Whatever the scenario, a contact proposed shows its own sourced site, e-mail or phone,
+    or a finder (issue 10): so every active entry of the directory must have one."""
+    reach = runtime.orientation.reach
+    active = [s for s in runtime.structures.values() if s.status == "active"]
+    assert [s.id for s in active if not reach.reachable(s)] == []
+
+
 def test_the_shipped_networks_name_real_entries(runtime: Runtime) -> None:
     networks = load_networks(runtime.settings.knowledge_dir / "networks.yaml")
     ids = set(runtime.structures)
