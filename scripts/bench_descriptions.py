@@ -5,7 +5,9 @@ Outside authors, who saw neither the rules nor any case file, wrote labelled des
 (`knowledge/diagnostic/descriptions.yaml`, checked below). `descriptions6.yaml` calibrated the
 thresholds (so its figures are tuned on); `descriptions7.yaml` and `descriptions8.yaml` were
 a fresh measure until session 8, which tuned the rules on them; `descriptions9.yaml` and
-`descriptions10.yaml` (session 8) are the fresh figure now. Each description is sent as one
+`descriptions10.yaml` (session 8) were the fresh figure then. Since session 12 the needs of
+descriptions5-10 are training data (refused here); descriptions11-12 decided that, and
+`descriptions13.yaml` is the fresh measure. Each description is sent as one
 message to a new conversation. Prints, for the rules alone and for the rules with the semantic layer
 (clause examples, description classifier, needs classifier), in one run:
 
@@ -33,7 +35,7 @@ from assistant.runtime import Runtime
 from assistant.settings import Settings
 from assistant.understanding.semantic import load_descriptions
 
-DEFAULT_FILES = [DEVSETS / f"descriptions{n}.yaml" for n in (6, 9, 10)]
+DEFAULT_FILES = [DEVSETS / f"descriptions{n}.yaml" for n in (11, 12)]
 
 
 def _labelled(path: Path) -> list[dict[str, Any]]:

