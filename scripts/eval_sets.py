@@ -6,8 +6,9 @@ outside later (tests/devsets/), for tuning only: their figures are never a resul
 first run, before tuning on it, is kept in tests/devsets/result-people3-first-session9.json).
 `fresh`: people6 and questions6 (session 11), a fresh measure until session 12 ran people6
 to decide what the needs classifier learns from: no longer fresh, failures still unread.
-`fresh8`: people8 and questions8 (written at the end
-of session 11, never run yet), the next session's fresh measure. `dev4`: people4 and
+`fresh8`: people8 and questions8 (written at the end of session 11), the fresh measure of
+sessions 12-13 (run before and after). `fresh9`: people9 and questions9 (written at the end
+of session 13, never run), the next session's fresh measure. `dev4`: people4 and
 questions4, the fresh measure of sessions 9–10, measured often enough that it is now tuned
 on. `dev5`: people5 and questions5 (session 10) and `dev7`: people7 and questions7 (session
 11), written from the outside for tuning; their first runs, before tuning, are kept in
@@ -23,7 +24,7 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 HOLDOUT = TESTS / "holdout"
 DEVSETS = TESTS / "devsets"
 
-Split = Literal["dev", "test", "dev2", "dev3", "dev4", "dev5", "dev7", "fresh", "fresh8"]
+Split = Literal["dev", "test", "dev2", "dev3", "dev4", "dev5", "dev7", "fresh", "fresh8", "fresh9"]
 SPLITS: tuple[Split, ...] = (
     "dev",
     "test",
@@ -34,6 +35,7 @@ SPLITS: tuple[Split, ...] = (
     "dev7",
     "fresh",
     "fresh8",
+    "fresh9",
 )
 
 PEOPLE: dict[Split, Path] = {
@@ -46,6 +48,7 @@ PEOPLE: dict[Split, Path] = {
     "dev7": DEVSETS / "people7",
     "fresh": DEVSETS / "people6",
     "fresh8": DEVSETS / "people8",
+    "fresh9": DEVSETS / "people9",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -62,4 +65,5 @@ QUESTIONS: dict[Split, Path] = {
     "dev7": DEVSETS / "questions7.yaml",
     "fresh": DEVSETS / "questions6.yaml",
     "fresh8": DEVSETS / "questions8.yaml",
+    "fresh9": DEVSETS / "questions9.yaml",
 }

@@ -110,7 +110,15 @@ def test_shipped_descriptions_load_and_never_come_from_the_test_half() -> None:
     descriptions = load_descriptions(DIAGNOSTIC / "descriptions.yaml")
     assert len(descriptions) > 200
     assert all(d.stage or d.profile or d.needs for d in descriptions)
-    measures = ("holdout/test", "descriptions11", "descriptions12", "descriptions13", "people8")
+    measures = (
+        "holdout/test",
+        "descriptions11",
+        "descriptions12",
+        "descriptions13",
+        "descriptions17",
+        "people8",
+        "people9",
+    )
     assert not any(m in (d.origin or "") for d in descriptions for m in measures)
 
 
