@@ -220,7 +220,13 @@ class Runtime:
             self.territories,
             self.composer,
             next_steps,
-            Reach(networks, structures, self.composer, self.script.human_entry_points.national),
+            Reach(
+                networks,
+                structures,
+                self.composer,
+                self.script.human_entry_points.national,
+                self.territories.region_of,
+            ),
         )
 
     @cached_property

@@ -1,8 +1,8 @@
 """Questions to decline, read by their meaning: what the patterns of limits.yaml miss.
 
 The patterns catch the ways of asking a personal, current or local figure that someone wrote
-down; people find others ("la mairie de Tulle elle donne combien aux assos", "le comité c'est
-bon tu crois ?"). `knowledge/answers/declines.yaml` holds questions to decline and questions to
+down; people find others ("quel jour passe le camion poubelle", "combien de jours de congés à
+notre salariée"). `knowledge/answers/declines.yaml` holds questions to decline and questions to
 answer as people typed them; a classifier over their e5 query vectors (classifier.py: a
 standardiser, then a logistic regression) is trained when the index is built and saved beside
 it. A question is declined by meaning only when the classifier is very sure: wrongly declining

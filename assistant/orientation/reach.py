@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -81,8 +81,11 @@ class Reach:
         structures: Iterable[Structure],
         composer: Composer,
         national: Sequence[str] = (),
+        region_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.networks = list(networks)
+        # An entry that covers départements is in their regions: their CRESS finds it.
+        self.region_of = region_of or (lambda _departement: None)
         self.composer = composer
         active = [s for s in structures if s.status == "active"]
         # The last resort: the national entry points that help find an accompanier (script.yaml's
@@ -131,7 +134,10 @@ class Reach:
         head = self._heads.get(network.id) if network else None
         if network and head and head.id != entry.id:
             return "network", _site(head) or "", head.id, "", head.name
-        for code in (*entry.coverage.regions, region):
+        coverage = entry.coverage
+        departements = [*coverage.departements, *(_departement_of(c) for c in coverage.communes)]
+        around = [self.region_of(d) for d in dict.fromkeys(departements)]
+        for code in (*entry.coverage.regions, *around, region):
             cress = self._cress_by_region.get(code) if code else None
             if cress is not None and cress.id != entry.id:
                 return "cress", _site(cress) or "", cress.id, "", cress.name
@@ -139,3 +145,8 @@ class Reach:
             if head.id != entry.id:
                 return "national", _site(head) or "", head.id, "", head.name
         return None
+
+
+def _departement_of(commune: str) -> str:
+    """The département of an INSEE commune code ("35238" -> "35", "97411" -> "974")."""
+    return commune[:3] if commune.startswith("97") else commune[:2]

@@ -291,6 +291,11 @@ def test_every_shipped_entry_gives_a_way_in(runtime: Runtime) -> None:
     reach = runtime.orientation.reach
     active = [s for s in runtime.structures.values() if s.status == "active"]
     assert [s.id for s in active if not reach.reachable(s)] == []
+    # The national entry point is the last resort: a regional or local entry is found by its
+    # region's CRESS (its départements' or communes' region when it names no region), unless
+    # that region has none (Normandy); a national network without a finder goes there too.
+    national = {s.id for s in active if (w := reach.way_in(s)) and w.kind == "national"}
+    assert national == {"adress-normandie", "union-des-couveuses"}
 
 
 def test_the_shipped_networks_name_real_entries(runtime: Runtime) -> None:

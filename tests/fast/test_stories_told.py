@@ -285,3 +285,38 @@ def test_a_message_that_only_says_where_adds_no_need(runtime: Runtime) -> None:
     state = engine.handle(state, "Valence dans le Tarn-et-Garonne, pas la Drôme !").state
     assert state.departement == "82"
     assert state.needs == []
+
+
+@pytest.mark.parametrize(
+    ("turns", "stage"),
+    [
+        # an insertion structure only planned, then its steps: it is being created
+        (
+            [
+                "on veut creer une entreprise d'insertion a clermont ferand",
+                "les questions c'est l'agrément IAE et le financement des postes d'insertion",
+            ],
+            "creation",
+        ),
+        (
+            [
+                "je suis en train de créer une entreprise d'insertion",
+                "on dépose les statuts le mois prochain",
+            ],
+            "creation",
+        ),
+        # one that exists and opens something new grows
+        (
+            ["nous sommes un chantier d'insertion depuis 2010, on veut créer un atelier vélo"],
+            "developpement",
+        ),
+    ],
+)
+def test_an_insertion_structure_in_the_making_is_not_growing(
+    runtime: Runtime, turns: list[str], stage: str
+) -> None:
+    state = DiagnosticState()
+    for turn in turns:
+        state = runtime.engine.handle(state, turn).state
+    assert state.profile == "siae"
+    assert state.stage == stage
