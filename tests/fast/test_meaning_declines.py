@@ -14,6 +14,8 @@ from assistant.answers.meaning import DeclineExamples, MeaningDeclines, load_dec
 from assistant.errors import KnowledgeError
 from assistant.runtime import Runtime
 from assistant.search.fakes import HashEmbedder
+from assistant.sessions.memory import MemorySessionStore
+from assistant.settings import Settings
 from assistant.text import fold
 from assistant.understanding.classifier import SlotClassifier
 
@@ -114,3 +116,16 @@ def test_broken_examples_are_the_curators_error(tmp_path: Path) -> None:
     path.write_text("decline: []\nanswer: [une question]\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match="declines"):
         load_decline_examples(path)
+
+
+def test_switched_off_no_question_is_declined_by_meaning(
+    settings: Settings, runtime: Runtime
+) -> None:
+    off = Runtime(
+        settings.model_copy(update={"decline_by_meaning": False}),
+        embedder=runtime.embedder,
+        retriever=runtime.retriever,
+        store=MemorySessionStore(),
+    )
+    assert off.meaning_declines is None
+    assert off.answerer.declined_by_meaning("il va pleuvoir dimanche pour le marche") is None
