@@ -163,7 +163,12 @@ def test_partner_page_keyboard_only(desk: Visit, sites: Sites) -> None:
     box = dialog.bounding_box()
     assert box and box["width"] == 400 and box["height"] == 600  # a panel on a desktop
 
-    # Focus went into the frame: Tab reaches its skip link, which lands in the message box.
+    # Focus went into the frame (waited for, not assumed: on a loaded machine the frame's
+    # load, which moves focus in, can come late); then Tab reaches its skip link, which lands
+    # in the message box.
+    content = iframe.element_handle().content_frame()
+    assert content is not None
+    content.wait_for_function("document.hasFocus()", timeout=5000)
     p.keyboard.press("Tab")
     expect(frame.locator("a.skip")).to_be_focused()
     p.keyboard.press("Enter")
