@@ -225,7 +225,7 @@ class Runtime:
                 structures,
                 self.composer,
                 self.script.human_entry_points.national,
-                self.territories.region_of,
+                self.territories,
             ),
         )
 

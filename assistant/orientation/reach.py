@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +20,7 @@ from assistant import yamlfile
 from assistant.errors import KnowledgeError, describe
 from assistant.orientation.directory import Structure
 from assistant.render.composer import Composer
+from assistant.territory.index import TerritoryIndex
 
 __all__ = ["Finder", "Network", "Reach", "load_networks"]
 
@@ -81,11 +82,11 @@ class Reach:
         structures: Iterable[Structure],
         composer: Composer,
         national: Sequence[str] = (),
-        region_of: Callable[[str], str | None] | None = None,
+        territories: TerritoryIndex | None = None,
     ) -> None:
         self.networks = list(networks)
-        # An entry that covers départements is in their regions: their CRESS finds it.
-        self.region_of = region_of or (lambda _departement: None)
+        # An entry that covers départements or communes is in their regions: their CRESS finds it.
+        self.territories = territories
         self.composer = composer
         active = [s for s in structures if s.status == "active"]
         # The last resort: the national entry points that help find an accompanier (script.yaml's
@@ -134,10 +135,7 @@ class Reach:
         head = self._heads.get(network.id) if network else None
         if network and head and head.id != entry.id:
             return "network", _site(head) or "", head.id, "", head.name
-        coverage = entry.coverage
-        departements = [*coverage.departements, *(_departement_of(c) for c in coverage.communes)]
-        around = [self.region_of(d) for d in dict.fromkeys(departements)]
-        for code in (*entry.coverage.regions, *around, region):
+        for code in (*self._regions(entry), region):
             cress = self._cress_by_region.get(code) if code else None
             if cress is not None and cress.id != entry.id:
                 return "cress", _site(cress) or "", cress.id, "", cress.name
@@ -146,7 +144,14 @@ class Reach:
                 return "national", _site(head) or "", head.id, "", head.name
         return None
 
-
-def _departement_of(commune: str) -> str:
-    """The département of an INSEE commune code ("35238" -> "35", "97411" -> "974")."""
-    return commune[:3] if commune.startswith("97") else commune[:2]
+    def _regions(self, entry: Structure) -> list[str | None]:
+        """The regions an entry works in: named, or those of its départements and communes."""
+        coverage = entry.coverage
+        if self.territories is None:
+            return list(coverage.regions)
+        places = self.territories
+        departements = [
+            *coverage.departements,
+            *(found[1] for code in coverage.communes if (found := places.commune(code))),
+        ]
+        return [*coverage.regions, *(places.region_of(d) for d in dict.fromkeys(departements))]
