@@ -22,7 +22,7 @@ from assistant.vocabulary import CARD_KINDS
 
 MAX_SENTENCES = 3
 MAX_SOURCE_CARDS = 3
-SECOND_CARD_RATIO = 0.85
+SECOND_CARD_RATIO = 0.85  # a second card is quoted only if nearly as good as the first
 _FIGURE_QUESTION = re.compile(
     r"\b(combien|chiffre|chiffres|nombre|taux|pourcentage|montant|duree|combien de temps|"
     r"quelle part|quel budget|how many|how much)\b|%"
@@ -58,9 +58,8 @@ _ANSWER_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     ),
 )
 CUE_BONUS = 2.0  # a sentence of the kind asked for, as strong as two rare question terms
-# A yes-or-no question ("le DLA peut nous financer ?", "on a le droit de vendre ?") is
-# answered by the card's "Oui, …" or "Non, …", which leads even over a sentence that repeats
-# more of the question's words.
+# A yes-or-no question ("le DLA peut nous financer ?") is answered by the card's "Oui, …" or
+# "Non, …", which leads even over a sentence that repeats more of the question's words.
 _YES_NO_QUESTION = re.compile(
     r"^(?!.*\b(quoi|comment|combien|pourquoi|quel|quelle|quels|quelles|qui|ou|quand)\b)"
     r".*\b(peut|peuvent|peux|pouvons|puis|a le droit|ont le droit|avons le droit|"
@@ -71,7 +70,7 @@ YES_NO_BONUS = 4.0
 _DIGIT = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|"
     r"mille|million|millions|milliard|milliards|moitie|tiers|quart)\b"
-)  # a second card is quoted only if it is nearly as good as the first
+)
 
 
 class HasBody(Protocol):
@@ -392,9 +391,10 @@ class Answerer:
                 overlap, figure = fits.overlap(text), fits.figure(text)
                 fit[rank, position] = overlap + figure - 0.6 * rank
                 score = fit[rank, position] + (0.8 if position == 0 else 0.0)
-                # a sentence of the kind asked for ("Non, …" to a yes-or-no question)
-                # answers even without the question's words
-                if overlap or position == 0 or figure >= CUE_BONUS:
+                # a sentence of the kind asked for ("Non, …") answers even without the
+                # question's words, but only from the best card: elsewhere a bare duration
+                # ("huit jours avant l'embauche") is about something else
+                if overlap or position == 0 or (figure >= CUE_BONUS and rank == 0):
                     scored.append((score, rank, position, text))
         scored.sort(key=lambda item: (-item[0], item[1], item[2]))
         best = scored[:MAX_SENTENCES]

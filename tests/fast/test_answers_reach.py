@@ -327,6 +327,27 @@ def test_the_sentence_of_the_kind_asked_for_leads() -> None:
     assert "six mois" in duration[0][2]
 
 
+def test_a_bare_figure_from_another_card_does_not_answer() -> None:
+    """A duration without any of the question's words answers only from the best card."""
+    from assistant.answers.answering import Answerer
+
+    cae = _Body(
+        "En coopérative d'activité et d'emploi, on devient entrepreneur salarié, "
+        "puis associé au plus tard trois ans après la signature du contrat."
+    )
+    hiring = _Body(
+        "Une association peut embaucher. "
+        "Avant l'arrivée du salarié : la DPAE, au plus tôt huit jours avant."
+    )
+    asked = "en CAE je dois devenir associée ? au bout de combien de temps ?"
+    chosen = [text for _, _, text in Answerer.pick_sentences(asked, [cae, hiring])]
+    assert chosen[0] == cae.body
+    assert not any("DPAE" in text for text in chosen)
+    # the same sentence answers when its card is the best one
+    alone = Answerer.pick_sentences("au bout de combien de temps ?", [hiring])
+    assert alone[0][2].startswith("Avant l'arrivée")
+
+
 def test_a_yes_or_no_question_leads_with_the_yes_or_no() -> None:
     from assistant.answers.answering import Answerer
 
