@@ -8,6 +8,7 @@ import pytest
 
 from assistant.answers.answering import Answerer, RelevancePolicy
 from assistant.answers.limits import load_limits
+from assistant.answers.picking import pick_sentences
 from assistant.errors import KnowledgeError
 from assistant.orientation.directory import Structure
 from assistant.orientation.reach import Network, Reach, load_networks
@@ -313,24 +314,20 @@ class _Body:
 
 
 def test_the_sentence_of_the_kind_asked_for_leads() -> None:
-    from assistant.answers.answering import Answerer
-
     card = _Body(
         "Le dispositif local d'accompagnement existe dans chaque département. "
         "Le réseau compte 103 structures départementales et 17 régionales. "
         "Pour la structure accompagnée, l'accompagnement est gratuit. "
         "Il dure en général six mois, diagnostic compris."
     )
-    cost = Answerer.pick_sentences("combien coûte un accompagnement ?", [card])
+    cost = pick_sentences("combien coûte un accompagnement ?", [card])
     assert "gratuit" in cost[0][2]
-    duration = Answerer.pick_sentences("l'accompagnement dure combien de temps", [card])
+    duration = pick_sentences("l'accompagnement dure combien de temps", [card])
     assert "six mois" in duration[0][2]
 
 
 def test_a_bare_figure_from_another_card_does_not_answer() -> None:
     """A duration without any of the question's words answers only from the best card."""
-    from assistant.answers.answering import Answerer
-
     cae = _Body(
         "En coopérative d'activité et d'emploi, on devient entrepreneur salarié, "
         "puis associé au plus tard trois ans après la signature du contrat."
@@ -340,25 +337,37 @@ def test_a_bare_figure_from_another_card_does_not_answer() -> None:
         "Avant l'arrivée du salarié : la DPAE, au plus tôt huit jours avant."
     )
     asked = "en CAE je dois devenir associée ? au bout de combien de temps ?"
-    chosen = [text for _, _, text in Answerer.pick_sentences(asked, [cae, hiring])]
+    chosen = [text for _, _, text in pick_sentences(asked, [cae, hiring])]
     assert chosen[0] == cae.body
     assert not any("DPAE" in text for text in chosen)
     # the same sentence answers when its card is the best one
-    alone = Answerer.pick_sentences("au bout de combien de temps ?", [hiring])
+    alone = pick_sentences("au bout de combien de temps ?", [hiring])
     assert alone[0][2].startswith("Avant l'arrivée")
 
 
-def test_a_yes_or_no_question_leads_with_the_yes_or_no() -> None:
-    from assistant.answers.answering import Answerer
+def test_what_answers_the_rest_of_the_question_comes_right_after_the_lead() -> None:
+    """A question in two parts: the sentence holding the part the lead does not answer comes
+    second, before a detail that precedes it in the card (a phone shows the first lines)."""
+    card = _Body(
+        "La Fabrique à initiatives fait émerger des entreprises sociales sur un territoire. "
+        "Chaque fabrique accompagne les projets de l'idée jusqu'à la création. "
+        "Elle est portée en région par une trentaine de structures, réunies en réseau."
+    )
+    chosen = pick_sentences(
+        "fabrique a initiatives c'est quoi, et elle est portée par qui ?", [card]
+    )
+    assert [position for _, position, _ in chosen] == [0, 2, 1]
 
+
+def test_a_yes_or_no_question_leads_with_the_yes_or_no() -> None:
     card = _Body(
         "Le DLA aide une structure dans le rouge à revoir son modèle économique. "
         "Non, il ne verse pas d'argent : il paie des missions de conseil."
     )
-    asked = Answerer.pick_sentences("le DLA peut nous financer ? on est dans le rouge", [card])
+    asked = pick_sentences("le DLA peut nous financer ? on est dans le rouge", [card])
     assert asked[0][2].startswith("Non")
     # an open question keeps the sentence that holds its terms first
-    what = Answerer.pick_sentences("comment le DLA aide une structure dans le rouge ?", [card])
+    what = pick_sentences("comment le DLA aide une structure dans le rouge ?", [card])
     assert what[0][2].startswith("Le DLA aide")
 
 

@@ -1,0 +1,186 @@
+"""Which sentences of the cards (or of a document's passages) answer a question, and in
+which order: the one that answers best leads, as a phone shows the first lines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Protocol
+
+from assistant.text import fold, sentences, terms
+
+MAX_SENTENCES = 3
+_FIGURE_QUESTION = re.compile(
+    r"\b(combien|chiffre|chiffres|nombre|taux|pourcentage|montant|duree|combien de temps|"
+    r"quelle part|quel budget|how many|how much)\b|%"
+)
+# A bold line alone is a card's sub-heading ("**Qui peut en bénéficier ?**"), not an answer.
+_HEADING = re.compile(r"^\*\*[^*]+\*\*\s*:?$")
+# What a question word calls for in the sentence that answers it: "combien ça coûte" is
+# answered by "gratuit" or a price, "combien de temps" by a duration, "depuis quand" by a date.
+_ANSWER_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        re.compile(r"\b(coute|coutent|cout|couts|prix|tarifs?|payant|payer|paie|gratuit|frais)\b"),
+        re.compile(
+            r"\b(gratuit\w*|payant\w*|pris en charge|prise en charge|sans frais|frais|tarif\w*|"
+            r"prix|cout\w*|factur\w*)\b|€|\beuros?\b"
+        ),
+    ),
+    (
+        re.compile(
+            r"\b(dure|durent|duree|combien de temps|longtemps|valable|validite|valide|"
+            r"how long)\b"
+        ),
+        re.compile(
+            r"\b(\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|dix huit|vingt) "
+            r"(mois|ans?|annees?|jours?|semaines?|heures?)\b|\bduree\b"
+        ),
+    ),
+    (
+        re.compile(
+            r"\b(depuis quand|c'est quand|quelle annee|en quelle annee|quelle date|"
+            r"since when|cree quand|creee quand)\b|^quand\b"
+        ),
+        re.compile(r"\b(19|20)\d\d\b|\bdepuis\b"),
+    ),
+)
+CUE_BONUS = 2.0  # a sentence of the kind asked for, as strong as two rare question terms
+# A yes-or-no question ("le DLA peut nous financer ?") is answered by the card's "Oui, …" or
+# "Non, …", which leads even over a sentence that repeats more of the question's words.
+_YES_NO_QUESTION = re.compile(
+    r"^(?!.*\b(quoi|comment|combien|pourquoi|quel|quelle|quels|quelles|qui|ou|quand)\b)"
+    r".*\b(peut|peuvent|peux|pouvons|puis|a le droit|ont le droit|avons le droit|"
+    r"faut il|doit|doivent|dois|est ce que|est ce qu|y a t il|existe t il)\b"
+)
+_YES_NO_ANSWER = re.compile(r"^(oui|non)\b")
+YES_NO_BONUS = 4.0
+_DIGIT = re.compile(
+    r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|"
+    r"mille|million|millions|milliard|milliards|moitie|tiers|quart)\b"
+)
+
+
+class HasBody(Protocol):
+    """What sentences are picked from: a card, or a document's passage."""
+
+    @property
+    def body(self) -> str: ...
+
+
+def _clean(sentence: str) -> str:
+    return re.sub(r"\*\*|__", "", sentence).strip()
+
+
+def pick_sentences(
+    question: str, cards: Sequence[HasBody], weight: Callable[[str], float] = lambda _: 1.0
+) -> list[tuple[int, int, str]]:
+    """The sentences that answer best, as (card rank, position, text), in reading order.
+
+    Cards are written to lead with the answer, so a card's first sentence gets a bonus;
+    otherwise a sentence scores by the (IDF-weighted) question terms it contains, and a
+    question about a figure ("combien", "quel taux") favours sentences with numbers.
+    """
+    fits = _SentenceFit(question, weight)
+    scored: list[tuple[float, int, int, str]] = []
+    fit: dict[tuple[int, int], float] = {}  # how well a sentence itself answers
+    for rank, card in enumerate(cards):
+        for position, sentence in enumerate(sentences(card.body)):
+            text = _clean(sentence)
+            if len(text.split()) < 4 or _HEADING.match(sentence.strip()):
+                continue
+            overlap, figure = fits.overlap(text), fits.figure(text)
+            fit[rank, position] = overlap + figure - 0.6 * rank
+            score = fit[rank, position] + (0.8 if position == 0 else 0.0)
+            # a sentence of the kind asked for ("Non, …") answers even without the
+            # question's words, but only from the best card: elsewhere a bare duration
+            # ("huit jours avant l'embauche") is about something else
+            if overlap or position == 0 or (figure >= CUE_BONUS and rank == 0):
+                scored.append((score, rank, position, text))
+    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+    best = scored[:MAX_SENTENCES]
+    first = next((s for s in scored if s[1] == 0), None)
+    if best and first is not None and all(rank != 0 for _, rank, _, _ in best):
+        best[-1] = first  # always quote the best card
+    other = _other_subject(fits, best, scored)
+    if other is not None:
+        # the weakest detail gives way, never the best card's only sentence
+        ranks = [rank for _, rank, _, _ in best]
+        spare = [i for i in range(1, len(best)) if ranks[i] != 0 or ranks.count(0) > 1]
+        if spare:
+            best[spare[-1]] = other
+    # The sentence that answers best leads (a phone shows the first lines); then what answers
+    # the rest of the question (the date of "créée quand, et combien de structures ?", a
+    # subject the lead lacks), then the details, in reading order.
+    best.sort(key=lambda item: (-fit[item[1], item[2]], item[1], item[2]))
+    lead, rest = best[:1], best[1:]
+    if lead:
+        after = lead[0][3]
+        rest.sort(key=lambda item: (*fits.completes(after, item[3]), item[1], item[2]))
+    return [(r, p, t) for _, r, p, t in lead + rest]
+
+
+_TWO_SUBJECTS = re.compile(
+    r"\b(comme|ou|vs|versus|plutot|difference|diff|pareil|compar\w*|entre)\b"
+)
+# A question term counts as a subject of its own from this share of the rarest term's weight.
+SUBJECT_WEIGHT = 0.6
+
+
+def _other_subject(
+    fits: _SentenceFit,
+    best: list[tuple[float, int, int, str]],
+    scored: list[tuple[float, int, int, str]],
+) -> tuple[float, int, int, str] | None:
+    """ "une subvention, faut la rembourser comme un prêt d'honneur ?": a question about two
+    things hears from the second card too, when it holds a rare question term that no chosen
+    sentence has (its best such sentence); None when the chosen ones cover the question."""
+    if len(best) < MAX_SENTENCES or any(rank == 1 for _, rank, _, _ in best):
+        return None
+    if not fits.two_subjects:
+        return None
+    covered = set().union(*(_read(text)[0] for *_, text in best))
+    missing = {t for t in fits.wanted - covered if fits.weight(t) >= SUBJECT_WEIGHT * fits.scale}
+    return next((item for item in scored if item[1] == 1 and missing & _read(item[3])[0]), None)
+
+
+@lru_cache(maxsize=8192)
+def _read(sentence: str) -> tuple[frozenset[str], str]:
+    """A card sentence's terms and folded text: the cards do not change between questions,
+    so each sentence is read once (a few ms a question otherwise)."""
+    return frozenset(terms(sentence)), fold(sentence)
+
+
+class _SentenceFit:
+    """How well a sentence answers a question: the (IDF-weighted) question terms it holds,
+    and a figure when the question asks for one."""
+
+    def __init__(self, question: str, weight: Callable[[str], float]) -> None:
+        self.wanted = set(terms(question))
+        self.weight = weight
+        folded = fold(question)  # once: it is read by every pattern below
+        self.asks_figure = bool(_FIGURE_QUESTION.search(folded))
+        self.cues = [answer for asked, answer in _ANSWER_CUES if asked.search(folded)]
+        self.yes_no = bool(_YES_NO_QUESTION.search(folded))
+        # "une subvention, faut la rembourser comme un prêt d'honneur ?", "scop ou scic"
+        self.two_subjects = bool(_TWO_SUBJECTS.search(folded))
+        self.scale = max((weight(t) for t in self.wanted), default=1.0)
+
+    def overlap(self, text: str) -> float:
+        return sum(self.weight(t) for t in self.wanted & _read(text)[0]) / self.scale
+
+    def completes(self, lead: str, text: str) -> tuple[bool, bool]:
+        """Whether a sentence after the lead does not (False sorts first) give the kind of
+        answer asked for, or a rare question term the lead lacks."""
+        added = (self.wanted & _read(text)[0]) - _read(lead)[0]
+        new_subject = sum(self.weight(t) for t in added) >= SUBJECT_WEIGHT * self.scale
+        return self.figure(text) < CUE_BONUS, not new_subject
+
+    def figure(self, text: str) -> float:
+        """A figure when the question asks for one; the kind of answer its question word calls
+        for (a price, a duration, a date) when it asks for that."""
+        folded = _read(text)[1]
+        bonus = 1.2 if self.asks_figure and _DIGIT.search(folded) else 0.0
+        if self.yes_no and _YES_NO_ANSWER.search(folded):
+            bonus += YES_NO_BONUS
+        return bonus + sum(CUE_BONUS for answer in self.cues if answer.search(folded))
