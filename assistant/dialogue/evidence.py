@@ -157,6 +157,10 @@ def grows_later(state: DiagnosticState, extraction: Extraction) -> None:
     stage = extraction.evidence.get("stage", {})
     established = state.stage in ("consolidation", "developpement") or bool(state.employees)
     place = extraction.territory
+    if established and extraction.opens_elsewhere and "implantation" not in extraction.needs:
+        # "9 salariés" … "aller sur Rennes et Angers": said in words, not read by meaning
+        extraction.needs.append("implantation")
+        extraction.named_needs.append("implantation")
     if (
         extraction.new_venture
         and established

@@ -45,8 +45,9 @@ _ADVISER_WORDS = re.compile(
 # newcomer opening at home, "ouvrir une épicerie à Felletin", is not established.)
 _ELSEWHERE = re.compile(
     r"\b(ouvrir|m'installer|s'installer|nous installer|s'implanter|nous implanter|s'[ée]tendre|"
-    r"nous [ée]tendre|essaimer)\b[^.!?]{0,40}?\b(à|a|en|au|aux|dans|sur|vers) (la |le |les |l')?"
-    r"[A-ZÉÈÎ]"
+    r"nous [ée]tendre|essaimer|aller|se d[ée]velopper|nous d[ée]velopper|d[ée]ployer|"
+    r"se d[ée]ployer|nous d[ée]ployer|dupliquer|s'agrandir)\b[^.!?]{0,40}?"
+    r"\b(à|a|en|au|aux|dans|sur|vers) (la |le |les |l')?[A-ZÉÈÎa-zéèî]"
 )
 # Where a short answer ends and the rest of the message begins: "Vesoul. juste une idée".
 _FIRST_CLAUSE = re.compile(r"\s*[.,;!:]\s+|\s*[.,;!:]$")
@@ -73,6 +74,9 @@ class Extraction(BaseModel):
     new_venture: bool = (
         False  # something new to open or grow ("en faire quelque chose de plus grand")
     )
+    # "ouvrir à Aix", "aller sur rennes": a place to open in, named (implantation for a
+    # structure established in this message or an earlier one)
+    opens_elsewhere: bool = False
     employees: int | None = None
     sector: str | None = None
     context: list[str] = Field(default_factory=list)
@@ -300,7 +304,8 @@ class Extractor:
     def _read_needs(self, result: Extraction, text: str, message: str, established: bool) -> None:
         """The needs named in words, and those said as already settled."""
         result.needs = self.values_in("needs", text)
-        if established and "implantation" not in result.needs and self._opens_elsewhere(message):
+        result.opens_elsewhere = self._opens_elsewhere(message)
+        if established and "implantation" not in result.needs and result.opens_elsewhere:
             result.needs.append("implantation")  # "12 salariés … on voudrait ouvrir à Aix"
         result.named_needs = list(result.needs)
         result.settled_needs = [

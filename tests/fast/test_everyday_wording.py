@@ -208,12 +208,26 @@ def test_an_established_structure_that_plans_something_new_grows(runtime: Runtim
         ("on est 3 familles de Lyon qui veulent s'installer dans la Drôme", True),
         ("je viens de m'installer à Tulle", False),
         ("on a une antenne à Lyon depuis 2015", False),
+        # other verbs of growing somewhere, and a town typed without its capital
+        ("notre asso a 7 salariés à Nantes, on veut aller sur rennes et angers", True),
+        ("notre Scop de 9 salariés voudrait se développer à Bordeaux", True),
+        ("notre asso a 7 salariés à Nantes, on veut aller sur le terrain", False),
     ],
 )
 def test_settling_elsewhere_is_an_implantation_need(
     extractor: Extractor, message: str, implantation: bool
 ) -> None:
     assert ("implantation" in extractor.extract(message).needs) is implantation
+
+
+def test_opening_elsewhere_said_after_the_structure_is_an_implantation_need(
+    runtime: Runtime,
+) -> None:
+    engine = runtime.engine
+    state = engine.handle(DiagnosticState(), "on est une SAS à Nantes, 9 salariés").state
+    assert "implantation" not in state.needs
+    state = engine.handle(state, "on veut aller sur rennes et angers l'an prochain").state
+    assert "implantation" in state.needs
 
 
 @pytest.mark.parametrize(
