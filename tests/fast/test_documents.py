@@ -439,6 +439,40 @@ def test_a_document_answers_when_no_card_does_and_cites_its_page(
     assert any("37 projets" in q for q in quoted)
 
 
+class _DeclinesEverything:
+    """A meaning classifier that reads every question as one the cards must decline."""
+
+    def declines(self, question: str) -> bool:
+        return True
+
+
+def test_a_document_answers_a_question_the_cards_decline_by_meaning(
+    runtime: Runtime, pdf_chunks: list[Chunk]
+) -> None:
+    """Local documents hold what the national cards lack: a question declined by its meaning
+    is still answered from a curator's document; the cards alone decline it."""
+    from assistant.search.chunks import chunk_card
+
+    page_two = next(c for c in pdf_chunks if c.origin and c.origin.page == 2)
+    card = chunk_card(runtime.cards["dla-dispositif-local-accompagnement"])[0]
+    question = "Combien de projets le fonds a-t-il financés en 2025 ?"
+    for hits, declined in (([_doc_hit(page_two, 0.95)], False), ([_doc_hit(card, 0.95)], True)):
+        answerer = Answerer(
+            StubRetriever(hits),
+            runtime.cards,
+            runtime.composer,
+            POLICY,
+            limits=runtime.answerer.limits,
+            meaning=_DeclinesEverything(),  # type: ignore[arg-type]
+        )
+        answer = answerer.answer(question)
+        assert answer.declined is declined
+        if declined:
+            assert answer.limit == "par-le-sens"
+        else:
+            assert [s.kind for s in answer.sources] == ["document"]
+
+
 def test_a_card_beats_a_document_passage_when_both_answer(
     runtime: Runtime, pdf_chunks: list[Chunk]
 ) -> None:
