@@ -185,6 +185,27 @@ def test_a_creation_told_long_ago_is_not_the_stage(extractor: Extractor) -> None
     assert "creation" not in read.evidence["stage"]
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "la commune a l'ancienne école qui est vide depuis des années, on voudrait en faire un "
+        "tiers-lieu",
+        "le café du village est fermé depuis des années, on voudrait le rouvrir",
+        "j'ai perdu mon emploi et je veux créer ma boite",
+        "pendant la crise sanitaire on a créé une épicerie",
+        "on veut renforcer le lien social dans le quartier",
+        "on a des difficultés à trouver un local",
+    ],
+)
+def test_what_is_not_a_structure_in_difficulty(extractor: Extractor, message: str) -> None:
+    """A building empty for years, a person's lost job, a crisis around: not consolidation."""
+    assert "consolidation" not in extractor.extract(message).evidence["stage"]
+    # the same words about the structure still are
+    assert "consolidation" in extractor.extract(
+        "notre asso a des difficultés à payer les salaires"
+    ).evidence["stage"]
+
+
 def test_an_established_structure_that_plans_something_new_grows(runtime: Runtime) -> None:
     engine = runtime.engine
     state = engine.handle(
