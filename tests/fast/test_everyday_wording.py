@@ -195,6 +195,9 @@ def test_a_creation_told_long_ago_is_not_the_stage(extractor: Extractor) -> None
         "pendant la crise sanitaire on a créé une épicerie",
         "on veut renforcer le lien social dans le quartier",
         "on a des difficultés à trouver un local",
+        "j'ai des difficultés avec le français, excusez-moi",
+        "depuis des années je rêve d'ouvrir un café",
+        "notre asso existe depuis peu",
     ],
 )
 def test_what_is_not_a_structure_in_difficulty(extractor: Extractor, message: str) -> None:
