@@ -204,9 +204,10 @@ def test_what_is_not_a_structure_in_difficulty(extractor: Extractor, message: st
     """A building empty for years, a person's lost job, a crisis around: not consolidation."""
     assert "consolidation" not in extractor.extract(message).evidence["stage"]
     # the same words about the structure still are
-    assert "consolidation" in extractor.extract(
-        "notre asso a des difficultés à payer les salaires"
-    ).evidence["stage"]
+    assert (
+        "consolidation"
+        in extractor.extract("notre asso a des difficultés à payer les salaires").evidence["stage"]
+    )
 
 
 def test_an_established_structure_that_plans_something_new_grows(runtime: Runtime) -> None:
@@ -252,6 +253,29 @@ def test_opening_elsewhere_said_after_the_structure_is_an_implantation_need(
     assert "implantation" not in state.needs
     state = engine.handle(state, "on veut aller sur rennes et angers l'an prochain").state
     assert "implantation" in state.needs
+
+
+@pytest.mark.parametrize(
+    ("message", "need", "read"),
+    [
+        # the speaker's story is not a need ...
+        ("j'ai travaillé dans une banque pendant vingt ans", "financement", False),
+        ("j'ai fait une formation de cuisinier", "formation", False),
+        ("on a gagné un prix de l'innovation sociale", "modele-economique", False),
+        # ... the need said next to it still is
+        ("j'ai travaillé dans une banque et j'ai besoin d'un prêt", "financement", True),
+        (
+            "j'ai fait une formation de cuisinier, il me faudrait une formation en gestion",
+            "formation",
+            True,
+        ),
+        ("on a gagné un prix mais on ne sait pas fixer nos prix", "modele-economique", True),
+    ],
+)
+def test_the_speakers_story_is_not_a_need(
+    extractor: Extractor, message: str, need: str, read: bool
+) -> None:
+    assert (need in extractor.extract(message).needs) is read
 
 
 @pytest.mark.parametrize(
