@@ -8,7 +8,9 @@ first run, before tuning on it, is kept in tests/devsets/result-people3-first-se
 to decide what the needs classifier learns from: no longer fresh, failures still unread.
 `fresh8`: people8 and questions8 (written at the end of session 11), the fresh measure of
 sessions 12-13 (run before and after). `fresh9`: people9 and questions9 (written at the end
-of session 13, never run), the next session's fresh measure. `dev4`: people4 and
+of session 13), the fresh measure of session 14 (run before and after). `fresh10`: people10
+and questions11 (written at the end of session 14, never run), the next session's fresh
+measure. `dev4`: people4 and
 questions4, the fresh measure of sessions 9–10, measured often enough that it is now tuned
 on. `dev5`: people5 and questions5 (session 10) and `dev7`: people7 and questions7 (session
 11), written from the outside for tuning; their first runs, before tuning, are kept in
@@ -24,7 +26,9 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 HOLDOUT = TESTS / "holdout"
 DEVSETS = TESTS / "devsets"
 
-Split = Literal["dev", "test", "dev2", "dev3", "dev4", "dev5", "dev7", "fresh", "fresh8", "fresh9"]
+Split = Literal[
+    "dev", "test", "dev2", "dev3", "dev4", "dev5", "dev7", "fresh", "fresh8", "fresh9", "fresh10"
+]
 SPLITS: tuple[Split, ...] = (
     "dev",
     "test",
@@ -36,6 +40,7 @@ SPLITS: tuple[Split, ...] = (
     "fresh",
     "fresh8",
     "fresh9",
+    "fresh10",
 )
 
 PEOPLE: dict[Split, Path] = {
@@ -49,6 +54,7 @@ PEOPLE: dict[Split, Path] = {
     "fresh": DEVSETS / "people6",
     "fresh8": DEVSETS / "people8",
     "fresh9": DEVSETS / "people9",
+    "fresh10": DEVSETS / "people10",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -66,4 +72,5 @@ QUESTIONS: dict[Split, Path] = {
     "fresh": DEVSETS / "questions6.yaml",
     "fresh8": DEVSETS / "questions8.yaml",
     "fresh9": DEVSETS / "questions9.yaml",
+    "fresh10": DEVSETS / "questions11.yaml",
 }

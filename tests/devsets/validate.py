@@ -390,7 +390,16 @@ def main() -> int:
     if set(PLACES) != {p.stem for p in files}:
         errors.append("PLACES keys do not match the files")
     advisers = check_advisers(HERE / "adviser.yaml", terr, errors)
-    for folder in ("people3", "people4", "people5", "people6", "people7", "people8", "people9"):
+    for folder in (
+        "people3",
+        "people4",
+        "people5",
+        "people6",
+        "people7",
+        "people8",
+        "people9",
+        "people10",
+    ):
         later = sorted((HERE / folder).glob("*.yaml"))
         for path in later:
             check_person(path, terr, errors, warnings, known_places=None)
