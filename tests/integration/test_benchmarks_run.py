@@ -130,3 +130,14 @@ def test_bench_documents_smoke() -> None:
     assert reindex["incremental_embedded"] >= 1
     assert reindex["full_s"] > 0 and reindex["full_over_incremental"] > 0
     assert reindex["projected_cold_full_s"] > reindex["incremental_s"]
+
+
+def test_bench_card_recall_smoke(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the integration tier's index (built before the tier runs), not the user's
+    monkeypatch.setenv("AIGUILLAGE_DATA_DIR", str(REPO_ROOT / "var" / "test-data"))
+    figures, _ = run_script("bench_card_recall.py", "--smoke", "--json")
+    assert figures["questions"] == 20
+    for key in ("retrieval_first", "retrieval_top5"):
+        assert 0.0 <= figures[key] <= 1.0
+    answered = [v for k, v in figures.items() if k.startswith("answer_")]
+    assert answered and abs(sum(answered) - 1.0) < 0.01  # every question has one outcome
