@@ -75,7 +75,8 @@ def _clean(sentence: str) -> str:
 def pick_sentences(
     question: str, cards: Sequence[HasBody], weight: Callable[[str], float] = lambda _: 1.0
 ) -> list[tuple[int, int, str]]:
-    """The sentences that answer best, as (card rank, position, text), in reading order.
+    """The sentences that answer best, as (card rank, position, text): the best one first,
+    then what answers the rest of the question, then details in reading order.
 
     Cards are written to lead with the answer, so a card's first sentence gets a bonus;
     otherwise a sentence scores by the (IDF-weighted) question terms it contains, and a
