@@ -63,6 +63,13 @@ _TOWARDS = re.compile(
 TARGET_PENALTY = 2.0
 
 
+_DENIED_PLACE = re.compile(
+    r"\b(pas|non|plus|plutôt que|plutot que)\s+(à|a|au|aux|en|dans|sur|vers|de|du)\s+"
+    r"(la |le |les |l')?$",
+    re.IGNORECASE,
+)
+
+
 def _home_before_targets(message: str, mentions: list[Mention]) -> list[Mention]:
     """Mentions after words of expansion count less, when another place is named too."""
     folded = fold(message)
@@ -101,6 +108,9 @@ class MentionFinder:
                 return picked
         tentative = [m for m in mentions if m.tentative]
         mentions = [m for m in mentions if not m.tentative]
+        # "on est pas à Saint-Flour, on est à Murat": a place denied is not the answer
+        said = [m for m in mentions if not _DENIED_PLACE.search(message[: m.start])]
+        mentions = said or mentions
         if not mentions:
             return None
         mentions = _home_before_targets(message, mentions)

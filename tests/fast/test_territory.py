@@ -639,3 +639,13 @@ def test_a_town_named_beside_an_ambiguous_one_places_it(
 ) -> None:
     res = ix.find_in_text(sentence)
     assert res is not None and (res.status, res.departement) == (status, dep)
+
+
+def test_a_place_denied_is_not_the_answer(ix: TerritoryIndex) -> None:
+    """ "on est pas à Saint-Flour, on est à Murat": the place said, not the one denied."""
+    found = ix.find_in_text("ah non pardon on est pas à Saint-Flour, on est à Murat")
+    assert found is not None and found.commune_code != "15187"  # not Saint-Flour
+    assert found.departement == "15" or any(c.departement == "15" for c in found.candidates)
+    # a place denied alone is still the place named (nothing else to take)
+    alone = ix.find_in_text("on est pas à Saint-Flour")
+    assert alone is not None and alone.commune_code == "15187"
