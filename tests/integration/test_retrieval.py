@@ -15,7 +15,7 @@ QUESTIONS: list[tuple[str, str, set[str]]] = [
     (
         "000",
         "combien d'acteurs font partie de la communauté émergence et accélération ?",
-        {"avise-communaute-emergence-acceleration", "eco-communaute-emergence-acceleration"},
+        {"avise-communaute-emergence-acceleration"},
     ),
     (
         "000",
@@ -121,7 +121,7 @@ QUESTIONS: list[tuple[str, str, set[str]]] = [
     (
         "002",
         "qu'est-ce que la Fabrique à initiatives ?",
-        {"fabrique-a-initiatives", "chorum-dispositif-fabrique-a-initiatives"},
+        {"fabrique-a-initiatives"},
     ),
     ("002", "à quoi sert une CRESS, chambre régionale de l'ESS ?", {"cress-chambres-regionales"}),
     ("002", "le label Territoires French Impact", {"eco-territoires-french-impact"}),
