@@ -14,7 +14,8 @@ measure. `dev4`: people4 and
 questions4, the fresh measure of sessions 9–10, measured often enough that it is now tuned
 on. `dev5`: people5 and questions5 (session 10) and `dev7`: people7 and questions7 (session
 11), written from the outside for tuning; their first runs, before tuning, are kept in
-tests/devsets/.
+tests/devsets/. `dev12`: questions12 (session 15, written blind), questions only, for tuning;
+its first run is kept in tests/devsets/questions12-first-session15.json.
 """
 
 from __future__ import annotations
@@ -27,7 +28,18 @@ HOLDOUT = TESTS / "holdout"
 DEVSETS = TESTS / "devsets"
 
 Split = Literal[
-    "dev", "test", "dev2", "dev3", "dev4", "dev5", "dev7", "fresh", "fresh8", "fresh9", "fresh10"
+    "dev",
+    "test",
+    "dev2",
+    "dev3",
+    "dev4",
+    "dev5",
+    "dev7",
+    "fresh",
+    "fresh8",
+    "fresh9",
+    "fresh10",
+    "dev12",
 ]
 SPLITS: tuple[Split, ...] = (
     "dev",
@@ -41,6 +53,7 @@ SPLITS: tuple[Split, ...] = (
     "fresh8",
     "fresh9",
     "fresh10",
+    "dev12",
 )
 
 PEOPLE: dict[Split, Path] = {
@@ -73,4 +86,5 @@ QUESTIONS: dict[Split, Path] = {
     "fresh8": DEVSETS / "questions8.yaml",
     "fresh9": DEVSETS / "questions9.yaml",
     "fresh10": DEVSETS / "questions11.yaml",
+    "dev12": DEVSETS / "questions12.yaml",
 }
