@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from assistant.answers.answering import Answer, Answerer, SourceRef
     from assistant.dialogue.conversation import Conversation
-    from assistant.dialogue.engine import Engine, TurnResult
+    from assistant.dialogue.engine import Engine
     from assistant.dialogue.state import DiagnosticState
+    from assistant.dialogue.turn import TurnResult
     from assistant.orientation.adviser import Adviser, AdviserReport
     from assistant.orientation.contacts import Orientation, OrientationResult, Recommendation
     from assistant.render.parts import Part
@@ -52,7 +53,7 @@ _WHERE: dict[str, str] = {
     "Runtime": "assistant.runtime",
     "Settings": "assistant.settings",
     "SourceRef": "assistant.answers.answering",
-    "TurnResult": "assistant.dialogue.engine",
+    "TurnResult": "assistant.dialogue.turn",
 }
 
 

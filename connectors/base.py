@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answers.answering import SourceRef
 from assistant.dialogue.conversation import Conversation
-from assistant.dialogue.engine import TurnResult
+from assistant.dialogue.turn import TurnResult
 from assistant.orientation.contacts import Recommendation, Step
 from assistant.render.parts import Part
 

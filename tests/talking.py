@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.dialogue.engine import Engine, TurnResult
+from assistant.dialogue.engine import Engine
 from assistant.dialogue.state import DiagnosticState
+from assistant.dialogue.turn import TurnResult
 
 
 def talk(engine: Engine, *turns: str, state: DiagnosticState | None = None) -> list[TurnResult]:

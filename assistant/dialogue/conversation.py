@@ -11,8 +11,9 @@ import logging
 from typing import Any
 
 from assistant.answers.answering import SourceRef
-from assistant.dialogue.engine import Engine, TurnResult
+from assistant.dialogue.engine import Engine
 from assistant.dialogue.state import DiagnosticState
+from assistant.dialogue.turn import TurnResult
 from assistant.errors import MessageIdConflictError, SessionNotFoundError
 from assistant.orientation.contacts import OrientationResult
 from assistant.render.fiche import Fiche, FicheBuilder

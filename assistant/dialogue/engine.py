@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
-
-from assistant.answers.answering import Answer, Answerer, SourceRef
+from assistant.answers.answering import Answer, Answerer
 from assistant.dialogue.conditions import holds
 from assistant.dialogue.evidence import (
     EXPLICIT_WEIGHT,
@@ -25,10 +23,11 @@ from assistant.dialogue.evidence import (
     reading_weight,
 )
 from assistant.dialogue.slots import SCORED, SLOTS, Understood, set_value
-from assistant.dialogue.state import DiagnosticState
+from assistant.dialogue.state import BOOKKEEPING, DiagnosticState
 from assistant.dialogue.story import grown_story, told_in
+from assistant.dialogue.turn import Action, TurnResult
 from assistant.errors import AiguillageError
-from assistant.orientation.contacts import Orientation, OrientationResult, Recommendation, Step
+from assistant.orientation.contacts import Orientation, OrientationResult
 from assistant.render.composer import Composer
 from assistant.render.parts import Part
 from assistant.render.reply import ReplyWriter, reply_text
@@ -41,30 +40,11 @@ from assistant.understanding.script import Buttons, DiagnosticScript
 
 log = logging.getLogger(__name__)
 
-Action = Literal["reply", "restart", "forget", "fiche", "contacts", "start"]
 MAX_ASKS = 2  # a question ignored twice is not asked a third time
 RECENT_QUESTIONS = 3
 SHORT_ANSWER_WORDS = 3
-# State a turn changes without the person seeing it (evidence decays on every message, the
-# story grows): a turn that changed only these taught nothing.
-BOOKKEEPING = {"asked", "last_question", "evidence", "recent_questions", "description", "reading"}
 SUMMARY_MIN_WORDS = 6
 SUMMARY_MAX_CHARS = 200
-
-
-class TurnResult(BaseModel):
-    """What a channel shows after one user message: typed `parts` to render, and the same as
-    plain text in `reply` (with `quick_replies`, `contacts`, `sources` kept for the HTTP API)."""
-
-    reply: str
-    parts: list[Part] = Field(default_factory=list)
-    quick_replies: list[str] = Field(default_factory=list)
-    state: DiagnosticState
-    contacts: list[Recommendation] = Field(default_factory=list)
-    next_steps: list[Step] = Field(default_factory=list)
-    sources: list[SourceRef] = Field(default_factory=list)
-    action: Action = "reply"
-    declined: bool = False  # a free question the knowledge could not answer
 
 
 class Engine:
@@ -150,6 +130,7 @@ class Engine:
         self._decide(new, understood)
         self._infer(new, understood)
         self._decide(new, understood)
+        understood.keep_changes(state, new, SCORED)
         if (
             new.summary is None
             and pending is None  # a spontaneous description, not an answer to a question
@@ -213,9 +194,16 @@ class Engine:
         new.last_question = None
         parts = self.writer.ack(understood.texts())
         parts += self.writer.answer(answer)
-        parts += self.writer.notice(self.script.messages.ready if not result.missing else None)
+        ready = not result.missing and not state.oriented  # said once
+        parts += self.writer.notice(self.script.messages.ready if ready else None)
         labels = self.script.messages.slot_labels
-        parts += self.writer.orientation(result, [labels.get(m, m) for m in result.missing])
+        # Contacts already shown in full are named, not repeated; the button shows them all.
+        seen = state.shown_contacts if action == "reply" else []
+        new.shown_contacts = [c.id for c in result.contacts]
+        missing = [labels.get(m, m) for m in result.missing]
+        parts += self.writer.orientation(
+            result, missing, [i for i in new.shown_contacts if i in seen]
+        )
         sources = list(result.guides)
         if answer:
             sources = [

@@ -8,6 +8,7 @@ in the diagnostic script; the French of each echo lives in the script's `message
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,6 +53,14 @@ class Understood:
             self._items = [(s, text) for s, text in self._items if s != slot]
         text = self.formats.get(slot, "{value}").format(value=label)
         self._items.append((slot, text))
+
+    def keep_changes(
+        self, before: DiagnosticState, after: DiagnosticState, slots: Iterable[str]
+    ) -> None:
+        """Forget the slots that moved and moved back within the turn: nothing new to echo
+        (an employing association read as an association, then inferred employing again)."""
+        kept = {slot for slot in slots if getattr(after, slot) == getattr(before, slot)}
+        self._items = [(s, text) for s, text in self._items if s not in kept]
 
     def texts(self) -> list[str]:
         return [text for _, text in self._items]

@@ -68,7 +68,21 @@ class DiagnosticState(BaseModel):
     recent_questions: list[str] = Field(default_factory=list)
     last_question: str | None = None  # slot of the question awaiting an answer
     oriented: bool = False  # contacts were proposed at least once
+    shown_contacts: list[str] = Field(default_factory=list)  # ids, last orientation shown
 
     def is_known(self, slot: str) -> bool:
         value = getattr(self, slot, None)
         return bool(value) or slot in self.unknown
+
+
+# State a turn changes without the person seeing it (evidence decays on every message, the
+# story grows): a turn that changed only these taught nothing.
+BOOKKEEPING = {
+    "asked",
+    "last_question",
+    "evidence",
+    "recent_questions",
+    "description",
+    "reading",
+    "shown_contacts",
+}

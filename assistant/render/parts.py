@@ -52,6 +52,14 @@ class ContactsPart(BaseModel):
     text: str = ""
     title: str
     contacts: list[Recommendation] = Field(default_factory=list)
+    # Ids of contacts in `contacts` shown in full in an earlier reply: channels name them
+    # briefly instead of repeating their details.
+    already_shown: list[str] = Field(default_factory=list)
+    again: str = ""  # the line that names them ("Toujours valables (détails plus haut) : …")
+
+    def fresh(self) -> list[Recommendation]:
+        """The contacts to show in full."""
+        return [c for c in self.contacts if c.id not in self.already_shown]
 
 
 class StepsPart(BaseModel):

@@ -70,11 +70,17 @@ class ReplyWriter:
         text = self.composer.render("parts/question.md.j2", question=question or "")
         return [QuestionPart(text=text, slot=slot, quick_replies=list(quick_replies))]
 
-    def orientation(self, result: OrientationResult, missing: Sequence[str]) -> list[Part]:
-        """Contacts (or the lack of them), next steps, guides, and what would sharpen them."""
+    def orientation(
+        self, result: OrientationResult, missing: Sequence[str], shown: Sequence[str] = ()
+    ) -> list[Part]:
+        """Contacts (or the lack of them), next steps, guides, and what would sharpen them;
+        `shown`: ids of contacts the person already saw in full."""
         parts: list[Part] = []
         if result.contacts:
-            parts.append(self._listing(ContactsPart, result.contacts))
+            contacts = self._listing(ContactsPart, result.contacts, already_shown=list(shown))
+            context = {"contacts": result.contacts, "already_shown": list(shown)}
+            contacts.again = self.composer.render_block("parts/contacts.md.j2", "again", **context)
+            parts.append(contacts)
         else:
             parts.append(NoticePart(text=self.composer.render("parts/no_contacts.md.j2")))
         if result.next_steps:
@@ -86,12 +92,12 @@ class ReplyWriter:
             parts.append(NoticePart(text=text))
         return parts
 
-    def _listing(self, kind: type[_Listing], items: Sequence[Any]) -> _Listing:
+    def _listing(self, kind: type[_Listing], items: Sequence[Any], **extra: Any) -> _Listing:
         """A titled list part; its type names its template and the field holding the items
         ("contacts" → parts/contacts.md.j2, `contacts`)."""
         name = str(kind.model_fields["type"].default)
         template = f"parts/{name}.md.j2"
-        context = {name: list(items)}
+        context = {name: list(items), **extra}
         return kind.model_validate(
             {
                 "text": self.composer.render(template, **context),

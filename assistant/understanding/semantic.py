@@ -433,7 +433,10 @@ class SemanticReader:
             # "Guéret", "une asso", "le financement": a short answer the rules understood; a
             # model call (most of a turn's time) would add nothing to a few words.
             return extraction
-        reads_needs = self._reads_needs(words, extraction.answering)
+        # "pardon on est pas à Saint-Flour, on est à Murat": a place put right says no need;
+        # the needs classifier, taught on stories, reads "local" in "on est à".
+        corrects_place = extraction.correction and extraction.territory is not None
+        reads_needs = self._reads_needs(words, extraction.answering) and not corrects_place
         scores, whole = self._embedded_message(message, text if reads_needs else None, story)
         if not scores:
             return extraction
@@ -448,7 +451,7 @@ class SemanticReader:
                 setattr(result, slot, max(evidence, key=lambda v: evidence[v]))
             else:
                 result.hints[slot] = value
-        if not result.needs or "needs" in ADDS_TO_RULES:
+        if (not result.needs or "needs" in ADDS_TO_RULES) and not corrects_place:
             for need in self._needs(scores["needs"]):
                 if need not in result.needs:
                     result.needs.append(need)

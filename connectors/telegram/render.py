@@ -185,7 +185,7 @@ def _part_blocks(part: Part, shown: set[str]) -> list[Block]:
     if isinstance(part, AnswerPart):
         return paragraphs(part.body or part.text) + _sources_blocks(part.citations, shown)
     if isinstance(part, ContactsPart):
-        return _contacts_blocks(part.title, part.contacts)
+        return _contacts_blocks(part.title, part.fresh()) + paragraphs(part.again)
     if isinstance(part, StepsPart):
         bullets = [line(f"• {step.text}") for step in part.steps]
         return [block(line(part.title), *bullets)] if bullets else []

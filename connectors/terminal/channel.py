@@ -69,7 +69,9 @@ def _part_lines(part: Part, shown: set[str]) -> Iterable[Text]:
         yield Text(part.body or part.text)
         yield from _sources_lines(part.citations, shown)
     elif isinstance(part, ContactsPart):
-        yield from _contacts_lines(part.title, part.contacts)
+        yield from _contacts_lines(part.title, part.fresh())
+        if part.again:
+            yield Text(f"\n{part.again}")
     elif isinstance(part, StepsPart):
         if part.steps:
             yield Text(f"\n{part.title}")

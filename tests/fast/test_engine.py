@@ -8,6 +8,7 @@ from talking import talk
 from assistant.dialogue.engine import MAX_ASKS, Engine
 from assistant.dialogue.state import DiagnosticState
 from assistant.paths import KNOWLEDGE_DIR
+from assistant.render.parts import ContactsPart
 from assistant.runtime import Runtime
 from assistant.text import sentences
 from assistant.understanding.extraction import Extraction
@@ -553,3 +554,25 @@ def test_a_story_that_ends_with_a_question_gets_no_empty_decline(engine: Engine)
         DiagnosticState(), "je suis à Guéret, je touche le RSA, je vais perdre combien ?"
     )
     assert "situation personnelle" in limited.reply
+
+
+def test_contacts_shown_before_are_named_not_repeated(engine: Engine) -> None:
+    # Met as a user: every message after the orientation repeated five contacts in full.
+    first, later = talk(
+        engine,
+        "je préside une asso à Guéret, on a 4 salariés, on cherche un financement",
+        "on aurait aussi besoin d'aide pour recruter",
+    )
+    assert first.contacts and later.contacts  # the API keeps the whole orientation
+    shown_first = {c.id for c in first.contacts}
+    (part,) = [p for p in later.parts if isinstance(p, ContactsPart)]
+    assert set(part.already_shown) == shown_first & {c.id for c in later.contacts}
+    assert part.already_shown and all(c.id not in part.already_shown for c in part.fresh())
+    again = [c for c in later.contacts if c.id in part.already_shown]
+    assert all(c.name in part.again for c in again)
+    assert all(c.how_to_reach not in later.reply for c in again)
+    assert engine.script.messages.ready not in later.reply  # said once, the first time
+    # The contacts button shows every contact in full again.
+    (button,) = talk(engine, SEE_CONTACTS, state=later.state)
+    (full,) = [p for p in button.parts if isinstance(p, ContactsPart)]
+    assert full.already_shown == [] and all(c.how_to_reach in button.reply for c in button.contacts)

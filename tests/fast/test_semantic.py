@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from assistant.dialogue.engine import Engine
+from assistant.dialogue.slots import Understood
 from assistant.dialogue.state import DiagnosticState
 from assistant.errors import DiagnosticScriptError
 from assistant.runtime import Runtime
 from assistant.search.fakes import HashEmbedder
+from assistant.territory.models import Resolution
 from assistant.understanding.extraction import Extraction, Extractor
 from assistant.understanding.semantic import SemanticReader, clauses, load_examples
 
@@ -140,3 +142,26 @@ def test_a_place_correction_lends_no_guess_to_other_slots(runtime: Runtime) -> N
     assert state.departement == "23" and state.profile is None
     turn = engine.handle(state, "ah non pardon, c'est à Aubusson")
     assert turn.state.commune == "Aubusson" and turn.state.profile is None
+
+
+def test_a_place_put_right_is_not_read_for_needs(reader: SemanticReader) -> None:
+    # "pardon on est pas à Saint-Flour, on est à Murat": the needs classifier read "local" in
+    # "on est à" (met as a user); a place corrected says where, not what is needed.
+    told = "pardon, on paie deux postes, la trésorerie est tendue"
+    assert reader.refine(told, Extraction()).needs == ["financement"]
+    murat = Resolution(status="found", query="Murat", matched="Murat", departement="15")
+    corrected = reader.refine(told, Extraction(correction=True, territory=murat))
+    assert corrected.needs == []
+    named = reader.refine(told, Extraction(correction=True, territory=murat, needs=["local"]))
+    assert named.needs == ["local"]  # what the rules read stands
+
+
+def test_a_value_moved_and_moved_back_within_a_turn_is_not_echoed() -> None:
+    before = DiagnosticState(profile="association-employeuse", stage="consolidation")
+    after = before.model_copy(update={"stage": "developpement"})
+    understood = Understood({})
+    understood.add("profile", "association")
+    understood.add("profile", "association employeuse")  # back where it was
+    understood.add("stage", "développement")
+    understood.keep_changes(before, after, ["stage", "profile"])
+    assert understood.texts() == ["développement"]

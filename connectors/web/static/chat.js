@@ -83,7 +83,15 @@
         }
         return el("div", { "class": "part part-answer" }, paras);
       }
-      case "contacts": return titled("part-contacts", p.title, el("ul", { "class": "contacts" }, (p.contacts || []).map(contactCard)));
+      case "contacts": {
+        // Contacts shown in full in an earlier reply are only named again.
+        var again = p.already_shown || [];
+        return titled("part-contacts", p.title, el("ul", { "class": "contacts" }, (p.contacts || []).map(function (c) {
+          return again.indexOf(c.id) >= 0
+            ? el("li", { "class": "contact contact-again" }, [el("h3", {}, [c.name]), el("p", { "class": "why" }, ["Déjà proposé plus haut."])])
+            : contactCard(c);
+        })));
+      }
       case "steps": return titled("part-steps", p.title, el("ul", { "class": "steps" }, (p.steps || []).map(function (s) { return el("li", {}, [s.text]); })));
       case "guides": return details("part part-guides sources", p.title + " (" + (p.guides || []).length + ")", (p.guides || []).map(function (g) {
         return el("li", {}, [link((g.urls || [])[0], g.title), " — " + g.origin]);
