@@ -15,7 +15,8 @@ questions4, the fresh measure of sessions 9–10, measured often enough that it 
 on. `dev5`: people5 and questions5 (session 10) and `dev7`: people7 and questions7 (session
 11), written from the outside for tuning; their first runs, before tuning, are kept in
 tests/devsets/. `dev12`: questions12 (session 15, written blind), questions only, for tuning;
-its first run is kept in tests/devsets/questions12-first-session15.json.
+its first run is kept in tests/devsets/questions12-first-session15.json. `fresh11`: people11 and
+questions13 (written blind at the end of session 15, never run), the next session's fresh measure.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ Split = Literal[
     "fresh9",
     "fresh10",
     "dev12",
+    "fresh11",
 ]
 SPLITS: tuple[Split, ...] = (
     "dev",
@@ -54,6 +56,7 @@ SPLITS: tuple[Split, ...] = (
     "fresh9",
     "fresh10",
     "dev12",
+    "fresh11",
 )
 
 PEOPLE: dict[Split, Path] = {
@@ -68,6 +71,7 @@ PEOPLE: dict[Split, Path] = {
     "fresh8": DEVSETS / "people8",
     "fresh9": DEVSETS / "people9",
     "fresh10": DEVSETS / "people10",
+    "fresh11": DEVSETS / "people11",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -87,4 +91,5 @@ QUESTIONS: dict[Split, Path] = {
     "fresh9": DEVSETS / "questions9.yaml",
     "fresh10": DEVSETS / "questions11.yaml",
     "dev12": DEVSETS / "questions12.yaml",
+    "fresh11": DEVSETS / "questions13.yaml",
 }
