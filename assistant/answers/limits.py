@@ -35,6 +35,7 @@ class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     figure: list[str] = Field(default_factory=list)
+    given: list[str] = Field(default_factory=list)  # amounts stated as context, not asked
     limits: list[Limit] = Field(default_factory=list)
     # What is said when no pattern matched but the question reads, by its meaning, as one to
     # decline (declines.yaml, assistant/answers/meaning.py).
@@ -45,11 +46,18 @@ class Limits(BaseModel):
         figure = [re.compile(p) for p in self.figure]
         return figure, [(limit, [re.compile(p) for p in limit.patterns]) for limit in self.limits]
 
+    @cached_property
+    def _given(self) -> list[re.Pattern[str]]:
+        return [re.compile(p) for p in self.given]
+
     def find(self, folded_question: str) -> Limit | None:
         """The first limit the question falls under (`folded_question`: normalised, SMS
         spellings written out), or None."""
         figure_patterns, limits = self._compiled
-        asks_figure = any(p.search(folded_question) for p in figure_patterns)
+        asked = folded_question
+        for given in self._given:
+            asked = given.sub(" ", asked)
+        asks_figure = any(p.search(asked) for p in figure_patterns)
         for limit, patterns in limits:
             if limit.figure and not asks_figure:
                 continue

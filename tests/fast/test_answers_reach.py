@@ -133,6 +133,11 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "laquelle est la meilleure forme pour nous, asso ou scop ?",
         "entre Scop et Scic, laquelle est la meilleure pour un café ?",
         "quel est le prix d'une formation au DLA, faut-il un consultant ?",
+        # session 15 (questions12, a tuning set): "nous sommes" is not a sum; an amount the
+        # person says they receive is context, not a figure asked for
+        "nous sommes en Martinique, il y a une CRESS et un DLA chez nous ?",
+        "on a reçu 20 000 € de la région cette année, faut un commissaire aux comptes ?",
+        "la mairie nous verse 30 000 euros par an et veut une convention, c'est normal ?",
         "tu peux vérifier si une association peut embaucher ?",
         "le dossier de demande de subvention, tu penses qu'il faut quoi dedans ?",
         "une Scop est-elle éligible au DLA, oui ou non ?",
