@@ -14,8 +14,9 @@ measure. `dev4`: people4 and
 questions4, the fresh measure of sessions 9–10, measured often enough that it is now tuned
 on. `dev5`: people5 and questions5 (session 10) and `dev7`: people7 and questions7 (session
 11), written from the outside for tuning; their first runs, before tuning, are kept in
-tests/devsets/. `dev12`: questions12 (session 15, written blind), questions only, for tuning;
-its first run is kept in tests/devsets/questions12-first-session15.json. `fresh11`: people11 and
+tests/devsets/. `dev12`: people12 (places said every way) and questions12 (session 15, written
+blind), for tuning; their first runs are kept in tests/devsets/ (`…-first-session15.json`).
+`fresh11`: people11 and
 questions13 (written blind at the end of session 15, never run), the next session's fresh measure.
 """
 
@@ -72,6 +73,7 @@ PEOPLE: dict[Split, Path] = {
     "fresh9": DEVSETS / "people9",
     "fresh10": DEVSETS / "people10",
     "fresh11": DEVSETS / "people11",
+    "dev12": DEVSETS / "people12",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",

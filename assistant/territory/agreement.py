@@ -8,15 +8,24 @@ does not lie in the area is read again inside it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.territory.models import NameEntry, Resolution
 from assistant.territory.resolutions import Resolver
 from assistant.territory.tables import Tables
 from assistant.territory.text import name_key
 from assistant.territory.words import DANS_ARTICLES, UNITS
+from assistant.text import fold
 
-__all__ = ["Mention", "code_after", "narrow", "reread_in_area"]
+__all__ = [
+    "Mention",
+    "code_after",
+    "home_before_targets",
+    "longer_name_in",
+    "longer_name_near",
+    "narrow",
+    "reread_in_area",
+]
 
 
 @dataclass(slots=True)
@@ -98,14 +107,20 @@ def code_after(
     if res.commune is None and not res.candidates:
         return None
     m = re.match(r"\s*[,(]?\s*(\d{2,3}|2\s?[abAB])\b(?![\d\s]*[\d/h:])", message[best.end :])
-    if m is None or UNITS.match(message[best.end + m.end() :]):
+    named = re.match(r"\s*\(\s*([^\W\d_][\w' -]*?)\s*\)", message[best.end :])
+    if m is not None and not UNITS.match(message[best.end + m.end() :]):
+        code = tables.dep_code(m.group(1).replace(" ", ""))
+    elif named is not None:  # "Saint-Amand (Cher)": a département's name, even a common word
+        code = tables.dep_names.get(name_key(named.group(1)))
+    else:
         return None
-    code = tables.dep_code(m.group(1).replace(" ", ""))
+    if code is None:
+        return None
     if res.status == "found" and res.departement == code:
         return res
     keep = [c for c in res.candidates if c.departement == code]
     if not keep:
-        return None
+        return longer_name_in(tables, resolver, res, code)
     return resolver.entries_resolution(
         res.query, [tables.insee[c.commune_code] for c in keep if c.commune_code]
     )
@@ -154,3 +169,74 @@ def said_not_denied(name: str, text: str) -> bool:
     return any(
         not _DENIED.search(text[: found.start()]) for found in re.finditer(re.escape(name), text)
     )
+
+
+def longer_name_in(
+    tables: Tables, resolver: Resolver, res: Resolution, departement: str
+) -> Resolution | None:
+    """ "Saint-Amand (Cher)", "Bellegarde, dans l'Ain": no commune of that exact name in the
+    département, but one whose name starts with it (Saint-Amand-Montrond,
+    Bellegarde-sur-Valserine): people shorten long names."""
+    if not res.matched:
+        return None
+    prefix = name_key(res.matched) + " "
+    entries = [
+        entry
+        for key, named in tables.names.items()
+        if key.startswith(prefix)
+        for entry in named
+        if tables.communes[entry.commune_code].departement == departement
+    ]
+    if not entries:
+        return None
+    biggest = max(entries, key=lambda e: tables.communes[e.commune_code].population)
+    return resolver.entries_resolution(res.query, [biggest], fuzzy=res.fuzzy)
+
+
+def longer_name_near(
+    tables: Tables, resolver: Resolver, res: Resolution, mentions: list[Mention]
+) -> Resolution | None:
+    """A longer name (see `longer_name_in`) in a département named in the same message."""
+    for mention in mentions:
+        area = mention.resolution
+        if area.kind == "departement" and area.departement and not mention.toward:
+            longer = longer_name_in(tables, resolver, res, area.departement)
+            if longer is not None:
+                return longer
+    return None
+
+
+# Where a structure wants to go is not where it is: "à Niort, on voudrait ouvrir un deuxième
+# site à La Rochelle", "s'étendre aux Hautes-Pyrénées", "des antennes dans les Ardennes".
+_TOWARDS = re.compile(
+    r"\b(ouvrir|ouvre|ouvrons|s'etendre|etendre|s'implanter|implanter|essaimer|antennes?|"
+    r"deuxieme|second|seconde|2e|developper|jusqu'|vers|vendre)\b[^.!?]{0,40}$"
+)
+TARGET_PENALTY = 2.0
+
+# Where one was, not where one is: "j'ai grandi à Marseille, bossé dix ans à Paris, et je
+# reviens m'installer à Digne", "on a vu un projet à Grenoble, on veut faire pareil à Annonay",
+# "je viens de Lyon mais on s'installe à Vichy".
+_ELSEWHERE = re.compile(
+    r"(\b(ai|a|avons|ont)\s+(grandi|bosse|travaille|vecu|etudie|decouvert|vu|visite)\b|"
+    r"\bnee?\s|\b(viens|vient|venons|venu|venue|originaire)\s+(de|d'|du|des)\b)"
+    r"[^.!?,;]{0,50}$"
+)
+
+
+def home_before_targets(message: str, mentions: list[Mention]) -> list[Mention]:
+    """Mentions after words of expansion, or of a past or another place, count less when
+    another place is named too."""
+    folded = fold(message)
+    targets = {
+        id(m)
+        for m in mentions
+        if _TOWARDS.search(before := folded[max(0, m.start - 60) : m.start])
+        or _ELSEWHERE.search(before)
+    }
+    if not targets or len(targets) == len(mentions):
+        return mentions
+    return [
+        replace(m, score=m.score - TARGET_PENALTY, toward=True) if id(m) in targets else m
+        for m in mentions
+    ]

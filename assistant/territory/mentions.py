@@ -2,9 +2,9 @@
 
 The search is strict, to avoid reading ordinary words as places (France has communes called
 Ver, Y, Eu, Plan, Ligné…): a mention counts when it follows a preposition (``à``, ``au``,
-``en``, ``sur``, ``vers``, ``dans le``, ``près de``, ``à côté de``, ``du côté de``…) or is
-capitalised; a name that is also a common French word (or has 1–2 letters) must be
-capitalised, not at the start of a sentence, and follow a preposition or be part of a longer
+``en``, ``sur``, ``vers``, ``dans le`` (``ds le``), ``près de``, ``à côté de``, ``du côté
+de``…) or is capitalised; a name that is also a common French word (or has 1–2 letters) must
+be capitalised, not at the start of a sentence, and follow a preposition or be part of a longer
 name; after ``en`` or ``dans`` a lowercase word only matches départements and regions.
 Lowercase exceptions, for people typing on a phone: after ``à`` a commune of at least 50 000
 inhabitants counts even when its name is a common word (``"a tours"``, ``"a nice"``), and
@@ -18,8 +18,8 @@ banque"`` is not Benque); a longer name with one typo beats an ambiguous exact p
 clermont ferand"`` is Clermont-Ferrand, not one of the Clermont).
 
 A 5-digit number is read as a postal code unless a unit follows it (``€``, ``euros``,
-``habitants``…). A département number needs a cue (``dans le 23``, ``département 23``,
-``(23)``).
+``habitants``…). A département number needs a cue (``dans le 23``, ``dans le 9-3``,
+``département 23``, ``(23)``).
 
 The lenient mode (used by :meth:`TerritoryIndex.resolve`) also accepts lowercase names
 without a preposition.
@@ -29,14 +29,20 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import replace
 
-from assistant.territory.agreement import Mention, code_after, narrow, reread_in_area
+from assistant.territory.agreement import (
+    Mention,
+    code_after,
+    home_before_targets,
+    longer_name_near,
+    narrow,
+    reread_in_area,
+)
 from assistant.territory.models import BIG_CITY, BIG_TOWN, MentionClass, Resolution
 from assistant.territory.named import in_a_name
 from assistant.territory.resolutions import Resolver
 from assistant.territory.tables import Tables
-from assistant.territory.text import Token, preposition, tokenize
+from assistant.territory.text import Token, name_key, preposition, tokenize
 from assistant.territory.words import (
     AFTER_A_STOP,
     COMMON_WORDS,
@@ -54,32 +60,11 @@ __all__ = ["MentionFinder"]
 MIN_TYPO_CHARS = 5  # a shorter misspelt word is read as nothing ("a anecy" is Annecy)
 
 
-# Where a structure wants to go is not where it is: "à Niort, on voudrait ouvrir un deuxième
-# site à La Rochelle", "s'étendre aux Hautes-Pyrénées", "des antennes dans les Ardennes".
-_TOWARDS = re.compile(
-    r"\b(ouvrir|ouvre|ouvrons|s'etendre|etendre|s'implanter|implanter|essaimer|antennes?|"
-    r"deuxieme|second|seconde|2e|developper|jusqu'|vers|vendre)\b[^.!?]{0,40}$"
-)
-TARGET_PENALTY = 2.0
-
-
 _DENIED_PLACE = re.compile(
-    r"\b(pas|non|plus|plutôt que|plutot que)\s+(à|a|au|aux|en|dans|sur|vers|de|du)\s+"
+    r"\b(pas|non|plus|plutôt que|plutot que)\s+((à|a|au|aux|en|dans|sur|vers|de|du)\s+)?"
     r"(la |le |les |l')?$",
     re.IGNORECASE,
 )
-
-
-def _home_before_targets(message: str, mentions: list[Mention]) -> list[Mention]:
-    """Mentions after words of expansion count less, when another place is named too."""
-    folded = fold(message)
-    targets = {id(m) for m in mentions if _TOWARDS.search(folded[max(0, m.start - 60) : m.start])}
-    if not targets or len(targets) == len(mentions):
-        return mentions
-    return [
-        replace(m, score=m.score - TARGET_PENALTY, toward=True) if id(m) in targets else m
-        for m in mentions
-    ]
 
 
 class MentionFinder:
@@ -110,10 +95,12 @@ class MentionFinder:
         mentions = [m for m in mentions if not m.tentative]
         # "on est pas à Saint-Flour, on est à Murat": a place denied is not the answer
         said = [m for m in mentions if not _DENIED_PLACE.search(message[: m.start])]
+        if mentions and not said:  # "REIMS pas Rennes": the first word is the place then
+            said = [m for m in tentative if not _DENIED_PLACE.search(message[: m.start])]
         mentions = said or mentions
         if not mentions:
             return None
-        mentions = _home_before_targets(message, mentions)
+        mentions = home_before_targets(message, mentions)
         mentions.sort(key=lambda m: (-m.score, m.start))
         best = mentions[0]
         reread = reread_in_area(self.tables, self.resolver, best, mentions[1:])
@@ -142,7 +129,7 @@ class MentionFinder:
                     and other.start < best.start
                     and not re.search(r"[.!?\n]", message[other.start : best.start])
                 ):
-                    return o
+                    return longer_name_near(self.tables, self.resolver, o, [best]) or o
         if best.resolution.status == "ambiguous" and best.resolution.candidates:
             # a town named in the same sentence places it too ("Châtenois, près de Sélestat")
             beside = [m for m in mentions[1:] if not _apart(message, best, m)]
@@ -151,6 +138,8 @@ class MentionFinder:
             )
             if narrowed is not None:
                 return narrowed
+            longer = longer_name_near(self.tables, self.resolver, best.resolution, mentions[1:])
+            return longer or best.resolution
         return best.resolution
 
     def _postal_mentions(self, message: str) -> list[Mention]:
@@ -170,10 +159,10 @@ class MentionFinder:
         out: list[Mention] = []
         bare = r"|(?<![\w,.])" if lenient else ""  # "Saint-Denis 974" in resolve()
         pattern = re.compile(
-            r"(?:\bdans\s+l[ea]\s+"
+            r"(?:\b(?:dans|ds)\s+l[ea]\s+"
             + bare
             + r"|\bdu\s+|\bd[ée]partement\s+(?:du\s+|n°\s*)?|\bdept\.?\s*|"
-            r"\bdpt\.?\s*|\bd[ée]p\.?\s+|\ben\s+|\(\s*)(\d{2,3}|2\s?[abAB])\b(?!\s*[\d/:])(?!\s*h(?![a-z]))",
+            r"\bdpt\.?\s*|\bd[ée]p\.?\s+|\ben\s+|\(\s*)(\d{2,3}|\d-\d|2\s?[abAB])\b(?!\s*[\d/:])(?!\s*h(?![a-z]))",
             re.IGNORECASE,
         )
         for m in pattern.finditer(message):
@@ -187,7 +176,8 @@ class MentionFinder:
                 not closes or not self._names_a_place_before(message, m)
             ):
                 continue  # "Rodez (12)", not "des bénévoles (12)"
-            code = self.tables.dep_code(m.group(1).replace(" ", ""))
+            # "dans le 9-3": the département said digit by digit
+            code = self.tables.dep_code(re.sub(r"[ -]", "", m.group(1)))
             if code is None:
                 continue
             out.append(Mention(self.resolver.dep_resolution(message, code), 4.0, m.start()))
@@ -254,16 +244,21 @@ class MentionFinder:
     def _longer_fuzzy(
         self, message: str, tokens: list[Token], i: int, j: int, exact: Mention
     ) -> tuple[Mention, int] | None:
-        """ "a clermont ferand": one typo in a longer name beats an ambiguous exact prefix."""
-        if exact.resolution.status != "ambiguous":
-            return None
+        """ "a clermont ferand": one typo in a longer name beats an ambiguous exact prefix;
+        "a lons le saunié" beats Lons, a town of its own, when two more words make the name."""
+        ambiguous = exact.resolution.status == "ambiguous"
+        start = " ".join(t.norm for t in tokens[i:j]) + " "
         for k in range(j + 1, min(len(tokens), i + 4) + 1):
+            if tokens[k - 1].norm in LINK_WORDS and k < len(tokens):
+                continue  # "lons le …": a name goes on after its link words
             if not _extension_ok(tokens[j:k]):
                 break
             key = " ".join(t.norm for t in tokens[i:k])
             # a long name may carry two typos ("clermont ferant")
             res = self.resolver.fuzzy_resolution(message, key, limit=1 if len(key) < 12 else 2)
-            if res is not None and res.status == "found":
+            if res is None or res.status != "found":
+                continue
+            if ambiguous or (k - j >= 2 and name_key(res.matched or "").startswith(start)):
                 return Mention(res, exact.score + 0.2 * (k - j), exact.start), k
         return None
 

@@ -68,13 +68,13 @@ def preposition(tokens: list[Token], i: int) -> tuple[str | None, int]:
     p1 = tokens[i - 1].norm
     p2 = tokens[i - 2].norm if i >= 2 else ""
     p3 = tokens[i - 3].norm if i >= 3 else ""
-    if p1 in DANS_ARTICLES and p2 == "dans":
+    if p1 in DANS_ARTICLES and p2 in ("dans", "ds"):  # "ds la creuse", typed on a phone
         return "dans", 2
     if p1 in ("de", "d", "du", "des") and (p2 in STRONG_BEFORE_DE or p3 == "pres"):
         return p1, 2
     if p1 in ("la", "l", "le", "les") and p2 in ("a", "de", "d", "pres", "vers", "sur"):
         return ("a" if p2 == "a" else "de"), 2 if p2 != "de" or p3 in STRONG_BEFORE_DE else 1
-    if p1 in STRONG or p1 == "dans":
+    if p1 in STRONG or p1 in ("dans", "ds"):
         return p1, 2
     if p1 == "cote":  # "coté brioude", as "côté de Brioude" (exact names only: "côté vente")
         return "cote", 2

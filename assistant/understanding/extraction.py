@@ -23,7 +23,7 @@ from assistant.understanding.told import QUESTION_START, described
 
 _CORRECTION = re.compile(
     r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut )*"
-    r"(non|en fait|pardon|plutot|je me suis trompe|oups|oops|"
+    r"(non|en fait|pardon|desolee?|dsl|plutot|je me suis trompe|oups|oops|"
     r"erreur|correction|je rectifie|rectification|je corrige|enfin non|enfin pas|"
     # "enfin seul… on est trois", "enfin créer, on l'a déjà créée": a word taken back
     r"enfin [a-z]+ ?(?:\.\.\.|…|,)|"

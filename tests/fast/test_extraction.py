@@ -135,7 +135,12 @@ def test_bare_place_answers_a_pending_territory_question(extractor: Extractor) -
 
 @pytest.mark.parametrize(
     "message",
-    ["ah non, c'est à Limoges", "en fait on est déjà une asso", "pardon, plutôt à Tulle"],
+    [
+        "ah non, c'est à Limoges",
+        "en fait on est déjà une asso",
+        "pardon, plutôt à Tulle",
+        "Désolée, REIMS pas Rennes !! dans la Marne",  # people12, a tuning set
+    ],
 )
 def test_corrections_are_flagged(extractor: Extractor, message: str) -> None:
     assert extractor.extract(message).correction

@@ -456,6 +456,23 @@ def test_sentence_initial_name_needs_an_area(ix: TerritoryIndex) -> None:
         ("on a 12 salariés à Saint-Denis 93", "93", "Saint-Denis"),
         # a short name is not given to a town when a commune already bears it
         ("je suis adjointe au maire du Blanc (Indre)", "36", "Le Blanc"),
+        # session 15 (people12, a tuning set): a shortened name in the département named
+        ("je vous écris de Saint-Amand (Cher)", "18", "Saint-Amand-Montrond"),
+        ("je suis a lons le saunié, on a une asso", "39", "Lons-le-Saunier"),  # not Lons (64)
+        ("REIMS pas Rennes !!", "51", "Reims"),  # a denied place gives way to the first word
+        ("on est à Bellegarde, dans l'Ain", "01", "Valserhône"),
+        # where one grew up, worked or saw a project is not where one is
+        (
+            "j'ai grandi à Marseille, j'ai bossé à Paris, je m'installe à Digne",
+            "04",
+            "Digne-les-Bains",
+        ),
+        (
+            "on a vu un projet à Grenoble, on voudrait faire pareil chez nous à Annonay",
+            "07",
+            "Annonay",
+        ),
+        ("je viens de Lyon mais on s'installe à Vichy", "03", "Vichy"),
     ],
 )
 def test_places_as_people_write_them(
@@ -649,3 +666,12 @@ def test_a_place_denied_is_not_the_answer(ix: TerritoryIndex) -> None:
     # a place denied alone is still the place named (nothing else to take)
     alone = ix.find_in_text("on est pas à Saint-Flour")
     assert alone is not None and alone.commune_code == "15187"
+
+
+@pytest.mark.parametrize(
+    ("message", "dep"),
+    [("on est dans le 9-3", "93"), ("jsui ds le 974", "974"), ("ds la creuse", "23")],
+)
+def test_departements_as_typed_on_a_phone(ix: TerritoryIndex, message: str, dep: str) -> None:
+    found = ix.find_in_text(message)
+    assert found is not None and found.status == "found" and found.departement == dep, found
