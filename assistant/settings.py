@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     # a very similar passage is enough, a fairly similar one must also share the question's terms.
     strong_dense_similarity: float = 0.88
     min_dense_similarity: float = 0.85
-    min_term_coverage: float = 0.40
+    # 0.40 until session 15; limits.yaml and the decline-by-meaning classifier now catch what
+    # must be declined, and 0.20 lets long questions with context through (tuning: 437 → 438
+    # of 475 and questions12 85 → 88 of 120 right, declines unchanged)
+    min_term_coverage: float = 0.20
     # …or the question is phrased like one of the card's `questions`.
     min_question_similarity: float = 0.90
     # A question in English shares no terms with the French cards: meaning alone decides, from
