@@ -648,6 +648,27 @@ def test_contact_details_come_before_how_to_reach(runtime: Runtime) -> None:
         assert plain.startswith("Voici 1 contact pour vous :\n\n1. ")
 
 
+def test_contacts_already_shown_are_named_not_repeated(runtime: Runtime) -> None:
+    _first, later = _turns(
+        runtime,
+        [
+            "je préside une asso à Guéret, on a 4 salariés, on cherche un financement",
+            "on aurait aussi besoin d'aide pour recruter",
+        ],
+    )
+    part = next(p for p in later.parts if isinstance(p, ContactsPart))
+    again = [c for c in part.contacts if c.id in part.already_shown]
+    assert again and part.again
+    chunks = render_chunks(later)
+    assert all(markdown_v2_errors(markdown) == [] for markdown, _ in chunks)
+    plain = "\n\n".join(text for _markdown, text in chunks)
+    assert part.again in plain
+    for contact in again:  # named once, in the line, without their details again
+        assert plain.count(contact.name) == 1 and contact.how_to_reach not in plain
+    for contact in part.fresh():
+        assert contact.how_to_reach in plain
+
+
 # -- webhook -----------------------------------------------------------------------------------
 
 

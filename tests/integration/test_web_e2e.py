@@ -109,6 +109,18 @@ def test_conversation_with_javascript(page: Page) -> None:
     expect(log.locator(".contact", has_text="DLA de la Creuse")).to_have_count(1)
     expect(log.locator(".msg").last.locator(".contact")).to_have_count(len(reply["contacts"]))
 
+    # A need added later: the contacts already shown are only named ("Déjà proposé plus haut").
+    with p.expect_response(lambda r: r.url.endswith("/messages")) as sent:
+        p.fill("#saisie", "on aurait aussi besoin d'aide pour recruter")
+        p.click("#envoi button[type=submit]")
+    again = next(part for part in sent.value.json()["parts"] if part["type"] == "contacts")
+    assert again["already_shown"]
+    named = log.locator(".msg").last.locator(".contact-again")
+    expect(named).to_have_count(len(again["already_shown"]))
+    expect(named.first).to_contain_text("Déjà proposé plus haut.")
+    fresh = log.locator(".msg").last.locator(".contact:not(.contact-again)")
+    expect(fresh).to_have_count(len(again["contacts"]) - len(again["already_shown"]))
+
     p.click("text=Effacer mes données")
     expect(p.locator(".notice")).to_contain_text("effacées")
     expect(log.locator(".msg")).to_have_count(1)
