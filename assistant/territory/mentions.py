@@ -139,8 +139,18 @@ class MentionFinder:
             if narrowed is not None:
                 return narrowed
             longer = longer_name_near(self.tables, self.resolver, best.resolution, mentions[1:])
-            return longer or best.resolution
+            return longer or self._city_of_quarter(best, beside) or best.resolution
         return best.resolution
+
+    def _city_of_quarter(self, best: Mention, beside: list[Mention]) -> Resolution | None:
+        """ "à Paris, dans le 20e, côté Belleville": after a big city, an ambiguous name with
+        no namesake in its département is a quarter of it."""
+        for m in beside:
+            o = m.resolution
+            city = self.tables.communes.get(o.commune_code or "")
+            if m.start < best.start and city and not m.toward and city.population >= BIG_CITY:
+                return o
+        return None
 
     def _postal_mentions(self, message: str) -> list[Mention]:
         out: list[Mention] = []

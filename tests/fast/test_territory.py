@@ -460,6 +460,9 @@ def test_sentence_initial_name_needs_an_area(ix: TerritoryIndex) -> None:
         ("je vous écris de Saint-Amand (Cher)", "18", "Saint-Amand-Montrond"),
         ("je suis a lons le saunié, on a une asso", "39", "Lons-le-Saunier"),  # not Lons (64)
         ("REIMS pas Rennes !!", "51", "Reims"),  # a denied place gives way to the first word
+        # after a big city, an ambiguous name with no namesake in its département is a quarter
+        ("on est à Paris, dans le 20e, côté Belleville", "75", "Paris"),
+        ("à Toulouse, quartier Saint-Cyprien", "31", "Toulouse"),
         ("on est à Bellegarde, dans l'Ain", "01", "Valserhône"),
         # where one grew up, worked or saw a project is not where one is
         (
