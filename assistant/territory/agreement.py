@@ -219,8 +219,9 @@ TARGET_PENALTY = 2.0
 # "je viens de Lyon mais on s'installe à Vichy".
 _ELSEWHERE = re.compile(
     r"(\b(ai|a|avons|ont)\s+(grandi|bosse|travaille|vecu|etudie|decouvert|vu|visite)\b|"
-    r"\bnee?\s|\b(viens|vient|venons|venu|venue|originaire)\s+(de|d'|du|des)\b)"
-    r"[^.!?,;]{0,50}$"
+    r"\bnee?\s)[^.!?,;]{0,50}$"
+    # "je viens de Lyon", not "on vient de s'installer à Brive": the origin, right before it
+    r"|\b(viens|vient|venons|venu|venue|originaire)\s+(de|d'|du|des)\s*$"
 )
 
 

@@ -476,6 +476,7 @@ def test_sentence_initial_name_needs_an_area(ix: TerritoryIndex) -> None:
             "Annonay",
         ),
         ("je viens de Lyon mais on s'installe à Vichy", "03", "Vichy"),
+        ("on vient de créer une asso à Lyon", "69", "Lyon"),  # "vient de" + a verb: not origin
     ],
 )
 def test_places_as_people_write_them(
