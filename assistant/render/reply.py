@@ -77,10 +77,20 @@ class ReplyWriter:
         `shown`: ids of contacts the person already saw in full."""
         parts: list[Part] = []
         if result.contacts:
-            contacts = self._listing(ContactsPart, result.contacts, already_shown=list(shown))
-            context = {"contacts": result.contacts, "already_shown": list(shown)}
-            contacts.again = self.composer.render_block("parts/contacts.md.j2", "again", **context)
-            parts.append(contacts)
+            seen = [c for c in result.contacts if c.id in shown]
+            words = {
+                "fresh": [c for c in result.contacts if c.id not in shown],
+                "named": [c.name for c in seen],
+            }
+            parts.append(
+                self._listing(
+                    ContactsPart,
+                    result.contacts,
+                    words,
+                    blocks=("title", "again"),
+                    already_shown=[c.id for c in seen],
+                )
+            )
         else:
             parts.append(NoticePart(text=self.composer.render("parts/no_contacts.md.j2")))
         if result.next_steps:
@@ -92,16 +102,25 @@ class ReplyWriter:
             parts.append(NoticePart(text=text))
         return parts
 
-    def _listing(self, kind: type[_Listing], items: Sequence[Any], **extra: Any) -> _Listing:
+    def _listing(
+        self,
+        kind: type[_Listing],
+        items: Sequence[Any],
+        words: dict[str, Any] | None = None,
+        blocks: Sequence[str] = ("title",),
+        **fields: Any,
+    ) -> _Listing:
         """A titled list part; its type names its template and the field holding the items
-        ("contacts" → parts/contacts.md.j2, `contacts`)."""
+        ("contacts" → parts/contacts.md.j2, `contacts`). `words`: more for the template;
+        `blocks`: the template's blocks rendered into the part's fields of the same name."""
         name = str(kind.model_fields["type"].default)
         template = f"parts/{name}.md.j2"
-        context = {name: list(items), **extra}
+        context = {name: list(items), **(words or {})}
         return kind.model_validate(
             {
                 "text": self.composer.render(template, **context),
-                "title": self.composer.render_block(template, "title", **context),
-                **context,
+                **{b: self.composer.render_block(template, b, **context) for b in blocks},
+                name: list(items),
+                **fields,
             }
         )
