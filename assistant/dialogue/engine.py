@@ -168,6 +168,8 @@ class Engine:
         else:
             new.last_question = None
             replies = [self.buttons.contacts, self.buttons.fiche, self.buttons.restart]
+            if not (understood or notes or answer):  # never an empty reply
+                notes.append(self.script.messages.nothing_new)
         parts = self.writer.ack(understood.texts())
         for note in notes:
             parts += self.writer.notice(note)

@@ -147,6 +147,7 @@ class Messages(BaseModel):
     restarted: str
     forgotten: str
     not_understood: str
+    nothing_new: str  # after the contacts, a message that changed nothing and asked nothing
     fiche_ready: str
     which_commune: str
     # How a missing slot is named in "Pour affiner, dites-m'en plus sur : …".

@@ -576,3 +576,15 @@ def test_contacts_shown_before_are_named_not_repeated(engine: Engine) -> None:
     (button,) = talk(engine, SEE_CONTACTS, state=later.state)
     (full,) = [p for p in button.parts if isinstance(p, ContactsPart)]
     assert full.already_shown == [] and all(c.how_to_reach in button.reply for c in button.contacts)
+
+
+def test_after_the_contacts_a_message_that_changes_nothing_gets_a_reply(engine: Engine) -> None:
+    # Met as a user: a need said again after the contacts got an empty reply (buttons only).
+    *_, again = talk(
+        engine,
+        "je préside une asso à Guéret, on a 4 salariés, on cherche un financement",
+        "on cherche un financement",
+    )
+    assert again.reply.strip()
+    assert engine.script.messages.nothing_new in again.reply
+    assert again.quick_replies  # the contacts, the fiche, start again
