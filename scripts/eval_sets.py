@@ -17,7 +17,12 @@ on. `dev5`: people5 and questions5 (session 10) and `dev7`: people7 and question
 tests/devsets/. `dev12`: people12 (places said every way) and questions12 (session 15, written
 blind), for tuning; their first runs are kept in tests/devsets/ (`…-first-session15.json`).
 `fresh11`: people11 and
-questions13 (written blind at the end of session 15, never run), the next session's fresh measure.
+questions13 (written blind at the end of session 15), the fresh measure of session 16 (run
+before any change and at its end). From session 16, `fresh`, `fresh8`, `fresh9` and `fresh10`
+are tuning sets: each was measured several times with failures unread, and their failures
+were then read and tuned on (their figures are no longer a result). `fresh13`: people13,
+questions14 (and descriptions20, read by scripts/bench_descriptions.py), written blind in
+session 16, never run: the next session's fresh measure.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ Split = Literal[
     "fresh10",
     "dev12",
     "fresh11",
+    "fresh13",
 ]
 SPLITS: tuple[Split, ...] = get_args(Split)  # one list: the type is the source
 
@@ -60,6 +66,7 @@ PEOPLE: dict[Split, Path] = {
     "fresh10": DEVSETS / "people10",
     "fresh11": DEVSETS / "people11",
     "dev12": DEVSETS / "people12",
+    "fresh13": DEVSETS / "people13",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -80,4 +87,5 @@ QUESTIONS: dict[Split, Path] = {
     "fresh10": DEVSETS / "questions11.yaml",
     "dev12": DEVSETS / "questions12.yaml",
     "fresh11": DEVSETS / "questions13.yaml",
+    "fresh13": DEVSETS / "questions14.yaml",
 }

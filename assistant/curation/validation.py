@@ -17,7 +17,7 @@ from assistant.curation.truth import Renamed, TextCheck, load_renamed
 from assistant.errors import KnowledgeError, describe
 from assistant.orientation.directory import Structure, parse_directory_file
 from assistant.search.cards import Card, iter_card_files, parse_card
-from assistant.territory.tables import PAYS_FILE
+from assistant.territory.tables import PAYS_FILE, TOWNS_FILE
 
 Level = Literal["error", "warning"]
 
@@ -334,6 +334,21 @@ def _check_pays(path: Path) -> None:
             raise ValueError(f"{name} : « {code} » n'est pas un code de département")
 
 
+def _check_towns(path: Path) -> None:
+    """Every other name of a town names a commune that exists, and no official name."""
+    from assistant.territory.index import load_territories
+    from assistant.territory.tables import read_codes
+    from assistant.territory.text import name_key
+
+    territories = load_territories()
+    for name, code in read_codes(path, "commune").items():
+        commune = territories.commune(code)
+        if commune is None:
+            raise ValueError(f"{name} : « {code} » n'est pas un code de commune")
+        if name_key(name) != name_key(commune[0]) and territories.bears_name(name):
+            raise ValueError(f"{name} : une commune porte déjà ce nom ; il ne sera pas lu")
+
+
 def validate_data_files(
     knowledge_dir: Path, prompts_dir: Path, card_ids: set[str], structure_ids: set[str]
 ) -> list[Problem]:
@@ -380,6 +395,10 @@ def validate_data_files(
             lambda: load_descriptions(knowledge_dir / "diagnostic" / "descriptions.yaml"),
         ),
         ("territories/pays.yaml", lambda: _check_pays(knowledge_dir / "territories" / PAYS_FILE)),
+        (
+            "territories/towns.yaml",
+            lambda: _check_towns(knowledge_dir / "territories" / TOWNS_FILE),
+        ),
     )
     for where, check in checks:
         try:

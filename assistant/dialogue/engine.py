@@ -366,6 +366,7 @@ class Engine:
                 state.departement is None
                 or state.territory_preset
                 or extraction.correction
+                or state.departement in extraction.denied_departements
                 or pending == "territory"
                 or bool(state.territory_candidates)
             )

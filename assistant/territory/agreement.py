@@ -165,9 +165,11 @@ _DENIED = re.compile(r"\b(pas|non|plutot que)( (dans|en|du|de))?( (la|le|les|l')
 
 
 def said_not_denied(name: str, text: str) -> bool:
-    """Whether `name` is in `text` once at least without a denial right before it."""
+    """Whether `name` is in `text`, as words ("cher" is not in "on cherche"), once at least
+    without a denial right before it."""
     return any(
-        not _DENIED.search(text[: found.start()]) for found in re.finditer(re.escape(name), text)
+        not _DENIED.search(text[: found.start()])
+        for found in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text)
     )
 
 

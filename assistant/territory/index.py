@@ -110,6 +110,11 @@ class TerritoryIndex:
         c = self._tables.communes.get(code)
         return (c.name, c.departement) if c else None
 
+    def bears_name(self, name: str) -> bool:
+        """Whether a commune (current or former) bears this name officially."""
+        key = name_key(name)
+        return any(name_key(e.name) == key for e in self._tables.names.get(key, []))
+
     # ------------------------------------------------------------------ public API
 
     def resolve(self, text: str) -> Resolution:

@@ -57,7 +57,7 @@ from assistant.text import fold
 
 __all__ = ["MentionFinder"]
 
-MIN_TYPO_CHARS = 5  # a shorter misspelt word is read as nothing ("a anecy" is Annecy)
+MIN_TYPO_CHARS = 4  # a shorter misspelt word is read as nothing ("a nior" is Niort)
 
 
 _DENIED_PLACE = re.compile(

@@ -40,6 +40,9 @@ DOMINANCE_RATIO = 20
 FUZZY_DOMINANCE = 5  # for a misspelt name: "troye" is Troyes (62 000), not Roye (5 800)
 UNKNOWN_POPULATION = 1000  # a former commune's population, for the dominance test only
 BIG_TOWN = 10_000  # "à Vienne" is the town, not the département, from this population on
+# A town said by the first part of its hyphenated name ("Carhaix", "Sarlat", "Argentat")
+SHORT_NAME_TOWN = 2_000
+SOUND_TOWN = 5_000  # a name misspelt as it sounds ("kimper") is looked for among towns this big
 BIG_CITY = 50_000  # "a tours", "a nice": lowercase after "à" even when the name is a common word
 
 

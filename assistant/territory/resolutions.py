@@ -22,7 +22,10 @@ from assistant.territory.models import (
     found,
 )
 from assistant.territory.tables import Tables
-from assistant.territory.words import COMMON_WORDS
+from assistant.territory.text import sound_of
+from assistant.territory.words import COMMON_WORDS, is_french_word
+
+MIN_SOUND = 3  # a two-sound code ("VI", "PI") is shared by too many words
 
 __all__ = ["Resolver"]
 
@@ -190,10 +193,22 @@ class Resolver:
         best = min(d for _k, d, _i in found)
         return sorted({k for k, d, _i in found if d == best})
 
+    def sound_keys(self, key: str) -> list[str]:
+        """Names of towns that sound like the key, when no spelling is a letter or two away
+        ("kimper", "nior", "troie"); one sound per word, and a long enough one."""
+        if all(is_french_word(word) for word in key.split()):
+            return []  # "à monter une structure" sounds like Monteux
+        code = sound_of(key)
+        if len(code.replace(" ", "")) < MIN_SOUND:
+            return []
+        return sorted(self.tables.sounds.get(code, []))
+
     def fuzzy_resolution(self, query: str, key: str, limit: int | None = None) -> Resolution | None:
         if key in COMMON_WORDS or all(t in COMMON_WORDS for t in key.split()):
             return None
-        keys = self.fuzzy_keys(key, limit)
+        # Spelt a letter or two away, or as it sounds ("bordo" is Borgo by its letters, and
+        # Bordeaux by its sound: the population decides below).
+        keys = sorted({*self.fuzzy_keys(key, limit), *self.sound_keys(key)})
         if not keys:
             return None
         for k in keys:  # a département or region name wins

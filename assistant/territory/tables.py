@@ -11,19 +11,35 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from assistant import yamlfile
 from assistant.paths import KNOWLEDGE_DIR
-from assistant.territory.models import BIG_TOWN, Commune, NameEntry
-from assistant.territory.text import name_key
-from assistant.territory.words import COMMON_WORDS, DEPARTEMENT_ALIASES, REGION_ALIASES, SAINTS
+from assistant.territory.models import (
+    BIG_TOWN,
+    DOMINANCE_RATIO,
+    SHORT_NAME_TOWN,
+    SOUND_TOWN,
+    UNKNOWN_POPULATION,
+    Commune,
+    NameEntry,
+)
+from assistant.territory.text import name_key, sound_of
+from assistant.territory.words import (
+    COMMON_WORDS,
+    DEPARTEMENT_ALIASES,
+    REGION_ALIASES,
+    SAINTS,
+    is_french_word,
+)
 
-__all__ = ["DEFAULT_PATH", "PAYS_FILE", "Tables", "read_pays"]
+__all__ = ["DEFAULT_PATH", "PAYS_FILE", "TOWNS_FILE", "Tables", "read_codes", "read_pays"]
 
 DEFAULT_PATH = KNOWLEDGE_DIR / "territories" / "territories.json.gz"
 PAYS_FILE = "pays.yaml"  # beside the data file: traditional areas read as their département
+TOWNS_FILE = "towns.yaml"  # beside it too: other names of towns ("Sainté", "Aiacciu")
 
 
 class Tables:
@@ -42,7 +58,7 @@ class Tables:
         self.insee: dict[str, NameEntry] = {}
         self.names: dict[str, list[NameEntry]] = {}
         self.former_count = 0
-        self._read_communes(data)
+        self._read_communes(data, path)
         self._read_arrondissements(data)
         for old, new in data["old_codes"].items():
             if old not in self.insee and new in self.communes:
@@ -72,9 +88,10 @@ class Tables:
             self.single_dep_regions[region] = "" if region in self.single_dep_regions else code
         self._index_keys()
 
-    def _read_communes(self, data: dict[str, Any]) -> None:
+    def _read_communes(self, data: dict[str, Any], path: Path | str) -> None:
         """Current communes, then former ones (communes déléguées and associées), then the
-        short names of communes, where no commune already bears that name."""
+        other names of towns (towns.yaml) and their short names, where no commune already
+        bears that name."""
         short: list[tuple[str, NameEntry]] = []
         for code, name, dep, postal, pop in data["communes"]:
             postals = tuple(postal.split())
@@ -93,9 +110,35 @@ class Tables:
             self.insee.setdefault(code, entry)
             self._add_name(name, entry)
         official = set(self.names)
+        for alias, code in read_codes(Path(path).with_name(TOWNS_FILE), "commune").items():
+            if name_key(alias) not in official and code in self.communes:
+                self._add_name(alias, NameEntry("commune", self.communes[code].name, code))
         for alias, entry in short:
-            if name_key(alias) not in official:
+            key = name_key(alias)
+            # "Charleville" is said for Charleville-Mézières (45 000), not the village of
+            # 262 in the Marne: a short name also leads to a town that dwarfs its bearers
+            # (Le Blanc, 6 000, stays Le Blanc: Le Blanc-Mesnil is only ten times bigger).
+            bearers = self.names.get(key, []) if key in official else []
+            town = self.communes[entry.commune_code].population
+            if key not in official or all(
+                self._population(e) * DOMINANCE_RATIO <= town for e in bearers
+            ):
                 self._add_name(alias, entry)
+
+    @cached_property
+    def sounds(self) -> dict[str, list[str]]:
+        """How the names of towns sound (French phonetic code, per word) -> their keys: "nior"
+        sounds like Niort, "kimper" like Quimper, "troie" like Troyes. Towns only: a typo aims
+        at a place people know, and a hamlet's sound is shared by ordinary words."""
+        sounds: dict[str, list[str]] = {}
+        for key, entries in self.names.items():
+            if max(self._population(e) for e in entries) >= SOUND_TOWN:
+                sounds.setdefault(sound_of(key), []).append(key)
+        return sounds
+
+    def _population(self, entry: NameEntry) -> int:
+        commune = self.communes.get(entry.commune_code)
+        return commune.population if commune else UNKNOWN_POPULATION
 
     def _read_arrondissements(self, data: dict[str, Any]) -> None:
         for code, name, city, postal, _pop in data["arrondissements"]:
@@ -153,6 +196,12 @@ class Tables:
 def read_pays(path: Path) -> dict[str, str]:
     """Traditional area -> département code ("Soule" -> "64"); none when the file is absent.
     ValueError, in French, for a file that is not such a mapping of quoted codes."""
+    return read_codes(path, "département")
+
+
+def read_codes(path: Path, what: str) -> dict[str, str]:
+    """A name -> code mapping (pays.yaml, towns.yaml); none when the file is absent.
+    ValueError, in French, for a file that is not such a mapping of quoted codes."""
     if not path.exists():
         return {}
     try:
@@ -160,7 +209,7 @@ def read_pays(path: Path) -> dict[str, str]:
     except yamlfile.YAMLError as exc:
         raise ValueError(f"{path.name} : YAML illisible ({exc})") from exc
     if not isinstance(data, dict):
-        raise ValueError(f"{path.name} : une liste « pays: code du département » est attendue")
+        raise ValueError(f"{path.name} : une liste « nom: code du {what} » est attendue")
     for name, code in data.items():
         if not isinstance(code, str):  # Bugey: 01 would be the number 1
             raise ValueError(
@@ -173,9 +222,9 @@ def _short_names(name: str, population: int) -> list[str]:
     """Names people use for a commune besides its official one.
 
     "Château-Chinon (Ville)" is said without its parenthesis; a town's long hyphenated name
-    by its first part ("Brive" for Brive-la-Gaillarde, "Romorantin"), unless that part is a
-    common word or a saint's name. Only added where no commune already bears the short name
-    (Le Blanc stays Le Blanc, not Le Blanc-Mesnil).
+    by its first part ("Brive" for Brive-la-Gaillarde, "Romorantin", "Carhaix"), unless that
+    part is a common word or a saint's name. Only added where no commune already bears the
+    short name, or where the town dwarfs those that do (see `_read_communes`).
     """
     short: list[str] = []
     bare = re.sub(r"\s*\(.*?\)\s*$", "", name)
@@ -185,10 +234,13 @@ def _short_names(name: str, population: int) -> list[str]:
     key = name_key(first)
     if (
         first != bare
-        and population >= BIG_TOWN
+        and population >= SHORT_NAME_TOWN
         and len(key) >= 4
         and key not in COMMON_WORDS
         and not set(key.split()) & SAINTS
+        # below a big town, not a word of French either ("cinq" salariées is not
+        # Cinq-Mars-la-Pile, "la roche", "les landes" are not towns said short)
+        and (population >= BIG_TOWN or not any(is_french_word(w) for w in key.split()))
     ):
         short.append(first)
     return short

@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from phonetic_fr import phonetic
+
 from assistant.territory.words import DANS_ARTICLES, STRONG, STRONG_BEFORE_DE
 from assistant.text import fold
 
-__all__ = ["Token", "name_key", "preposition", "tokenize"]
+__all__ = ["Token", "name_key", "preposition", "sound_of", "tokenize"]
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _ABBREV = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
@@ -25,6 +27,12 @@ def _fold(word: str) -> str:
 def name_key(text: str) -> str:
     """The key of every name table: `fold`, words joined by one space, St/Ste expanded."""
     return " ".join(_ABBREV.get(t, t) for t in _TOKEN.findall(fold(text)))
+
+
+def sound_of(key: str) -> str:
+    """How a name key sounds in French, word by word (phonetic-fr, Brouard's algorithm):
+    "clermon ferand" and "clermont ferrand" both give "KLERMON FERAN"."""
+    return " ".join(phonetic(word) for word in key.split())
 
 
 @dataclass(frozen=True, slots=True)

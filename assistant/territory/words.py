@@ -5,6 +5,9 @@ the aliases of régions and départements (PACA, IDF, Limousin…)."""
 from __future__ import annotations
 
 import re
+from functools import cache
+
+from assistant.text import fold
 
 
 def _words(text: str) -> frozenset[str]:
@@ -339,3 +342,22 @@ NOT_A_TYPO = frozenset(
         ),
     }
 )
+
+
+# A word this frequent in French writing is itself, not a town misspelt as it sounds ("à monter
+# une structure" is not Monteux); "limoge" (50) or "kimper" (0) may be one.
+FRENCH_WORD_FREQUENCY = 100
+
+
+@cache
+def _french_words() -> frozenset[str]:
+    """The French words of pyspellchecker's word list (from OpenSubtitles), accents folded."""
+    from spellchecker import SpellChecker
+
+    counts = SpellChecker(language="fr", distance=1).word_frequency.dictionary
+    return frozenset(fold(w) for w, n in counts.items() if n >= FRENCH_WORD_FREQUENCY)
+
+
+def is_french_word(word: str) -> bool:
+    """Whether a folded word is a common word of French (loaded on first use)."""
+    return word in _french_words()

@@ -29,6 +29,10 @@ _CORRECTION = re.compile(
     r"enfin [a-z]+ ?(?:\.\.\.|…|,)|"
     r"je voulais dire|c'est pas ca|pas du tout)\b"
 )
+_NOT_THERE = re.compile(
+    r"\b(?:et |mais )?pas (?:le |la |les |l'|du |des |de l'|de la |dans le |dans la |dans les |"
+    r"dans l'|en |a |au |aux |a la |celui |celle )?(?=[a-z0-9])"
+)
 _FOR_CLIENT = re.compile(
     r"\b(mon client|ma cliente|mes clients|un client|une cliente|j'accompagne|"
     r"je suis conseill(?!\w* (?:municipal|communautaire|departemental|regional))|"
@@ -82,6 +86,9 @@ class Extraction(BaseModel):
     context: list[str] = Field(default_factory=list)
     dont_know: bool = False
     correction: bool = False
+    # "Montreuil-sur-Mer, pas le 93 !", "Saint-Paul-lès-Dax, pas La Réunion": the
+    # départements said not to be the place (the engine puts right the one it knows)
+    denied_departements: list[str] = Field(default_factory=list)
     question: bool = False
     for_client: bool = False
     answering: str | None = None  # the slot of the question this message answers, if any
@@ -295,6 +302,8 @@ class Extractor:
             resolved = self.territories.resolve(answer)
             territory = resolved if resolved.status != "not_found" else None
         result.territory = territory
+        if territory is not None:
+            result.denied_departements = self._denied_departements(text)
         for refine in self.refiners:
             result = refine(message, result)
         if result.dont_know and result.slots_found:
@@ -313,6 +322,18 @@ class Extractor:
             for need, matcher in self._compiled["needs"].items()
             if need not in result.needs and matcher.said_settled(text)
         ]
+
+    def _denied_departements(self, text: str) -> list[str]:
+        """ "pas le 93", "pas dans le Jura", "pas La Réunion": places said not to be the one
+        (only a département counts: "pas cher" names the Cher, and only the engine knows
+        whether that is the place it had)."""
+        denied: list[str] = []
+        for match in _NOT_THERE.finditer(text):
+            named = " ".join(text[match.end() :].split()[:3])
+            place = self.territories.find_in_text(f"à {named}", lenient=True)
+            if place is not None and place.status == "found" and place.departement:
+                denied.append(place.departement)
+        return denied
 
     def _opens_elsewhere(self, message: str) -> bool:
         """A place (the territory data says so, exactly) named right after "ouvrir … à",

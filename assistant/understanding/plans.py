@@ -141,6 +141,16 @@ NEW_VENTURE = re.compile(
     r"quelque chose de plus grand|faire plus grand|voir plus grand|"
     r"nouvelle offre|nouveaux publics|nouveau public|nouveaux marches|grands marches|"
     r"essaimage|(want|would like)( to)? (open|create|launch|start|expand)))"
+    # a second of something it has ("une 2e boutique", "un deuxième camion", "une seconde
+    # pirogue"), a new market ("vendre à l'export"), more staff ("embaucher 10 personnes de plus")
+    r"|\b(deuxieme|2e|2eme|troisieme|3e|3eme|second|seconde) (petit |petite |grand |grande )?"
+    r"(site|boutique|magasin|salle|lieu|local|atelier|fournil|cuisine|camion|vehicule|bus|"
+    r"pirogue|bateau|antenne|agence|epicerie|restaurant|cafe|bar|creche|centre|ecole|refuge|"
+    r"gite|ferme|jardin|point de vente|marche|etablissement|structure|equipe|chantier|"
+    r"entrepot|usine|ligne de production|unite|maison|cinema|librairie|garage|ressourcerie|"
+    r"recyclerie|tiers lieu|festival|implantation|activite)s?\b"
+    r"|\b(a l'export|a l'international|vendre a l'etranger)\b"
+    r"|\b(embaucher|recruter|engager) ([a-z0-9]+ ){1,2}de plus\b"
 )
 # "depuis la création de l'association", "dès la création": a date, the structure exists.
 _SINCE = re.compile(r"\b(depuis|des|lors de|a) la\s*$")

@@ -93,7 +93,7 @@ _SINCE_YEAR = re.compile(
 _FOR_YEARS = re.compile(
     r"\b(?:depuis|ca fait|cela fait|voila)\s+(?:plus de\s+|pres de\s+|presque\s+|bientot\s+)?"
     + _COUNT
-    + r"\s*(?:de\s+|d')?(?:ans|annees)\b"
+    + r"\s*(?:de\s+|d')?(?:ans?|annees?)\b"
     + r"|\b"
     + _COUNT
     + r"\s+(?:ans|annees)\s+"
@@ -138,10 +138,36 @@ _NOT_RUNNING = re.compile(
 )
 
 
+# "nous habitons à Duras, Lot-et-Garonne, depuis 2019", "veuve depuis dix ans", "on marche en
+# montagne depuis quarante ans": the clause is about a person's life, and it names no structure.
+_PERSONAL_LIFE = re.compile(
+    r"\b(j'habite|habitons|habitent|habite|je vis|vivons|on vit|installee?s?|arrivee?s?|venue?s?|"
+    r"veuf|veuve|mariee?s?|divorcee?s?|en couple|retraitee?s?|a la retraite|je travaille|"
+    r"travaillons|on marche|marchons|randonn\w*|amie?s depuis|on se connait)\b"
+)
+_STRUCTURE_WORD = re.compile(
+    r"\b(asso\w*|structure|scop|scic|cooperative|entreprise|societe|collectif|club|compagnie|"
+    r"on tourne|tourne|existe\w*|cree\w*|fonde\w*|lance\w*|monte\w*|ouvert\w*|activite)\b"
+)
+_CLAUSE_START = re.compile(r"[.!?;]")
+
+
+def _about_a_person(before: str) -> bool:
+    """Whether the words before a duration make it a person's (where they live, their life)
+    rather than a structure's: a residence or life marker, and no structure named in the
+    clause ("j'habite Lyon et notre asso existe depuis 2010" is the association's age)."""
+    if _NOT_RUNNING.search(before[-45:]):
+        return True
+    cut = max((m.end() for m in _CLAUSE_START.finditer(before)), default=0)
+    clause = before[cut:]
+    if not _PERSONAL_LIFE.search(clause) and not _RESIDENCE.search(before[-45:]):
+        return False
+    return not _STRUCTURE_WORD.search(clause)
+
+
 def _not_a_residence(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     for match in pattern.finditer(text):
-        before = text[max(0, match.start() - 45) : match.start()]
-        if not _RESIDENCE.search(before) and not _NOT_RUNNING.search(before):
+        if not _about_a_person(text[max(0, match.start() - 120) : match.start()]):
             return match
     return None
 

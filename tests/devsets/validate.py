@@ -399,6 +399,7 @@ def main() -> int:
         "people8",
         "people9",
         "people10",
+        "people13",
     ):
         later = sorted((HERE / folder).glob("*.yaml"))
         for path in later:

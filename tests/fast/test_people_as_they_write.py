@@ -1,0 +1,203 @@
+"""Wordings met in outside sets once they were no longer a fresh measure (session 16): a
+person's years are not a structure's, a second shop is growth, towns misspelt as they sound,
+said short or in the region's language, and a place put right by naming the wrong one."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from talking import talk
+
+from assistant.runtime import Runtime
+from assistant.territory.index import DEFAULT_PATH, TerritoryIndex, load_territories
+from assistant.territory.tables import TOWNS_FILE, Tables
+from assistant.text import normalise
+from assistant.understanding.extraction import Extractor
+from assistant.understanding.plans import NEW_VENTURE
+from assistant.understanding.quantities import structure_age
+
+TODAY = date(2026, 12, 2)
+
+
+@pytest.fixture(scope="module")
+def ix() -> TerritoryIndex:
+    return load_territories(DEFAULT_PATH)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Nous sommes un couple anglais, nous habitons à Duras, Lot-et-Garonne, depuis 2019.",
+        "je suis malgache, j'habite Le Port, La Réunion, depuis 2018.",
+        "j'ai soixante-dix-huit ans, je suis veuve depuis dix ans et j'habite Salers",
+        "avec mon mari et deux couples d'amis on marche en montagne depuis quarante ans.",
+    ],
+)
+def test_a_persons_life_is_not_a_structures_age(said: str) -> None:
+    assert structure_age(normalise(said), TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "years"),
+    [
+        ("j'habite Lyon et notre asso existe depuis 2010", 16.0),
+        ("on habite Nantes, l'asso tourne depuis 2015", 11.0),
+        ("je suis à la retraite et je m'occupe de l'asso depuis dix ans", 10.0),
+        ("la scop est installée à Tulle depuis 2019", 7.0),
+        ("jai une micro entreprise de paniers péi depuis 1 an", 1.0),
+    ],
+)
+def test_a_structure_named_beside_a_life_keeps_its_age(said: str, years: float) -> None:
+    assert structure_age(normalise(said), TODAY) == years
+
+
+@pytest.mark.parametrize(
+    ("said", "grows"),
+    [
+        ("mende. on veut une 2e boutique à marvejols", True),
+        ("on a un projet de deuxième salle dans une friche", True),
+        ("je veux acheter deuxième pirogue", True),
+        ("on veut vendre à l'export", True),
+        ("on veut embaucher 10 personnes de plus", True),
+        ("une ressourcerie de vêtements de seconde main", False),
+        ("c'est la deuxième fois qu'on demande une subvention", False),
+        ("la seconde salariée part en juin", False),
+        ("notre association à Marseille 3e arrondissement fait des cours", False),
+        ("troisième exercice déficitaire de suite", False),
+    ],
+)
+def test_a_second_of_something_is_growth(said: str, grows: bool) -> None:
+    assert bool(NEW_VENTURE.search(normalise(said))) is grows
+
+
+def test_an_established_structure_opening_a_second_shop_develops(runtime: Runtime) -> None:
+    *_, last = talk(
+        runtime.engine,
+        "bonjour",
+        "SCIC recyclerie, 6 salariés",
+        "Mende. on veut une 2e boutique à Marvejols",
+    )
+    assert last.state.stage == "developpement"
+
+
+@pytest.mark.parametrize(
+    ("message", "dep"),
+    [
+        ("je suis en service civique dans une assoc a kimper", "29"),  # Quimper
+        ("on a repris la boulangerie du village a coté de nior", "79"),  # Niort
+        ("asso de soutien scolaire a troie, 2 salariés", "10"),  # Troyes
+        ("notre assos de quartier a clermon ferand", "63"),  # Clermont-Ferrand
+        ("je suis a bordo", "33"),  # Bordeaux, not Borgo by one letter
+        ("ACI espaces verts a charleville, 14 salariés", "08"),  # Charleville-Mézières
+        ("une bande de jeunes de Carhaix", "29"),  # Carhaix-Plouguer
+        ("une scop de sérigraphie à Sainté", "42"),  # Saint-Étienne
+        ("Bonghjornu! Sò d'Aiacciu.", "2A"),
+        ("simu una scic in Corti", "2B"),
+        ("Sèm un collectiu de parents de Tolosa", "31"),
+        ("un atelier bisiklèt a Kayenn", "973"),
+    ],
+)
+def test_towns_as_people_write_them(ix: TerritoryIndex, message: str, dep: str) -> None:
+    found = ix.find_in_text(message)
+    assert found is not None and found.departement == dep
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["on pense a monter une structure", "on a du mal a payer les salaires", "a la banque"],
+)
+def test_a_french_word_does_not_sound_like_a_town(ix: TerritoryIndex, message: str) -> None:
+    assert ix.find_in_text(message) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["on a cinq salariées", "je suis chargée de mission au conseil départemental des Landes"],
+)
+def test_a_word_of_french_is_no_town_said_short(ix: TerritoryIndex, message: str) -> None:
+    found = ix.find_in_text(message)  # not Cinq-Mars-la-Pile, not Les Landes-Genusson
+    assert found is None or found.departement == "40"
+
+
+def test_a_short_name_keeps_a_town_of_its_own_size(ix: TerritoryIndex) -> None:
+    found = ix.find_in_text("on est au Blanc dans l'Indre")
+    assert found is not None and found.commune_code == "36018"  # not Le Blanc-Mesnil
+
+
+def test_the_towns_file_hides_no_commune_and_names_real_ones(tmp_path: Path) -> None:
+    from assistant.curation.validation import validate_data_files
+
+    towns = tmp_path / "territories" / TOWNS_FILE
+    towns.parent.mkdir()
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+
+    def about_towns() -> list[str]:
+        found = validate_data_files(tmp_path, prompts, set(), set())
+        return [p.message for p in found if p.where == f"territories/{TOWNS_FILE}"]
+
+    towns.write_text('Sainté: "42218"\n', encoding="utf-8")
+    assert about_towns() == []
+    towns.write_text('Sainté: "99999"\n', encoding="utf-8")
+    assert any("99999" in message for message in about_towns())
+    towns.write_text('Maule: "64371"\n', encoding="utf-8")  # Maule is a town of the Yvelines
+    assert any("porte déjà ce nom" in message for message in about_towns())
+
+
+def test_another_name_never_hides_a_commune(tmp_path: Path) -> None:
+    shutil.copy(DEFAULT_PATH, tmp_path / DEFAULT_PATH.name)
+    (tmp_path / TOWNS_FILE).write_text('Maule: "64371"\nSainté: "42218"\n', encoding="utf-8")
+    tables = Tables(tmp_path / DEFAULT_PATH.name)
+    assert [e.commune_code for e in tables.names["maule"]] == ["78380"]
+    assert [e.commune_code for e in tables.names["sainte"]] == ["42218"]
+
+
+@pytest.mark.parametrize(
+    ("turns", "dep"),
+    [
+        (
+            (
+                "Bonjour, nous sommes une Scic de restauration à Montreuil, 12 salariés",
+                "Montreuil-sur-Mer, dans le Pas-de-Calais, pas le 93 ! Il nous faut des clients",
+            ),
+            "62",
+        ),
+        (
+            (
+                "On a un projet de laverie solidaire à Saint-Laurent",
+                "Saint-Laurent-du-Var, pas du Maroni. On a déclaré l'asso, on cherche un local",
+            ),
+            "06",  # not the Saint-Laurent of the Cher: "cher" is not in "on cherche"
+        ),
+    ],
+)
+def test_a_place_put_right_by_naming_the_wrong_one(
+    runtime: Runtime, turns: tuple[str, ...], dep: str
+) -> None:
+    *_, last = talk(runtime.engine, *turns)
+    assert last.state.departement == dep
+
+
+def test_a_place_denied_must_be_the_one_known(runtime: Runtime) -> None:
+    *_, last = talk(
+        runtime.engine,
+        "je voudrais ouvrir un café-librairie associatif à Arlanc, dans le Puy-de-Dôme",
+        "Je cherche un bâtiment à louer pas cher, les jeunes ne viennent pas aux réunions",
+    )
+    assert last.state.departement == "63"  # not "pas cher" (18), nor "pas aux réunions"
+
+
+def test_pas_le_temps_is_no_correction_of_the_place(runtime: Runtime) -> None:
+    *_, last = talk(
+        runtime.engine, "on est à Lyon", "on a pas le temps d'aller à Paris, il faut un local"
+    )
+    assert last.state.departement == "69"
+
+
+def test_pas_encor_is_not_yet(extractor: Extractor) -> None:
+    said = "on est 6, on a pas encor de structure, on sais pas si faut une scic ou une cae"
+    assert extractor.extract(said).stage != "consolidation"
+    assert "financement" in extractor.extract("jai pas d'argant").needs
