@@ -270,6 +270,9 @@ def _joined_acronyms(text: str) -> str:
     return _SPACED_LETTERS.sub(join, text)
 
 
+_SPACES = re.compile(r"(?<=\S) {2,}(?=\S)")
+
+
 class Respeller:
     """Writes out the spellings people type ("jsuis" -> "je suis", "koi" -> "quoi") from a table
     kept as data (the diagnostic script's `spellings`), for every reader of messages."""
@@ -284,6 +287,7 @@ class Respeller:
         text = _joined_acronyms(normalise(text))
         if self._pattern is not None:
             text = self._pattern.sub(lambda m: normalise(self._table[m.group(1)]), text)
+            text = _SPACES.sub(" ", text)  # a filler written out as nothing ("euh")
         return _SMS_JE.sub("je ", text)
 
     def readable(self, text: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 from assistant.dialogue.slots import ANSWERED_BY_NO, SCORED
 from assistant.dialogue.state import DiagnosticState
-from assistant.understanding.extraction import LEGAL_FORMS, Extraction
+from assistant.understanding.extraction import ESTABLISHED_PROFILES, LEGAL_FORMS, Extraction
 from assistant.vocabulary import Need
 
 __all__ = [
@@ -155,7 +155,10 @@ def grows_later(state: DiagnosticState, extraction: Extraction) -> None:
     quelque chose de plus grand": a structure established earlier in the conversation that
     plans something new develops (said in one message, extraction.py reads it itself)."""
     stage = extraction.evidence.get("stage", {})
-    established = state.stage in ("consolidation", "developpement") or bool(state.employees)
+    # (or a structure named before whose years this message gives: "entreprise d'insertion" …
+    # "Creil, depuis 2011. on veut embaucher 10 personnes de plus")
+    aged = state.profile in ESTABLISHED_PROFILES and stage.get("consolidation", 0.0) > 0
+    established = state.stage in ("consolidation", "developpement") or bool(state.employees) or aged
     place = extraction.territory
     if established and extraction.opens_elsewhere and "implantation" not in extraction.needs:
         # "9 salariés" … "aller sur Rennes et Angers": said in words, not read by meaning
@@ -173,7 +176,8 @@ def grows_later(state: DiagnosticState, extraction: Extraction) -> None:
         # "siae à Alès" … "ouvrir à Nîmes": opening where it is not yet
         extraction.needs.append("implantation")
     if extraction.new_venture and established and "developpement" not in stage:
+        moved = stage.get("consolidation", 0.0) if aged else 0.0  # years say established
         extraction.evidence["stage"] = {
-            **stage,
-            "developpement": stage.get("developpement", 0.0) + GROWTH_WEIGHT,
+            **{v: w for v, w in stage.items() if not (aged and v == "consolidation")},
+            "developpement": stage.get("developpement", 0.0) + GROWTH_WEIGHT + moved,
         }

@@ -40,6 +40,7 @@ _FUTURE_OBJECT = re.compile(
     # gestion de la SARL me prend tout mon temps" (one's own)
     r"(?:apprendre|savoir|comprendre|former a|formation a|formes a|connaitre) "
     r"(?:la gestion|le fonctionnement) (?:d(?=')|de)|"
+    r"(?:former|formation|formes|formees?) (?:au fonctionnement|a la gestion) (?:d(?=')|de)|"
     r"assemblee constitutive de|ag constitutive de|"
     r"sous forme d'?|sous forme de|devenir|devenant|"
     # an option: "je pourrais leur apprendre à coudre, peut-être avec une association"
@@ -48,7 +49,9 @@ _FUTURE_OBJECT = re.compile(
     r"( seule?s?| ensemble| a plusieurs| a deux| a trois)?"
     # (the object, not the next clause: "la reprendre et en faire une entreprise d'insertion")
     r"(?P<object>(?! (et|mais|ou|puis)\b)( une| un| 1| notre| mon| ma| en| l'|'une|'un)?"
-    r"( [a-z0-9']+){1,3})"
+    r"( [a-z0-9']+){1,3}?"
+    # the other option planned: "faire une CUMA ou une coopérative"
+    r"(( ou( bien)?( une| un| en)?( [a-z0-9']+){1,2})|( [a-z0-9']+){0,2}))"
 )
 # A structure named as such ("une Scop", "notre asso"), not an adjective ("café associatif").
 FORM_NAMED = re.compile(
@@ -150,6 +153,7 @@ NEW_VENTURE = re.compile(
     r"entrepot|usine|ligne de production|unite|maison|cinema|librairie|garage|ressourcerie|"
     r"recyclerie|tiers lieu|festival|implantation|activite)s?\b"
     r"|\b(a l'export|a l'international|vendre a l'etranger)\b"
+    r"|\bdoubl\w* (notre |nos |l'|leur |son |sa |le )?(activite|chiffre d'affaires|production)"
     r"|\b(embaucher|recruter|engager) ([a-z0-9]+ ){1,2}de plus\b"
 )
 # "depuis la création de l'association", "dès la création": a date, the structure exists.

@@ -73,13 +73,22 @@ def test_a_second_of_something_is_growth(said: str, grows: bool) -> None:
     assert bool(NEW_VENTURE.search(normalise(said))) is grows
 
 
-def test_an_established_structure_opening_a_second_shop_develops(runtime: Runtime) -> None:
-    *_, last = talk(
-        runtime.engine,
-        "bonjour",
-        "SCIC recyclerie, 6 salariés",
-        "Mende. on veut une 2e boutique à Marvejols",
-    )
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ("bonjour", "SCIC recyclerie, 6 salariés", "Mende. on veut une 2e boutique à Marvejols"),
+        # the years said after the form, then more hires
+        (
+            "bonjour",
+            "entreprise d'insertion",
+            "60100 Creil, depuis 2011. on veut embaucher 10 personnes de plus",
+        ),
+    ],
+)
+def test_an_established_structure_that_grows_develops(
+    runtime: Runtime, turns: tuple[str, ...]
+) -> None:
+    *_, last = talk(runtime.engine, *turns)
     assert last.state.stage == "developpement"
 
 
@@ -201,3 +210,36 @@ def test_pas_encor_is_not_yet(extractor: Extractor) -> None:
     said = "on est 6, on a pas encor de structure, on sais pas si faut une scic ou une cae"
     assert extractor.extract(said).stage != "consolidation"
     assert "financement" in extractor.extract("jai pas d'argant").needs
+
+
+def test_how_one_sets_up_a_thing_is_a_question_not_a_creation(extractor: Extractor) -> None:
+    said = "on a aucune idée de comment on monte un truc pareil"
+    assert "creation" not in extractor.extract(said).evidence["stage"]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "en fait on est quatre, on a déclaré l'asso en préfecture la semaine dernière",
+        "Avec 4 femmes on a fait association en juin, maintenant on veut un local",
+    ],
+)
+def test_a_structure_declared_weeks_ago_is_being_created(extractor: Extractor, said: str) -> None:
+    assert extractor.extract(said).stage == "creation"
+
+
+def test_fillers_of_dictated_speech_do_not_hide_a_plan(extractor: Extractor) -> None:
+    said = "avec des voisins on voudrait euh faire une CUMA ou une coopérative on sait pas trop"
+    found = extractor.extract(said)
+    assert found.profile == "collectif"
+    assert "scop-scic" in found.planned
+
+
+def test_learning_how_a_coop_works_is_not_being_one(extractor: Extractor) -> None:
+    said = "Ils cherchent quelqu'un pour les former au fonctionnement d'une coopérative"
+    assert extractor.extract(said).evidence["profile"].get("scop-scic", 0.0) == 0.0
+
+
+def test_doubling_the_activity_is_growth() -> None:
+    said = normalise("Nous venons de signer deux gros contrats qui doublent notre activité.")
+    assert NEW_VENTURE.search(said)
