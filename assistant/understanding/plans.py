@@ -33,6 +33,8 @@ _FUTURE_OBJECT = re.compile(
     # an option or a question about a form, not the form one has: "savoir si on fait une
     # asso ou autre chose", "apprendre comment on gère une association"
     r"si (?:on|je|nous) (?:fait|fais|faisons|monte|cree|prend|prends)|"
+    # "on sait pas si faut une scic ou une cae", "on sait pas si asso ou scic c mieux"
+    r"si (?:il )?faut|(?<=pas )si|(?<=savoir )si|"
     r"comment (?:on )?(?:gere|gerer|fonctionne|marche)|"
     # "comprendre comment on fait une asso"
     r"comment (?:on |je |nous )?(?:fait|fais|faisons|faire|monte|monter|cree|creer)|"

@@ -243,3 +243,16 @@ def test_learning_how_a_coop_works_is_not_being_one(extractor: Extractor) -> Non
 def test_doubling_the_activity_is_growth() -> None:
     said = normalise("Nous venons de signer deux gros contrats qui doublent notre activité.")
     assert NEW_VENTURE.search(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "on est 6, on a pas de structure, on sais pas si faut une scic ou une cae",
+        "Ma fille et moi on sait pas si asso ou scic c mieux",
+    ],
+)
+def test_a_form_one_hesitates_over_is_planned(extractor: Extractor, said: str) -> None:
+    found = extractor.extract(said)
+    assert found.evidence["profile"].get("scop-scic", 0.0) == 0.0
+    assert "scop-scic" in found.planned
