@@ -176,8 +176,7 @@ def grows_later(state: DiagnosticState, extraction: Extraction) -> None:
         # "siae à Alès" … "ouvrir à Nîmes": opening where it is not yet
         extraction.needs.append("implantation")
     if extraction.new_venture and established and "developpement" not in stage:
-        moved = stage.get("consolidation", 0.0) if aged else 0.0  # years say established
-        extraction.evidence["stage"] = {
-            **{v: w for v, w in stage.items() if not (aged and v == "consolidation")},
-            "developpement": stage.get("developpement", 0.0) + GROWTH_WEIGHT + moved,
-        }
+        grown = dict(stage)
+        moved = grown.pop("consolidation", 0.0) if aged else 0.0  # years say established
+        grown["developpement"] = grown.get("developpement", 0.0) + GROWTH_WEIGHT + moved
+        extraction.evidence["stage"] = grown

@@ -165,7 +165,8 @@ def _about_a_person(before: str) -> bool:
     return not _STRUCTURE_WORD.search(clause)
 
 
-def _not_a_residence(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+def _of_a_structure(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first duration in the text that is a structure's, not a person's."""
     for match in pattern.finditer(text):
         if not _about_a_person(text[max(0, match.start() - 120) : match.start()]):
             return match
@@ -174,10 +175,10 @@ def _not_a_residence(pattern: re.Pattern[str], text: str) -> re.Match[str] | Non
 
 def structure_age(text: str, today: date | None = None) -> float | None:
     """Years a structure has existed, as the (folded) text says; None when it does not."""
-    year = _not_a_residence(_SINCE_YEAR, text)
+    year = _of_a_structure(_SINCE_YEAR, text)
     if year:
         return float((today or date.today()).year - int(year.group(1) or year.group(2)))
-    duration = _not_a_residence(_FOR_YEARS, text)
+    duration = _of_a_structure(_FOR_YEARS, text)
     if not duration:
         return None
     raw = next(g for g in duration.groups() if g)
