@@ -328,12 +328,13 @@ def terms(text: str) -> list[str]:
 
 
 def sentences(text: str) -> list[str]:
-    """Split prose into sentences; Markdown list items and headings count as sentences."""
+    """Split prose into sentences; Markdown list items (bulleted or numbered) and headings
+    count as sentences, without their bullet or number."""
     result: list[str] = []
-    for block in re.split(r"\n\s*\n|\n(?=\s*[-*] )|\n(?=#)", text):
+    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*]|\d{1,2}[.)]) )|\n(?=#)", text):
         line = " ".join(block.split())
         line = re.sub(r"^#+\s*", "", line)
-        line = re.sub(r"^[-*]\s+", "", line)
+        line = re.sub(r"^(?:[-*]|\d{1,2}[.)])\s+", "", line)  # a bullet or a list number
         if not line:
             continue
         result.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())

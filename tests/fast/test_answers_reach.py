@@ -460,3 +460,11 @@ def test_english_questions_meet_the_limits_too(runtime: Runtime, question: str, 
 )
 def test_second_review_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:
     assert runtime.answerer.limit_for(question) is None
+
+
+def test_a_numbered_list_item_is_a_sentence_without_its_number() -> None:
+    from assistant.text import sentences
+
+    body = "En trois temps :\n1. **Gestion ?** Bénévole.\n2. **Concurrence ?** Aucune.\n3. Prix."
+    found = sentences(body)
+    assert "Prix." in found and not any(s[:1].isdigit() for s in found)
