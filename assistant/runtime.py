@@ -15,6 +15,7 @@ from assistant.answers.answering import (
     RelevancePolicy,
     directory_entry_points,
 )
+from assistant.answers.english import Glossary, load_glossary
 from assistant.answers.limits import Limits, load_limits
 from assistant.answers.meaning import MeaningDeclines, load_decline_examples
 from assistant.dialogue.conversation import Conversation
@@ -125,7 +126,7 @@ class Runtime:
                 self.llm,
                 self.grounding,
                 entry_points=self.entry_points,
-                spell=self.respeller.readable,
+                spell=self.readable_question,
                 limits=self.limits,
                 meaning=self.meaning_declines,
             )
@@ -135,7 +136,7 @@ class Runtime:
             self.composer,
             policy,
             self.entry_points,
-            spell=self.respeller.readable,
+            spell=self.readable_question,
             limits=self.limits,
             meaning=self.meaning_declines,
         )
@@ -152,12 +153,21 @@ class Runtime:
         examples = load_decline_examples(self.settings.knowledge_dir / "answers" / "declines.yaml")
         cache = self.settings.index_dir / "embeddings.sqlite3"
         return MeaningDeclines(
-            self.embedder, examples, cache_path=cache, spell=self.respeller.readable
+            self.embedder, examples, cache_path=cache, spell=self.readable_question
         )
 
     @cached_property
     def respeller(self) -> Respeller:
         return Respeller(self.script.spellings)
+
+    @cached_property
+    def glossary(self) -> Glossary:
+        return load_glossary(self.settings.knowledge_dir / "answers" / "english.yaml")
+
+    def readable_question(self, question: str) -> str:
+        """A question as the cards are searched with: SMS spellings written out, and the
+        French of its terms after it when it is in English."""
+        return self.glossary.gloss(self.respeller.readable(question))
 
     @cached_property
     def entry_points(self) -> EntryPoints:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answers.answering import Answerer, RelevancePolicy
+from assistant.answers.english import Glossary, load_glossary
 from assistant.answers.limits import load_limits
 from assistant.answers.picking import pick_sentences
 from assistant.errors import KnowledgeError
@@ -468,3 +469,28 @@ def test_a_numbered_list_item_is_a_sentence_without_its_number() -> None:
     body = "En trois temps :\n1. **Gestion ?** Bénévole.\n2. **Concurrence ?** Aucune.\n3. Prix."
     found = sentences(body)
     assert "Prix." in found and not any(s[:1].isdigit() for s in found)
+
+
+# -- questions in English -----------------------------------------------------------------------
+
+
+def test_an_english_question_is_searched_with_the_cards_french_words() -> None:
+    glossary = Glossary(terms={"tax break": "réduction d'impôt", "donors": "dons donateurs"})
+    assert glossary.gloss("Can our donors get a tax break if we're a small nonprofit?") == (
+        "Can our donors get a tax break if we're a small nonprofit? "
+        "(dons donateurs ; réduction d'impôt)"
+    )
+    french = "nos donateurs ont-ils une réduction d'impôt ?"
+    assert glossary.gloss(french) == french  # French is never glossed
+    # whole words only: "taxes" is not "tax", "breakfast" not "break"
+    assert Glossary(terms={"tax": "impôt"}).gloss("What about taxes for the breakfast club?") == (
+        "What about taxes for the breakfast club?"
+    )
+
+
+def test_a_bad_glossary_is_the_curators_error(tmp_path: Path) -> None:
+    path = tmp_path / "english.yaml"
+    path.write_text("terms:\n  donors: [dons]\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"english\.yaml"):
+        load_glossary(path)
+    assert load_glossary(tmp_path / "absent.yaml").gloss("What is the DLA and who can use it?")

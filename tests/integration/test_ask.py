@@ -195,6 +195,37 @@ def test_strict_policy_declines_everything(runtime: Runtime) -> None:
     assert answerer.answer("Qu'est-ce que la Fabrique à initiatives ?").declined
 
 
+@pytest.mark.parametrize(
+    ("question", "card_id"),
+    [
+        (
+            "Can our donors get a tax break if we're a small nonprofit?",
+            "fin-dons-particuliers-recu-fiscal",
+        ),
+        (
+            "I'm a bank adviser: which French network guarantees bank loans for social "
+            "enterprises?",
+            "france-active",
+        ),
+    ],
+)
+def test_an_english_question_reaches_the_french_card(
+    runtime: Runtime, question: str, card_id: str
+) -> None:
+    """The French words of the glossary bring an English question to the card that answers;
+    without them the bundled model alone leaves it too far from any card."""
+    glossed = runtime.answerer.answer(question)
+    assert not glossed.declined and card_id in [source.id for source in glossed.sources]
+    plain = Answerer(
+        runtime.retriever,
+        runtime.cards,
+        runtime.composer,
+        RelevancePolicy.from_settings(runtime.settings),
+        spell=runtime.respeller.readable,
+    ).answer(question)
+    assert plain.declined or card_id not in [source.id for source in plain.sources]
+
+
 # -- the command line ----------------------------------------------------------------------
 
 
