@@ -22,7 +22,9 @@ before any change and at its end). From session 16, `fresh`, `fresh8`, `fresh9` 
 are tuning sets: each was measured several times with failures unread, and their failures
 were then read and tuned on (their figures are no longer a result). `fresh13`: people13,
 questions14 (and descriptions20, read by scripts/bench_descriptions.py), written blind in
-session 16, never run: the next session's fresh measure.
+session 16, never run: the fresh measure of session 17 (run before its changes; its final run
+came in session 18). `fresh14`: people14, questions15 (and descriptions21), written blind at the
+start of session 18: that session's fresh measure (run once before its changes, once at its end).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ Split = Literal[
     "dev12",
     "fresh11",
     "fresh13",
+    "fresh14",
 ]
 SPLITS: tuple[Split, ...] = get_args(Split)  # one list: the type is the source
 
@@ -67,6 +70,7 @@ PEOPLE: dict[Split, Path] = {
     "fresh11": DEVSETS / "people11",
     "dev12": DEVSETS / "people12",
     "fresh13": DEVSETS / "people13",
+    "fresh14": DEVSETS / "people14",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -88,4 +92,5 @@ QUESTIONS: dict[Split, Path] = {
     "dev12": DEVSETS / "questions12.yaml",
     "fresh11": DEVSETS / "questions13.yaml",
     "fresh13": DEVSETS / "questions14.yaml",
+    "fresh14": DEVSETS / "questions15.yaml",
 }

@@ -400,6 +400,7 @@ def main() -> int:
         "people9",
         "people10",
         "people13",
+        "people14",
     ):
         later = sorted((HERE / folder).glob("*.yaml"))
         for path in later:
