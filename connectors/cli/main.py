@@ -11,6 +11,7 @@ import typer
 
 from assistant.errors import AiguillageError
 from assistant.runtime import Runtime
+from assistant.search.embeddings import share_cores
 from assistant.settings import Settings
 from connectors.cli.commands import app, ensure_index, err, fail, knowledge_app
 from connectors.cli.documents import register as register_documents
@@ -72,6 +73,7 @@ def serve(
     except AiguillageError as exc:
         raise fail(exc) from exc
     if workers > 1:
+        share_cores(workers)
         # Each worker builds its own runtime from the environment, as this one was checked.
         os.environ["AIGUILLAGE_HOST"], os.environ["AIGUILLAGE_PORT"] = (
             settings.host,

@@ -13,7 +13,7 @@ import pytest
 from assistant.search.base import SearchFilter
 from assistant.search.cards import Card, load_cards
 from assistant.search.chunks import Chunk, chunk_card
-from assistant.search.embeddings import E5Embedder
+from assistant.search.embeddings import E5Embedder, share_cores
 from assistant.search.table import CARD_TERMS_FILE, CHUNKS_FILE, PassageTable, Scope, write_table
 from assistant.settings import Settings
 from assistant.text import terms
@@ -103,3 +103,21 @@ def test_the_embedder_lets_openmp_threads_sleep_unless_told_otherwise(
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # an operator's choice
     E5Embedder()
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_serving_workers_share_the_cores_for_the_model_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "unset")  # restored as it was after the test
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    share_cores(1)  # one process keeps every core
+    assert "OMP_NUM_THREADS" not in os.environ
+    share_cores(2)
+    assert os.environ["OMP_NUM_THREADS"] == "2"
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    share_cores(8)  # more workers than cores: one thread each, never zero
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # an operator's choice
+    share_cores(2)
+    assert os.environ["OMP_NUM_THREADS"] == "3"
