@@ -24,9 +24,9 @@ were then read and tuned on (their figures are no longer a result). `fresh13`: p
 questions14 (and descriptions20, read by scripts/bench_descriptions.py), written blind in
 session 16, never run: the fresh measure of session 17 (run before its changes; its final run
 came in session 18). `fresh14`: people14, questions15 (and descriptions21), written blind at the
-start of session 18: that session's fresh measure (run once before its changes, once at its end). `dev16`:
-questions16 (150 real-life questions on many everyday topics, written blind in session 18), for
-tuning; its first run is kept in tests/devsets/ (`questions16-first-session18.json`).
+start of session 18: that session's fresh measure (run once before its changes, once at its
+end). `dev16`: questions16 (150 real-life questions on many everyday topics, written blind in
+session 18), for tuning; its first run is kept in tests/devsets/ (`questions16-first-session18.json`).
 """
 
 from __future__ import annotations

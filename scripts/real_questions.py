@@ -128,7 +128,21 @@ def _body(answer: Answer) -> str:
 
 
 def _found(item: str, text: str) -> bool:
-    return any(_flat(alt) in text for alt in item.split("|") if alt)
+    return any(_matches(_flat(alt), text) for alt in item.split("|") if alt)
+
+
+# Later sets write some alternatives as patterns ("15 ?000", "\\baci\\b"); earlier ones are
+# plain words, some with a dot ("art. 238 bis"), which stays literal without another sign.
+_PATTERN_SIGNS = re.compile(r"[?*+\\\[\](){}^$]")
+
+
+def _matches(alternative: str, text: str) -> bool:
+    if _PATTERN_SIGNS.search(alternative):
+        try:
+            return re.search(alternative, text) is not None
+        except re.error:
+            pass
+    return alternative in text
 
 
 def load_questions(split: Split) -> list[Question]:
