@@ -26,7 +26,8 @@ session 16, never run: the fresh measure of session 17 (run before its changes; 
 came in session 18). `fresh14`: people14, questions15 (and descriptions21), written blind at the
 start of session 18: that session's fresh measure (run once before its changes, once at its
 end). `dev16`: questions16 (150 real-life questions on many everyday topics, written blind in
-session 18), for tuning; its first run is kept in tests/devsets/ (`questions16-first-session18.json`).
+session 18), for tuning; its first run is kept in tests/devsets/
+(`questions16-first-session18.json`).
 """
 
 from __future__ import annotations
