@@ -27,7 +27,8 @@ came in session 18). `fresh14`: people14, questions15 (and descriptions21), writ
 start of session 18: that session's fresh measure (run once before its changes, once at its
 end). `dev16`: questions16 (150 real-life questions on many everyday topics, written blind in
 session 18), for tuning; its first run is kept in tests/devsets/
-(`questions16-first-session18.json`).
+(`questions16-first-session18.json`). `dev17`: questions17 (120 questions of project holders and
+advisers, written blind in session 18), for tuning; first run in `questions17-first-session18.json`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ Split = Literal[
     "fresh13",
     "fresh14",
     "dev16",
+    "dev17",
 ]
 SPLITS: tuple[Split, ...] = get_args(Split)  # one list: the type is the source
 
@@ -98,4 +100,5 @@ QUESTIONS: dict[Split, Path] = {
     "fresh13": DEVSETS / "questions14.yaml",
     "fresh14": DEVSETS / "questions15.yaml",
     "dev16": DEVSETS / "questions16.yaml",
+    "dev17": DEVSETS / "questions17.yaml",
 }
