@@ -27,8 +27,11 @@ came in session 18). `fresh14`: people14, questions15 (and descriptions21), writ
 start of session 18: that session's fresh measure (run once before its changes, once at its
 end). `dev16`: questions16 (150 real-life questions on many everyday topics, written blind in
 session 18), for tuning; its first run is kept in tests/devsets/
-(`questions16-first-session18.json`). `dev17`: questions17 (120 questions of project holders and
-advisers, written blind in session 18), for tuning; first run in `questions17-first-session18.json`.
+(`questions16-first-session18.json`). `dev17`: questions17 (120 questions of project holders
+and advisers, written blind in session 18), for tuning; first run in
+`questions17-first-session18.json`. `dev15`: people15 (80 conversations on the hard
+distinctions, written blind in session 18), for tuning; first run in
+`result-people15-first-session18.json`.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ Split = Literal[
     "fresh14",
     "dev16",
     "dev17",
+    "dev15",
 ]
 SPLITS: tuple[Split, ...] = get_args(Split)  # one list: the type is the source
 
@@ -77,6 +81,7 @@ PEOPLE: dict[Split, Path] = {
     "dev12": DEVSETS / "people12",
     "fresh13": DEVSETS / "people13",
     "fresh14": DEVSETS / "people14",
+    "dev15": DEVSETS / "people15",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",

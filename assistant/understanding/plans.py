@@ -26,8 +26,10 @@ SPEAKER_WEIGHT = 1.0  # who plans it, when the form is only planned
 _FUTURE_OBJECT = re.compile(
     r"\b(creer|cree|creons|creent|monter|monte|montons|lancer|lancons|fonder|fondons|"
     r"constituer|constituons|transformer en|passer en|faire|ouvrir|"
-    r"statuts d(?=')|statuts de|creation d(?=')|creation de|choisir entre|hesite entre|"
-    r"hesitons entre|reprendre|racheter|"
+    r"statuts d(?=')|statuts de|creation d(?=')|creation de|choisir entre|"
+    r"(?:hesite|hesitons|hesitent|hesitais) (?:encore |toujours )?entre|reprendre|racheter|"
+    # an idea, not a structure: "mes élèves ont une idée : une association pour…"
+    r"idee :|"
     # not done yet: "on a pas encore fait l'asso"
     r"(?<=pas )fait|(?<=encore )fait|(?<=pas )monte|(?<=encore )monte|"
     # an option or a question about a form, not the form one has: "savoir si on fait une
@@ -46,7 +48,8 @@ _FUTURE_OBJECT = re.compile(
     r"assemblee constitutive de|ag constitutive de|"
     r"sous forme d'?|sous forme de|devenir|devenant|"
     # an option: "je pourrais leur apprendre à coudre, peut-être avec une association"
-    r"peut etre avec|peut etre en|peut etre sous forme d'?)"
+    r"peut etre avec|peut etre en|peut etre dans|peut etre par|peut etre via|"
+    r"peut etre sous forme d'?)"
     # Who creates is said now ("elle crée seule une entreprise"): only the object is planned.
     r"( seule?s?| ensemble| a plusieurs| a deux| a trois)?"
     # (the object, not the next clause: "la reprendre et en faire une entreprise d'insertion")
@@ -63,7 +66,10 @@ FORM_NAMED = re.compile(
 # Who plans the structure: several people ("on", "nous", "avec trois collègues") or one.
 _GROUP_SPEAKS = re.compile(
     r"\b(on|nous|avec (mon|ma|mes|un|une|des|deux|trois|quatre|cinq|six|sept|huit|\d+|"
-    r"plusieurs|quelques|d'autres))\b"
+    r"plusieurs|quelques|d'autres)|"
+    # written for others: "cinq de mes élèves ont une idée", "ils en parlent entre eux"
+    r"(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+|plusieurs|quelques) (de mes|de nos)|"
+    r"entre eux|entre elles)\b"
 )
 _FORM_WORD = re.compile(
     r"\b(scop|scic|association|asso|cooperative|sas|sarl|eurl|sasu|entreprise|cae|"
@@ -185,7 +191,8 @@ _PROJECT_FORM = re.compile(
 # "on veut faire un magasin de producteurs en scic": the form wished for the project.
 _WISHED_FORM = re.compile(
     r"\b(veut|veux|voulons|voudrait|voudrions|aimerait|aimerions|souhaite|souhaitons|envisage|"
-    r"envisageons|pensons)\b[^.?!,;]{0,50}(?<!rester )(?<!est )(?<!sommes )(?<!deja )"
+    r"envisageons|pensons|pourrait|pourrions|pourraient|pourrais)\b[^.?!;]{0,50}"
+    r"(?<!rester )(?<!est )(?<!sommes )(?<!deja )"
     r"\ben (?P<object>scic|scop|cooperative|coop|asso|"
     r"association|sas)\b"
 )
@@ -223,7 +230,7 @@ _FOUNDING = re.compile(
     r"rien (encore )?depose|"
     r"(on|nous|je) (ecrit|ecrivons|ecris|redige|redigeons|prepare|preparons|finalise|"
     r"finalisons) (les|nos|mes) statuts|"
-    r"statuts (sont )?(presque|bientot|quasi) (prets|finis|termines)|"
+    r"statuts (sont )?((presque|bientot|quasi) )?(prets|finis|termines)|"
     r"statuts en (preparation|redaction|cours de redaction))\b"
 )
 # Forms the founders will have; an insertion project is named by what it does (extraction.py).

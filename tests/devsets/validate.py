@@ -401,6 +401,7 @@ def main() -> int:
         "people10",
         "people13",
         "people14",
+        "people15",
     ):
         later = sorted((HERE / folder).glob("*.yaml"))
         for path in later:

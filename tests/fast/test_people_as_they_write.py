@@ -256,3 +256,37 @@ def test_a_form_one_hesitates_over_is_planned(extractor: Extractor, said: str) -
     found = extractor.extract(said)
     assert found.evidence["profile"].get("scop-scic", 0.0) == 0.0
     assert "scop-scic" in found.planned
+
+
+@pytest.mark.parametrize(
+    ("said", "speaker"),
+    [
+        # an option hedged ("peut-être dans une coopérative"), an idea only
+        (
+            "Elle aimerait vendre ses plats, peut-être dans une coopérative, "
+            "mais elle n'en est qu'à l'idée.",
+            "individuel",
+        ),
+        # a conditional, after a comma
+        ("On a dit qu'on pourrait le rouvrir nous-mêmes, en coopérative.", "collectif"),
+        # still hesitating between two forms
+        ("On a décidé de monter une coop, on hésite encore entre scic et sica.", "collectif"),
+        # statutes ready to sign are not a registered Scic
+        (
+            "C'est décidé : on crée une Scic, la conserverie coopérative, les statuts sont "
+            "prêts et on les signe jeudi chez l'avocate.",
+            "collectif",
+        ),
+        # written for others: "cinq de mes élèves … entre eux"
+        (
+            "Cinq de mes élèves ont une idée : une association pour recycler les bouteilles. "
+            "Pour l'instant ils en parlent entre eux.",
+            "collectif",
+        ),
+    ],
+)
+def test_a_form_hedged_or_about_to_be_signed_is_not_who_speaks(
+    extractor: Extractor, said: str, speaker: str
+) -> None:
+    found = extractor.extract(said)
+    assert found.profile == speaker
