@@ -57,8 +57,11 @@ _YES_NO_ANSWER = re.compile(r"^(oui|non)\b")
 YES_NO_BONUS = 4.0
 _DIGIT = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|"
-    r"mille|million|millions|milliard|milliards|moitie|tiers|quart)\b"
+    r"mille|million|millions|milliard|milliards|moitie|tiers(?![- ]lieu)|quart)\b"
 )
+
+
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
 
 
 class HasBody(Protocol):
@@ -181,7 +184,8 @@ class _SentenceFit:
         """A figure when the question asks for one; the kind of answer its question word calls
         for (a price, a duration, a date) when it asks for that."""
         folded = _read(text)[1]
-        bonus = 1.2 if self.asks_figure and _DIGIT.search(folded) else 0.0
+        # a year is a date, not the figure asked for ("combien de tiers-lieux": not "en 2019")
+        bonus = 1.2 if self.asks_figure and _DIGIT.search(_YEAR.sub(" ", folded)) else 0.0
         if self.yes_no and _YES_NO_ANSWER.search(folded):
             bonus += YES_NO_BONUS
         return bonus + sum(CUE_BONUS for answer in self.cues if answer.search(folded))

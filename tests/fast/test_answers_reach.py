@@ -494,3 +494,12 @@ def test_a_bad_glossary_is_the_curators_error(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match=r"english\.yaml"):
         load_glossary(path)
     assert load_glossary(tmp_path / "absent.yaml").gloss("What is the DLA and who can use it?")
+
+
+def test_a_count_is_answered_by_a_count_not_a_year_nor_a_tiers_lieu() -> None:
+    card = _Body(
+        "France Tiers-Lieux, créée en 2019, anime le réseau national. "
+        "On comptait plus de 2 500 tiers-lieux en France en 2021."
+    )
+    chosen = pick_sentences("combien de tiers-lieux en France ?", [card])
+    assert "2 500" in chosen[0][2]
