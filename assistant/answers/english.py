@@ -9,6 +9,7 @@ model reads both languages, the word index and the sentence picking read the Fre
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -27,21 +28,23 @@ class Glossary(BaseModel):
 
     terms: dict[str, str]
 
-    def model_post_init(self, _context: object) -> None:
-        keys = sorted((fold(k) for k in self.terms), key=len, reverse=True)
-        folded = {fold(k): v for k, v in self.terms.items()}
-        pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(k) for k in keys) + r")(?![\w-])")
-        object.__setattr__(self, "_folded", folded)
-        object.__setattr__(self, "_pattern", pattern)
+    @cached_property
+    def folded_terms(self) -> dict[str, str]:
+        return {fold(k): v for k, v in self.terms.items()}
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The listed terms, longest first, as whole words ("tax break" before "tax")."""
+        keys = sorted(self.folded_terms, key=len, reverse=True)
+        return re.compile(r"(?<![\w-])(" + "|".join(re.escape(k) for k in keys) + r")(?![\w-])")
 
     def gloss(self, question: str) -> str:
         """The question, with the French of its English terms after it; a question in French
         (or without any listed term) comes back unchanged."""
         if not self.terms or not written_in_english(question):
             return question
-        folded: dict[str, str] = self.__dict__["_folded"]
-        found = self.__dict__["_pattern"].findall(fold(question))
-        french = list(dict.fromkeys(folded[term] for term in found))
+        found = self.pattern.findall(fold(question))
+        french = list(dict.fromkeys(self.folded_terms[term] for term in found))
         return f"{question} ({' ; '.join(french)})" if french else question
 
 

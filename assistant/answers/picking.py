@@ -59,8 +59,6 @@ _DIGIT = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|"
     r"mille|million|millions|milliard|milliards|moitie|tiers(?![- ]lieu)|quart)\b"
 )
-
-
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 
 
