@@ -31,7 +31,9 @@ session 18), for tuning; its first run is kept in tests/devsets/
 and advisers, written blind in session 18), for tuning; first run in
 `questions17-first-session18.json`. `dev15`: people15 (80 conversations on the hard
 distinctions, written blind in session 18), for tuning; first run in
-`result-people15-first-session18.json`.
+`result-people15-first-session18.json`. `fresh16`: people16, questions18 (and descriptions22),
+written blind at the start of session 19: that session's fresh measure (run once before its
+changes, once at its end); from session 19 `fresh13` and `fresh14` are tuning sets.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ Split = Literal[
     "dev16",
     "dev17",
     "dev15",
+    "fresh16",
 ]
 SPLITS: tuple[Split, ...] = get_args(Split)  # one list: the type is the source
 
@@ -82,6 +85,7 @@ PEOPLE: dict[Split, Path] = {
     "fresh13": DEVSETS / "people13",
     "fresh14": DEVSETS / "people14",
     "dev15": DEVSETS / "people15",
+    "fresh16": DEVSETS / "people16",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -106,4 +110,5 @@ QUESTIONS: dict[Split, Path] = {
     "fresh14": DEVSETS / "questions15.yaml",
     "dev16": DEVSETS / "questions16.yaml",
     "dev17": DEVSETS / "questions17.yaml",
+    "fresh16": DEVSETS / "questions18.yaml",
 }

@@ -60,6 +60,14 @@ _DIGIT = re.compile(
     r"mille|million|millions|milliard|milliards|moitie|tiers(?![- ]lieu)|quart)\b"
 )
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
+# A sentence that starts with a pronoun speaks of the previous sentence's subject; an
+# impersonal "il" ("il faut", "il est possible de") does not.
+_ANAPHORA = re.compile(
+    r"^(?!il (faut|y a|existe|suffit|reste|s'agit|vaut|arrive|est \w+ (de|d'|que|qu'))\b)"
+    r"(il|elle|ils|elles|celui-ci|celle-ci|ceux-ci|celles-ci|cela|ceci)\b",
+    re.IGNORECASE,
+)
+INHERITED = 0.5
 
 
 class HasBody(Protocol):
@@ -70,7 +78,9 @@ class HasBody(Protocol):
 
 
 def _clean(sentence: str) -> str:
-    return re.sub(r"\*\*|__", "", sentence).strip()
+    text = re.sub(r"\*\*|__", "", sentence).strip()
+    # a list item ("- la page de l'Avise compte…") becomes a sentence of its own
+    return text[:1].upper() + text[1:]
 
 
 def pick_sentences(
@@ -87,11 +97,14 @@ def pick_sentences(
     scored: list[tuple[float, int, int, str]] = []
     fit: dict[tuple[int, int], float] = {}  # how well a sentence itself answers
     for rank, card in enumerate(cards):
+        previous = ""
         for position, sentence in enumerate(sentences(card.body)):
-            text = _clean(sentence)
+            text, before = _clean(sentence), previous
+            previous = text
             if len(text.split()) < 4 or _HEADING.match(sentence.strip()):
                 continue
-            overlap, figure = fits.overlap(text), fits.figure(text)
+            context = before if _ANAPHORA.match(text) or before.endswith(":") else ""
+            overlap, figure = fits.overlap(text, context), fits.figure(text)
             fit[rank, position] = overlap + figure - 0.6 * rank
             score = fit[rank, position] + (0.8 if position == 0 else 0.0)
             # a sentence of the kind asked for ("Non, …") answers even without the
@@ -104,13 +117,11 @@ def pick_sentences(
     first = next((s for s in scored if s[1] == 0), None)
     if best and first is not None and all(rank != 0 for _, rank, _, _ in best):
         best[-1] = first  # always quote the best card
-    other = _other_subject(fits, best, scored)
-    if other is not None:
-        # the weakest detail gives way, never the best card's only sentence
-        ranks = [rank for _, rank, _, _ in best]
-        spare = [i for i in range(1, len(best)) if ranks[i] != 0 or ranks.count(0) > 1]
-        if spare:
-            best[spare[-1]] = other
+    # what the question asks for and no chosen sentence gives: a figure, then a second subject
+    for asked in (_kind_asked, _other_subject):
+        wanted = asked(fits, best, scored)
+        if wanted is not None:
+            _give_way(best, wanted)
     # The sentence that answers best leads (a phone shows the first lines); then what answers
     # the rest of the question (the date of "créée quand, et combien de structures ?", a
     # subject the lead lacks), then the details, in reading order.
@@ -146,6 +157,30 @@ def _other_subject(
     return next((item for item in scored if item[1] == 1 and missing & _read(item[3])[0]), None)
 
 
+def _give_way(best: list[tuple[float, int, int, str]], item: tuple[float, int, int, str]) -> None:
+    """Put `item` in place of the weakest detail, never of the best card's only sentence."""
+    ranks = [rank for _, rank, _, _ in best]
+    spare = [i for i in range(1, len(best)) if ranks[i] != 0 or ranks.count(0) > 1]
+    if spare:
+        best[spare[-1]] = item
+
+
+def _kind_asked(
+    fits: _SentenceFit,
+    best: list[tuple[float, int, int, str]],
+    scored: list[tuple[float, int, int, str]],
+) -> tuple[float, int, int, str] | None:
+    """ "combien de DLA, et qui les anime ?": when the question asks for a figure (a price, a
+    duration, a date) and no chosen sentence gives one, the best card's best sentence that
+    does; None when one is chosen or the best card has none."""
+    if not (fits.asks_figure or fits.cues) or len(best) < MAX_SENTENCES:
+        return None
+    wanted = CUE_BONUS if fits.cues else 1.0
+    if any(fits.figure(text) >= wanted for *_, text in best):
+        return None
+    return next((item for item in scored if item[1] == 0 and fits.figure(item[3]) >= wanted), None)
+
+
 @lru_cache(maxsize=8192)
 def _read(sentence: str) -> tuple[frozenset[str], str]:
     """A card sentence's terms and folded text: the cards do not change between questions,
@@ -168,8 +203,14 @@ class _SentenceFit:
         self.two_subjects = bool(_TWO_SUBJECTS.search(folded))
         self.scale = max((weight(t) for t in self.wanted), default=1.0)
 
-    def overlap(self, text: str) -> float:
-        return sum(self.weight(t) for t in self.wanted & _read(text)[0]) / self.scale
+    def overlap(self, text: str, context: str = "") -> float:
+        """The question terms the sentence holds; those it refers to ("Il est valable cinq
+        ans" after "L'agrément est délivré…", a list item after its "…:" lead-in) count for
+        half."""
+        own = self.wanted & _read(text)[0]
+        inherited = (self.wanted & _read(context)[0]) - own if context else set()
+        held = sum(self.weight(t) for t in own) + INHERITED * sum(self.weight(t) for t in inherited)
+        return held / self.scale
 
     def completes(self, lead: str, text: str) -> tuple[bool, bool]:
         """Whether a sentence after the lead does not (False sorts first) give the kind of

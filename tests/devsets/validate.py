@@ -402,6 +402,7 @@ def main() -> int:
         "people13",
         "people14",
         "people15",
+        "people16",
     ):
         later = sorted((HERE / folder).glob("*.yaml"))
         for path in later:

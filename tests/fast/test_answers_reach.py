@@ -503,3 +503,42 @@ def test_a_count_is_answered_by_a_count_not_a_year_nor_a_tiers_lieu() -> None:
     )
     chosen = pick_sentences("combien de tiers-lieux en France ?", [card])
     assert "2 500" in chosen[0][2]
+
+
+def test_a_question_in_two_parts_gets_the_figure_it_asks_for() -> None:
+    """ "Combien …, et qui …": the sentences about who fill the first places by their words;
+    the figure asked for still comes among them."""
+    card = _Body(
+        "Le DLA aide les structures employeuses de l'ESS ; l'Avise l'anime au niveau national. "
+        "Qui anime le DLA au niveau national ? L'Avise anime et opère le DLA au niveau national. "
+        "Le comité de pilotage national du DLA réunit l'État et la Banque des Territoires. "
+        "Combien de DLA ? Les sources diffèrent :\n\n"
+        "- l'Avise compte 17 DLA régionaux et 103 départementaux."
+    )
+    chosen = [
+        text
+        for _, _, text in pick_sentences(
+            "Combien y a-t-il de DLA en France et qui les anime au niveau national ?", [card]
+        )
+    ]
+    assert any("103" in text for text in chosen)
+    assert chosen[-1].startswith("L'Avise compte")  # a list item reads as a sentence
+
+
+def test_a_sentence_that_starts_with_a_pronoun_speaks_of_the_one_before() -> None:
+    card = _Body(
+        "L'agrément ESUS est délivré par l'État pour un temps limité. "
+        "Il est valable cinq ans en général. "
+        "La demande passe par un dossier complet. "
+        "Sans réponse deux mois après le dépôt, l'agrément est réputé accordé."
+    )
+    chosen = pick_sentences("agrément esus ça dure combien de temps", [card])
+    assert "cinq ans" in chosen[0][2]
+    # an impersonal "il" refers to nothing before it
+    hiring = _Body(
+        "L'embauche d'un premier salarié se prépare. "
+        "Il faut clarifier le rôle du futur salarié. "
+        "Chaque embauche se déclare à l'URSSAF par une DPAE avant l'arrivée du salarié."
+    )
+    first = pick_sentences("quelles démarches avant l'embauche du premier salarié ?", [hiring])
+    assert not first[0][2].startswith("Il faut")
