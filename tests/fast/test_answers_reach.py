@@ -542,3 +542,21 @@ def test_a_sentence_that_starts_with_a_pronoun_speaks_of_the_one_before() -> Non
     )
     first = pick_sentences("quelles démarches avant l'embauche du premier salarié ?", [hiring])
     assert not first[0][2].startswith("Il faut")
+
+
+def test_a_fourth_detail_only_while_the_answer_stays_short() -> None:
+    short = _Body(
+        "La Scic associe des salariés, des bénéficiaires et d'autres associés. "
+        "La Scic a au moins trois catégories d'associés. "
+        "Dans une Scic, les collectivités peuvent détenir jusqu'à la moitié du capital. "
+        "Une Scic met en réserve au moins 57,5 % de ses excédents."
+    )
+    assert len(pick_sentences("la scic c'est quoi ?", [short])) == 4
+    filler = " ".join(["avec les habitants du territoire"] * 8)
+    long = _Body(
+        f"La Scic associe des salariés, des bénéficiaires et d'autres associés {filler}. "
+        f"La Scic a au moins trois catégories d'associés {filler}. "
+        f"Dans une Scic, les collectivités peuvent détenir jusqu'à la moitié du capital {filler}. "
+        "Une Scic met en réserve au moins 57,5 % de ses excédents."
+    )
+    assert len(pick_sentences("la scic c'est quoi ?", [long])) == 3
