@@ -66,23 +66,25 @@ def reread_in_area(
         bare = best.key.split(" ", 1)[-1] if best.key.split()[0] in DANS_ARTICLES else best.key
         names = [bare, *(f"{article} {bare}" for article in DANS_ARTICLES)]
         entries = [e for name in names for e in tables.names.get(name, [])]
-        inside = [
-            e
-            for e in entries
-            if (
-                tables.communes[e.commune_code].departement == area.departement
-                if area.kind == "departement"
-                else tables.departements[tables.communes[e.commune_code].departement][1]
-                == area.region
-            )
-        ]
+        inside = [e for e in entries if _in_area(tables, e, area)]
         if not inside and area.kind == "departement":
             inside = _longer_names_inside(tables, bare, area.departement or "")
+        if not inside and place.fuzzy:
+            # "Langre (Haute-Marne)": the typo is read again among the area's towns (Langres)
+            near = {*resolver.fuzzy_keys(bare), *resolver.sound_keys(bare)}
+            inside = [e for k in near for e in tables.names.get(k, []) if _in_area(tables, e, area)]
         if inside:
             return resolver.entries_resolution(place.query, inside)
         # a pays only picks among towns: "à Gourin, en Cornouaille" stays Gourin (56)
         return None if other.pays else area
     return None
+
+
+def _in_area(tables: Tables, entry: NameEntry, area: Resolution) -> bool:
+    departement = tables.communes[entry.commune_code].departement
+    if area.kind == "departement":
+        return departement == area.departement
+    return tables.departements[departement][1] == area.region
 
 
 def _longer_names_inside(tables: Tables, bare: str, departement: str) -> list[NameEntry]:
@@ -224,6 +226,13 @@ _ELSEWHERE = re.compile(
     r"\bnee?\s)[^.!?,;]{0,50}$"
     # "je viens de Lyon", not "on vient de s'installer à Brive": the origin, right before it
     r"|\b(viens|vient|venons|venu|venue|originaire)\s+(de|d'|du|des)\s*$"
+    # "l'autre Tournon c'est dans le Lot-et-Garonne": the namesake, not the place
+    r"|\bl'autre\b[^.!?,;]{0,30}$"
+)
+# Someone else's place, said after it: "Mortagne-au-Perche, c'est là où habite ma sœur".
+_SOMEONE_ELSES = re.compile(
+    r"^[^.!?]{0,25}\bc'?est\s+(la\s+)?(ou|chez)\s+(habitent?|vit|vivent|travaille)?\s*"
+    r"(ma|mon|mes|sa|son|ses|leur|leurs)\b"
 )
 
 
@@ -236,6 +245,7 @@ def home_before_targets(message: str, mentions: list[Mention]) -> list[Mention]:
         for m in mentions
         if _TOWARDS.search(before := folded[max(0, m.start - 60) : m.start])
         or _ELSEWHERE.search(before)
+        or (m.end and _SOMEONE_ELSES.search(folded[m.end : m.end + 60]))
     }
     if not targets or len(targets) == len(mentions):
         return mentions
@@ -243,3 +253,9 @@ def home_before_targets(message: str, mentions: list[Mention]) -> list[Mention]:
         replace(m, score=m.score - TARGET_PENALTY, toward=True) if id(m) in targets else m
         for m in mentions
     ]
+
+
+def apart(message: str, one: Mention, other: Mention) -> bool:
+    """Whether two mentions sit in different sentences."""
+    start, end = sorted((one.start, other.start))
+    return bool(re.search(r"[.!?\n]", message[start:end]))

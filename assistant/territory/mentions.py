@@ -27,11 +27,11 @@ without a preposition.
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from assistant.territory.agreement import (
     Mention,
+    apart,
     code_after,
     home_before_targets,
     longer_name_near,
@@ -42,7 +42,16 @@ from assistant.territory.models import BIG_CITY, BIG_TOWN, MentionClass, Resolut
 from assistant.territory.named import in_a_name
 from assistant.territory.resolutions import Resolver
 from assistant.territory.tables import Tables
-from assistant.territory.text import Token, name_key, preposition, tokenize
+from assistant.territory.text import (
+    Token,
+    continues_a_name,
+    ends_a_name,
+    hyphenated,
+    name_key,
+    opens_a_bracket,
+    preposition,
+    tokenize,
+)
 from assistant.territory.words import (
     AFTER_A_STOP,
     COMMON_WORDS,
@@ -52,6 +61,7 @@ from assistant.territory.words import (
     NOT_A_TYPO,
     SAINTS,
     UNITS,
+    is_french_word,
 )
 from assistant.text import fold
 
@@ -125,6 +135,7 @@ class MentionFinder:
                 o = other.resolution
                 if (
                     o.status == "ambiguous"
+                    and not o.fuzzy  # a misspelt name found nowhere in the area: the area
                     and o.kind is None
                     and other.start < best.start
                     and not re.search(r"[.!?\n]", message[other.start : best.start])
@@ -132,7 +143,7 @@ class MentionFinder:
                     return longer_name_near(self.tables, self.resolver, o, [best]) or o
         if best.resolution.status == "ambiguous" and best.resolution.candidates:
             # a town named in the same sentence places it too ("Châtenois, près de Sélestat")
-            beside = [m for m in mentions[1:] if not _apart(message, best, m)]
+            beside = [m for m in mentions[1:] if not apart(message, best, m)]
             narrowed = narrow(best.resolution, mentions[1:]) or narrow(
                 best.resolution, beside, towns=True
             )
@@ -232,7 +243,12 @@ class MentionFinder:
                 fz = self._try_fuzzy(message, tokens, i, prep, strength)
                 if fz and not in_a_name(tokens, i):
                     out.append(fz)
+                # "Romily sur Seine": the words of a misspelt name, capitalised as a name is,
+                # are not places of their own
+                skip = fz is not None and tokens[i].capital
                 i += 1
+                while skip and fz is not None and i < n and tokens[i].start < fz.end:
+                    i += 1
         return out
 
     def _area_after_article(
@@ -261,7 +277,7 @@ class MentionFinder:
         for k in range(j + 1, min(len(tokens), i + 4) + 1):
             if tokens[k - 1].norm in LINK_WORDS and k < len(tokens):
                 continue  # "lons le …": a name goes on after its link words
-            if not _extension_ok(tokens[j:k]):
+            if not continues_a_name(tokens[j:k]):
                 break
             key = " ".join(t.norm for t in tokens[i:k])
             # a long name may carry two typos ("clermont ferant")
@@ -297,11 +313,10 @@ class MentionFinder:
             after = [t.norm for t in tokens[j : j + 2] if not t.initial]
             tentative = False
             alone = whole and j - i == len(tokens)
+            bracket = opens_a_bracket(message, span)
             if not (
-                _hyphenated(message, span) and strength >= 1 and k not in COMMON_WORDS
-            ) and not self._accept(
-                span, k, klass, prep, strength, lenient, alone, after, _bracketed(message, span)
-            ):
+                hyphenated(message, span) and strength >= 1 and k not in COMMON_WORDS
+            ) and not self._accept(span, k, klass, prep, strength, lenient, alone, after, bracket):
                 if not self._tentative_ok(span, k, klass, strength):
                     continue
                 tentative = True
@@ -359,7 +374,10 @@ class MentionFinder:
             # after "en"/"dans", a lowercase word is a département or region, not a commune
             return not (prep in ("en", "dans") and klass == "commune" and not capital)
         if strength == 1:  # weak: "de", "du", "le"
-            return capital
+            # typed in lowercase, a name of several words or a town people know still says
+            # where ("l'asso de saint nazaire", "la boutique d'aurillac")
+            known = self._biggest(key) >= BIG_TOWN and not is_french_word(key)
+            return capital or len(significant) > 1 or known
         # no preposition: a capitalised name, not just the first word of a sentence unless
         # it is long enough not to be a greeting or a first name
         if not capital:
@@ -402,8 +420,8 @@ class MentionFinder:
         if prep == "a" and (key in AFTER_A_STOP or bare in AFTER_A_STOP):
             return False
         if klass == "commune":
-            # a big town after "à" ("a tours", "a nice"), not "à tours de bras"
-            if prep not in ("a", "au", "aux") or after[:2] == ["de", "bras"]:
+            # a big town after "à" or "sur" ("a tours", "sur nice"), not "à tours de bras"
+            if prep not in ("a", "au", "aux", "sur") or after[:2] == ["de", "bras"]:
                 return False
             if lenient and self._biggest(key) >= BIG_TOWN:
                 return True
@@ -447,10 +465,12 @@ class MentionFinder:
         best: Mention | None = None
         for j in range(i + 1, min(len(tokens), i + 4) + 1):
             span = tokens[i:j]
+            if j - i > 1 and ends_a_name(message, span[-2], span[-1]):
+                break  # "Langre (Haute-Marne)": a name ends at a bracket or a comma
             limit: int | None = None
             if j - i > 1 and not span[-1].capital and not span[0].capital:
                 # lowercase after "à", "près de"…: "a carhaix plougeur", one typo at most
-                if strength < 2 or not _extension_ok(span[1:]):
+                if strength < 2 or not continues_a_name(span[1:]):
                     break
                 limit = 1
             key = " ".join(t.norm for t in span)
@@ -465,32 +485,5 @@ class MentionFinder:
                 continue
             if res is not None and res.status != "not_found":
                 score = 0.5 + strength + (1.0 if tok.capital else 0.0)
-                best = Mention(res, score, tok.start)
+                best = Mention(res, score, tok.start, key=key, end=span[-1].end)
         return best
-
-
-def _apart(message: str, one: Mention, other: Mention) -> bool:
-    """Whether two mentions sit in different sentences."""
-    start, end = sorted((one.start, other.start))
-    return bool(re.search(r"[.!?\n]", message[start:end]))
-
-
-def _extension_ok(extra: list[Token]) -> bool:
-    """Words that may continue a name: same sentence, no common word, no trailing "de"."""
-    if not extra or extra[-1].norm in LINK_WORDS:
-        return False
-    return all(
-        not t.initial and (t.norm in LINK_WORDS or t.norm not in COMMON_WORDS) for t in extra
-    )
-
-
-def _bracketed(message: str, span: list[Token]) -> bool:
-    """The name opens a bracket: "Lalinde (Dordogne)"."""
-    return message[: span[0].start].rstrip().endswith("(")
-
-
-def _hyphenated(message: str, span: list[Token]) -> bool:
-    """Words joined by hyphens ("romorantin-lanthenay"): a name, even typed in lowercase."""
-    return len(span) > 1 and all(
-        message[a.end : b.start] == "-" for a, b in itertools.pairwise(span)
-    )

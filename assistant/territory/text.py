@@ -4,12 +4,19 @@ preposition before a token."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
 from phonetic_fr import phonetic
 
-from assistant.territory.words import DANS_ARTICLES, STRONG, STRONG_BEFORE_DE
+from assistant.territory.words import (
+    COMMON_WORDS,
+    DANS_ARTICLES,
+    LINK_WORDS,
+    STRONG,
+    STRONG_BEFORE_DE,
+)
 from assistant.text import fold
 
 __all__ = ["Token", "name_key", "preposition", "sound_of", "tokenize"]
@@ -89,3 +96,32 @@ def preposition(tokens: list[Token], i: int) -> tuple[str | None, int]:
     if p1 in ("de", "d", "du", "des", "le", "la", "l", "les"):
         return p1, 1
     return None, 0
+
+
+def continues_a_name(extra: list[Token]) -> bool:
+    """Words that may continue a name: same sentence, no common word, no trailing "de"."""
+    if not extra or extra[-1].norm in LINK_WORDS:
+        return False
+    return all(
+        not t.initial and (t.norm in LINK_WORDS or t.norm not in COMMON_WORDS) for t in extra
+    )
+
+
+def opens_a_bracket(message: str, span: list[Token]) -> bool:
+    """The name opens a bracket: "Lalinde (Dordogne)"."""
+    return message[: span[0].start].rstrip().endswith("(")
+
+
+def hyphenated(message: str, span: list[Token]) -> bool:
+    """Words joined by hyphens ("romorantin-lanthenay"): a name, even typed in lowercase."""
+    return len(span) > 1 and all(
+        message[a.end : b.start] == "-" for a, b in itertools.pairwise(span)
+    )
+
+
+_PUNCTUATION = re.compile(r"[(),;:.!?]")
+
+
+def ends_a_name(message: str, last: Token, following: Token) -> bool:
+    """A bracket or a comma between two words ends a name: "Langre (Haute-Marne)"."""
+    return bool(_PUNCTUATION.search(message[last.end : following.start]))

@@ -264,6 +264,12 @@ STRONG_BEFORE_DE = frozenset(
         "environ",
         "mairie",  # "adjointe à la mairie de saint junien": the town, typed in lowercase
         "maire",
+        # "jsuis de garges les gonesse", "on vient de lens": where one is from
+        "suis",
+        "jsuis",
+        "sommes",
+        "viens",
+        "venons",
     }
 )
 STRONG = frozenset(

@@ -477,6 +477,31 @@ def test_sentence_initial_name_needs_an_area(ix: TerritoryIndex) -> None:
         ),
         ("je viens de Lyon mais on s'installe à Vichy", "03", "Vichy"),
         ("on vient de créer une asso à Lyon", "69", "Lyon"),  # "vient de" + a verb: not origin
+        # a typo read again inside the area named beside it; a bracket ends the name
+        ("un centre pres de Langre (Haute-Marne), c'est un projet", "52", "Langres"),
+        # the words of a misspelt name are not places of their own (Seine is not Séné)
+        (
+            "l'asso que je dirige (Romily sur Seine, 12 salariés) s'étend sur l'Aube",
+            "10",
+            "Romilly-sur-Seine",
+        ),
+        # typed in lowercase: where one is from, a town people know, a big city after "sur"
+        ("wesh jsuis de garges les gonesse, 24 ans", "95", "Garges-lès-Gonesse"),
+        ("bénévole a la boutique gratuite d'aurillac (on donne tout)", "15", "Aurillac"),
+        ("sas de livraison à vélo cargo sur tours, 5 salariés", "37", "Tours"),
+        # a namesake set aside, someone else's town: not where one is
+        (
+            "je corrige : Tournon-sur-Rhône, en Ardèche. L'autre Tournon c'est dans le "
+            "Lot-et-Garonne, rien à voir",
+            "07",
+            "Tournon-sur-Rhône",
+        ),
+        (
+            "erreur de ma part : Mortagne-sur-Sèvre, en Vendée ! Mortagne-au-Perche c'est là "
+            "où habite ma sœur",
+            "85",
+            "Mortagne-sur-Sèvre",
+        ),
     ],
 )
 def test_places_as_people_write_them(
@@ -679,3 +704,16 @@ def test_a_place_denied_is_not_the_answer(ix: TerritoryIndex) -> None:
 def test_departements_as_typed_on_a_phone(ix: TerritoryIndex, message: str, dep: str) -> None:
     found = ix.find_in_text(message)
     assert found is not None and found.status == "found" and found.departement == dep, found
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "salut, on est une bande de voisins et on voudrait rouvrir le bistrot",  # Voisins (78)
+        "je suis de nature inquiète",
+        "le prix de vente",
+        "on travaille sur place",
+    ],
+)
+def test_lowercase_words_after_de_or_sur_are_not_places(ix: TerritoryIndex, message: str) -> None:
+    assert ix.find_in_text(message) is None
