@@ -109,7 +109,9 @@ def pick_sentences(
             if len(text.split()) < 4 or _HEADING.match(sentence.strip()):
                 continue
             context = before if _ANAPHORA.match(text) or before.endswith(":") else ""
-            overlap, figure = fits.overlap(text, context), fits.figure(text)
+            # another card's "Oui, …" answers another question ("contrat d'engagement
+            # républicain ?" is not answered by the contrat d'engagement éducatif's "Oui")
+            overlap, figure = fits.overlap(text, context), fits.figure(text, yes_no=rank == 0)
             fit[rank, position] = overlap + figure - 0.6 * rank
             score = fit[rank, position] + (0.8 if position == 0 else 0.0)
             # a sentence of the kind asked for ("Non, …") answers even without the
@@ -226,12 +228,12 @@ class _SentenceFit:
         new_subject = sum(self.weight(t) for t in added) >= SUBJECT_WEIGHT * self.scale
         return self.figure(text) < CUE_BONUS, not new_subject
 
-    def figure(self, text: str) -> float:
+    def figure(self, text: str, yes_no: bool = True) -> float:
         """A figure when the question asks for one; the kind of answer its question word calls
         for (a price, a duration, a date) when it asks for that."""
         folded = _read(text)[1]
         # a year is a date, not the figure asked for ("combien de tiers-lieux": not "en 2019")
         bonus = 1.2 if self.asks_figure and _DIGIT.search(_YEAR.sub(" ", folded)) else 0.0
-        if self.yes_no and _YES_NO_ANSWER.search(folded):
+        if yes_no and self.yes_no and _YES_NO_ANSWER.search(folded):
             bonus += YES_NO_BONUS
         return bonus + sum(CUE_BONUS for answer in self.cues if answer.search(folded))

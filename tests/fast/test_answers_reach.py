@@ -560,3 +560,17 @@ def test_a_fourth_detail_only_while_the_answer_stays_short() -> None:
         "Une Scic met en réserve au moins 57,5 % de ses excédents."
     )
     assert len(pick_sentences("la scic c'est quoi ?", [long])) == 3
+
+
+def test_another_cards_yes_does_not_answer_the_question() -> None:
+    asked = "le contrat d'engagement républicain, on doit le signer ?"
+    cer = _Body(
+        "Le contrat d'engagement républicain engage une association qui demande une "
+        "subvention publique à respecter les principes de la République."
+    )
+    cee = _Body(
+        "Oui, une colonie de vacances peut embaucher ses animateurs en contrat d'engagement "
+        "éducatif, un contrat de travail particulier."
+    )
+    chosen = pick_sentences(asked, [cer, cee])
+    assert chosen[0][0] == 0  # the card that answers leads, not the other card's "Oui"
