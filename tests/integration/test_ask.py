@@ -41,7 +41,9 @@ HUMAN_CONTACT = "Pour en parler avec une personne"
 
 
 def _clean(text: str) -> str:
-    return re.sub(r"\*\*|__", "", text).strip()
+    """A card sentence as an answer quotes it: without bold, a list item capitalised."""
+    text = re.sub(r"\*\*|__", "", text).strip()
+    return text[:1].upper() + text[1:]
 
 
 def _body_and_sources(answer: Answer) -> tuple[list[str], list[str]]:
