@@ -72,7 +72,7 @@ _ANAPHORA = re.compile(
     r"(il|elle|ils|elles|celui-ci|celle-ci|ceux-ci|celles-ci|cela|ceci)\b",
     re.IGNORECASE,
 )
-INHERITED = 0.5
+INHERITED = 0.5  # the weight of a term the sentence only refers to
 
 
 class HasBody(Protocol):
@@ -82,7 +82,8 @@ class HasBody(Protocol):
     def body(self) -> str: ...
 
 
-def _clean(sentence: str) -> str:
+def quoted(sentence: str) -> str:
+    """A card's sentence as an answer quotes it: without bold, a list item capitalised."""
     text = re.sub(r"\*\*|__", "", sentence).strip()
     # a list item ("- la page de l'Avise compte…") becomes a sentence of its own
     return text[:1].upper() + text[1:]
@@ -104,7 +105,7 @@ def pick_sentences(
     for rank, card in enumerate(cards):
         previous = ""
         for position, sentence in enumerate(sentences(card.body)):
-            text, before = _clean(sentence), previous
+            text, before = quoted(sentence), previous
             previous = text
             if len(text.split()) < 4 or _HEADING.match(sentence.strip()):
                 continue

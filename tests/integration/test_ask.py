@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.answers.answering import Answer, Answerer, RelevancePolicy, source_ref
+from assistant.answers.picking import quoted
 from assistant.runtime import Runtime
 from assistant.search.base import Hit, SearchFilter
 from assistant.search.chunks import Chunk
@@ -38,12 +39,6 @@ OUT_OF_SCOPE = [
     "Qui a gagné la coupe du monde de football 2018 ?",
 ]
 HUMAN_CONTACT = "Pour en parler avec une personne"
-
-
-def _clean(text: str) -> str:
-    """A card sentence as an answer quotes it: without bold, a list item capitalised."""
-    text = re.sub(r"\*\*|__", "", text).strip()
-    return text[:1].upper() + text[1:]
 
 
 def _body_and_sources(answer: Answer) -> tuple[list[str], list[str]]:
@@ -87,7 +82,7 @@ def test_answer_quotes_only_the_cited_cards(
         match = re.fullmatch(r"(.+) \[(\d+)\]", line)
         assert match, line
         ref = answer.sources[int(match.group(2)) - 1]
-        card_sentences = {_clean(s) for s in sentences(runtime.cards[ref.id].body)}
+        card_sentences = {quoted(s) for s in sentences(runtime.cards[ref.id].body)}
         assert match.group(1) in card_sentences, (ref.id, line)
 
 
@@ -99,7 +94,7 @@ def test_answer_leads_with_a_sentence_of_the_top_card(
     first = answer.answer.splitlines()[0]
     assert first.endswith(" [1]")
     top = runtime.cards[answer.sources[0].id]
-    assert first.removesuffix(" [1]") in {_clean(s) for s in sentences(top.body)}
+    assert first.removesuffix(" [1]") in {quoted(s) for s in sentences(top.body)}
 
 
 def test_dla_answer_carries_the_figures(answerer: Answerer) -> None:
