@@ -34,6 +34,8 @@ distinctions, written blind in session 18), for tuning; first run in
 `result-people15-first-session18.json`. `fresh16`: people16, questions18 (and descriptions22),
 written blind at the start of session 19: that session's fresh measure (run once before its
 changes, once at its end); from session 19 `fresh13` and `fresh14` are tuning sets.
+`fresh17`: people17, questions19 (and descriptions23), written blind at the start of session 20:
+that session's fresh measure; from session 20 `fresh16` is a tuning set.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ Split = Literal[
     "dev17",
     "dev15",
     "fresh16",
+    "fresh17",
 ]
 SPLITS: tuple[Split, ...] = get_args(Split)  # one list: the type is the source
 
@@ -86,6 +89,7 @@ PEOPLE: dict[Split, Path] = {
     "fresh14": DEVSETS / "people14",
     "dev15": DEVSETS / "people15",
     "fresh16": DEVSETS / "people16",
+    "fresh17": DEVSETS / "people17",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -111,4 +115,5 @@ QUESTIONS: dict[Split, Path] = {
     "dev16": DEVSETS / "questions16.yaml",
     "dev17": DEVSETS / "questions17.yaml",
     "fresh16": DEVSETS / "questions18.yaml",
+    "fresh17": DEVSETS / "questions19.yaml",
 }

@@ -403,6 +403,7 @@ def main() -> int:
         "people14",
         "people15",
         "people16",
+        "people17",
     ):
         later = sorted((HERE / folder).glob("*.yaml"))
         for path in later:
