@@ -19,7 +19,7 @@ from assistant.understanding import plans
 from assistant.understanding.matching import KeywordMatcher
 from assistant.understanding.quantities import employees, structure_age
 from assistant.understanding.script import DiagnosticScript, Slot
-from assistant.understanding.told import QUESTION_START, described
+from assistant.understanding.told import QUESTION_START, described, needs_said
 
 _CORRECTION = re.compile(
     r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut )*"
@@ -312,6 +312,7 @@ class Extractor:
 
     def _read_needs(self, result: Extraction, text: str, message: str, established: bool) -> None:
         """The needs named in words, and those said as already settled."""
+        text = needs_said(text)
         result.needs = self.values_in("needs", text)
         result.opens_elsewhere = self._opens_elsewhere(message)
         if established and "implantation" not in result.needs and result.opens_elsewhere:

@@ -30,7 +30,7 @@ from assistant.search.embeddings import Embedder, Vector, cached_query_vectors
 from assistant.text import normalise
 from assistant.understanding.classifier import SlotClassifier, load_or_train, training_key
 from assistant.understanding.extraction import Extraction
-from assistant.understanding.told import described
+from assistant.understanding.told import described, needs_said
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
 __all__ = [
@@ -437,7 +437,9 @@ class SemanticReader:
         # the needs classifier, taught on stories, reads "local" in "on est à".
         corrects_place = extraction.correction and extraction.territory is not None
         reads_needs = self._reads_needs(words, extraction.answering) and not corrects_place
-        scores, whole = self._embedded_message(message, text if reads_needs else None, story)
+        needs_text = needs_said(text) if extraction.question else text
+        reads_needs = reads_needs and bool(needs_text)
+        scores, whole = self._embedded_message(message, needs_text if reads_needs else None, story)
         if not scores:
             return extraction
         result = extraction.model_copy(deep=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["QUESTION_START", "described"]
+__all__ = ["QUESTION_START", "described", "needs_said"]
 
 QUESTION_START = re.compile(
     r"^(c'est quoi|c est quoi|qu'est ce|quest ce|qu est ce|comment|pourquoi|combien|quel|quelle|"
@@ -57,4 +57,40 @@ def described(text: str) -> str:
             kept.extend(_told_before_asking(sentence))
         else:
             kept.append(sentence)
+    return " ".join(s.strip() for s in kept).strip()
+
+
+# A question about what a kind of structure may do, or what a word means, asks for knowledge:
+# "une association peut-elle vendre ?" is not a commercial need (a how-to is: "comment
+# trouver un local ?").
+_GENERAL_SUBJECT = re.compile(
+    r"\b(une|un|les|l'|qu'une|qu'un|d'une|d'un)\s?(association|asso|assos|associations|scop|scic|"
+    r"cae|cooperative|cooperatives|entreprise|entreprises|structure|structures|sas|sarl|"
+    r"fondation|mutuelle|benevole|benevoles|mineur|mineurs)\b",
+    re.IGNORECASE,
+)
+_MAY = re.compile(
+    r"\b(peut|peuvent|pourrait|le droit|doit|doivent|t elle|t il|est elle|est il|sont elles|"
+    r"faut il|oblige|obligee|obligatoire|autorise|autorisee|interdit)\b",
+    re.IGNORECASE,
+)
+_DEFINITION = re.compile(
+    r"^(c'est quoi|c est quoi|qu'est ce|quest ce|qu est ce|definition|explique|expliquez|"
+    r"quelle difference|quelle est la difference|la diff)\b",
+    re.IGNORECASE,
+)
+
+
+def needs_said(text: str) -> str:
+    """The message without its general questions, where needs are read: "on monte un
+    atelier vélo. une association peut-elle vendre ?" says no commercial need."""
+    kept: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        asks = sentence.rstrip().endswith("?") or QUESTION_START.search(sentence.strip(" ,"))
+        general = _DEFINITION.search(sentence.strip(" ,")) or (
+            _GENERAL_SUBJECT.search(sentence) and _MAY.search(sentence)
+        )
+        if asks and general and not _SELF.search(sentence):
+            continue
+        kept.append(sentence)
     return " ".join(s.strip() for s in kept).strip()

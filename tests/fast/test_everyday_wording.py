@@ -47,6 +47,27 @@ def test_a_need_settled_later_leaves_the_conversation(runtime: Runtime) -> None:
     assert "local" not in state.needs
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "une association peut-elle vendre des produits ?",
+        "Est-ce qu'une Scop a le droit d'embaucher des non-associés ?",
+        "c'est quoi la différence entre un local commercial et un bail associatif ?",
+    ],
+)
+def test_a_general_question_is_not_a_need(runtime: Runtime, question: str) -> None:
+    engine = runtime.engine
+    state = engine.handle(DiagnosticState(), "on est 3 amis à Tulle, on veut un atelier vélo").state
+    assert not state.needs
+    assert not engine.handle(state, question).state.needs
+
+
+def test_a_how_to_question_is_a_need(runtime: Runtime) -> None:
+    engine = runtime.engine
+    state = engine.handle(DiagnosticState(), "on est 3 amis à Tulle, on veut un atelier vélo").state
+    assert "local" in engine.handle(state, "comment trouver un local pas cher ?").state.needs
+
+
 def test_a_need_still_open_stays(extractor: Extractor) -> None:
     assert "local" in extractor.extract("le local, on le cherche toujours").needs
 
