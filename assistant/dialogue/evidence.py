@@ -175,7 +175,8 @@ def grows_later(state: DiagnosticState, extraction: Extraction) -> None:
     ):
         # "siae à Alès" … "ouvrir à Nîmes": opening where it is not yet
         extraction.needs.append("implantation")
-    if extraction.new_venture and established and "developpement" not in stage:
+    opens = extraction.new_venture or extraction.opens_elsewhere  # "antenne à Embrun"
+    if opens and established and "developpement" not in stage:
         grown = dict(stage)
         moved = grown.pop("consolidation", 0.0) if aged else 0.0  # years say established
         grown["developpement"] = grown.get("developpement", 0.0) + GROWTH_WEIGHT + moved

@@ -22,9 +22,11 @@ from assistant.understanding.script import DiagnosticScript, Slot
 from assistant.understanding.told import QUESTION_START, described, needs_said
 
 _CORRECTION = re.compile(
-    r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut )*"
+    r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut |enfin,? |"
+    r"excusez moi,? |excuse moi,? |pardonnez moi,? )*"
     r"(non|en fait|pardon|desolee?|dsl|plutot|je me suis trompe|oups|oops|"
     r"erreur|correction|je rectifie|rectification|je corrige|enfin non|enfin pas|"
+    r"je me reprends|je reprends|"
     # "enfin seul… on est trois", "enfin créer, on l'a déjà créée": a word taken back
     r"enfin [a-z]+ ?(?:\.\.\.|…|,)|"
     r"je voulais dire|c'est pas ca|pas du tout)\b"
@@ -50,7 +52,10 @@ _ADVISER_WORDS = re.compile(
 _ELSEWHERE = re.compile(
     r"\b(ouvrir|m'installer|s'installer|nous installer|s'implanter|nous implanter|s'[ée]tendre|"
     r"nous [ée]tendre|essaimer|aller|se d[ée]velopper|nous d[ée]velopper|d[ée]ployer|"
-    r"se d[ée]ployer|nous d[ée]ployer|dupliquer|s'agrandir)\b[^.!?]{0,40}?"
+    r"se d[ée]ployer|nous d[ée]ployer|dupliquer|s'agrandir|"
+    # "une antenne à Embrun", "un deuxième atelier à Dole": a second place is named
+    r"antennes?|succursales?|(?:un|une) (?:deuxi[èe]me|seconde?|autre|nouvel(?:le)?) [a-zéè]+|"
+    r"nouvel [ée]tablissement)\b[^.!?]{0,40}?"
     r"\b(à|a|en|au|aux|dans|sur|vers) (la |le |les |l')?[A-ZÉÈÎa-zéèî]"
 )
 # Where a short answer ends and the rest of the message begins: "Vesoul. juste une idée".

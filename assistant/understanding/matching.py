@@ -32,8 +32,9 @@ NEGATION = re.compile(
 # are the needs themselves.
 STATE_NEGATION = re.compile(
     # ("ni la mairie ni les assos": neither is who speaks)
-    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment| encore)?( besoin)?( de| d'| du| des)?\s*"
-    r"|\b(ni|pas|sans) (la|le|les|l') ?"
+    # ("on n'est plus une asso, on est passés en Scic": not who speaks any more)
+    r"(\b(pas|plus|aucun|aucune|sans|ni)( vraiment| encore)?( besoin)?( de| d'| du| des| une| un)?"
+    r"\s*|\b(ni|pas|sans) (la|le|les|l') ?"
     r"|\b(personne|rien|jamais) (ne |n')?((veut|veulent|voudra|voudrait|peut|pourra) )?"
     r"|\bne |\bn')$"
 )

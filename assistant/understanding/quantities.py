@@ -79,6 +79,22 @@ _ON_CONTRACT = re.compile(
     + r")(?:\s+[a-z']+){1,2}\s+"
     r"(?:en cdi|en cdd|a mi temps|a temps partiel|a temps plein|en contrats? aides?)\b"
 )
+# "notre animatrice à trois-quarts temps", "une coordinatrice en CDI": one paid person by role.
+_ROLE_ON_CONTRACT = re.compile(
+    r"(?<!suis )(?<!etais )(?<!etant )(?<!ai ete )\b(notre|nos|un|une)\s+"
+    r"[a-z]+(?:eur|euse|rice|ice|ant|ante|iste|ier|iere|ien|ienne)s?\s+"
+    r"(?:a mi temps|a temps partiel|a temps plein|a trois quarts (?:de )?temps|a \d0 ?%|en cdi|"
+    r"en cdd|en contrats? aides?|en pec|en cui|en contrat pec|en alternance)\b"
+)
+# "l'association emploie deux aides à domicile": a verb of employing counts whoever follows
+# (not hours, volunteers or interns).
+_EMPLOYS = re.compile(
+    r"\b(?:employons|emploie|emploient|embauchons|salarions)\s+(?:actuellement\s+|"
+    r"aujourd'hui\s+|desormais\s+)?(\d{1,4}|"
+    + "|".join(_NUMBER_WORDS)
+    + r")\s+(?!(?:benevoles?|services?|stagiaires?|volontaires?|heures?|jours?|mois|ans|fois|"
+    r"euros?|methodes?|outils?|machines?)\b)[a-z]+"
+)
 _COUNT = r"(\d{1,3}|" + "|".join([*_NUMBER_WORDS, *(f"une {w}" for w in _APPROX)]) + r")"
 _MONTHS = "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
 # How long a structure has existed: "depuis 2011", "créée en 2009", "ça fait six ans qu'on
@@ -236,6 +252,8 @@ def employees(text: str) -> int | None:
         or _current(_TRADE_EMPLOYEES, text)
         or _current(_PAID, text)
         or _current(_ON_CONTRACT, text)
+        or _current(_EMPLOYS, text)
+        or _current(_ROLE_ON_CONTRACT, text)
         or _current(_ONE_EMPLOYEE, text)
     )
     if not match:

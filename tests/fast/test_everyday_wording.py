@@ -397,3 +397,13 @@ def test_a_son_taken_on_as_apprentice_is_not_a_partner(extractor: Extractor) -> 
         extractor.extract("je lance ma boutique avec mon fils comme apprenti").profile
         != "collectif"
     )
+
+
+def test_an_employing_structure_opening_a_branch_develops(runtime: Runtime) -> None:
+    engine = runtime.engine
+    state = engine.handle(DiagnosticState(), "association, 7 salariés").state
+    state = engine.handle(state, "Gap").state
+    assert state.stage == "consolidation"
+    state = engine.handle(state, "antenne à Embrun").state
+    assert "implantation" in state.needs
+    assert state.stage == "developpement"

@@ -140,6 +140,8 @@ def test_bare_place_answers_a_pending_territory_question(extractor: Extractor) -
         "en fait on est déjà une asso",
         "pardon, plutôt à Tulle",
         "Désolée, REIMS pas Rennes !! dans la Marne",  # people12, a tuning set
+        "Enfin, je me reprends : nous sommes passés en Scic",
+        "Excusez-moi, erreur de ma part : Mortagne-sur-Sèvre, en Vendée !",
     ],
 )
 def test_corrections_are_flagged(extractor: Extractor, message: str) -> None:
@@ -188,6 +190,12 @@ def test_negations(extractor: Extractor, message: str, needs: list[str]) -> None
     assert extractor.extract(message).needs == needs
 
 
+def test_a_form_left_behind_is_not_who_speaks(extractor: Extractor) -> None:
+    e = extractor.extract("on n'est plus une association, on est passés en Scic l'an dernier")
+    assert "association" not in e.evidence["profile"]
+    assert e.profile == "scop-scic"
+
+
 def test_negation_keeps_the_keyword_that_carries_it(extractor: Extractor) -> None:
     e = extractor.extract("j'ai pas de siret, c'est juste une idée")
     assert e.stage == "emergence"
@@ -201,6 +209,11 @@ def test_negation_keeps_the_keyword_that_carries_it(extractor: Extractor) -> Non
         ("12 ETP", 12),
         ("on n'a aucun salarié, que des bénévoles", 0),
         ("une association sympa", None),
+        ("l'association emploie deux aides à domicile et une coordinatrice", 2),
+        ("on a Nadège, notre animatrice à trois-quarts temps", 1),
+        ("on cherche une animatrice à mi-temps", None),
+        ("je suis une animatrice en CDI dans un centre social", None),
+        ("elle emploie deux heures par semaine à la compta", None),
     ],
 )
 def test_employees(extractor: Extractor, message: str, employees: int | None) -> None:
