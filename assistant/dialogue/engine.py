@@ -8,7 +8,7 @@ connector -> engine -> (extraction, retrieval, orientation) -> composer -> conne
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -152,7 +152,10 @@ class Engine:
             and (changed or not new.oriented)
             and not (answer and not answer.declined and not changed)
         ):
-            return self._orientation_turn(new, action="reply", understood=understood, answer=answer)
+            new_needs = [n for n in new.needs if n not in state.needs]
+            return self._orientation_turn(
+                new, action="reply", understood=understood, answer=answer, new_needs=new_needs
+            )
 
         if answer is None and not changed and pending == next_slot and next_slot is not None:
             # Nothing understood: say so once, then re-ask (it counts as an ask).
@@ -189,6 +192,7 @@ class Engine:
         action: Action,
         understood: Understood,
         answer: Answer | None = None,
+        new_needs: Sequence[str] = (),
     ) -> TurnResult:
         new = state.model_copy(deep=True)
         result = self.orientation.recommend(new)
@@ -203,9 +207,8 @@ class Engine:
         seen = state.shown_contacts if action == "reply" else []
         new.shown_contacts = [c.id for c in result.contacts]
         missing = [labels.get(m, m) for m in result.missing]
-        parts += self.writer.orientation(
-            result, missing, [i for i in new.shown_contacts if i in seen]
-        )
+        shown = [i for i in new.shown_contacts if i in seen]
+        parts += self.writer.orientation(result, missing, shown, new_needs)
         sources = list(result.guides)
         if answer:
             sources = [

@@ -101,6 +101,7 @@ class Recommendation(BaseModel):
     cards: list[SourceRef]
     score: float
     territory_level: TerritoryLevel
+    needs: list[str] = []  # the person's needs this contact helps with (vocabulary ids)
 
 
 class OrientationResult(BaseModel):
@@ -141,7 +142,7 @@ def _is_employing(state: DiagnosticState) -> bool:
     return effective_profile(state) in EMPLOYING_PROFILES or (state.employees or 0) > 0
 
 
-def _lower_label(label: str) -> str:
+def lower_label(label: str) -> str:
     """A vocabulary label inside a sentence: no capital, no parenthesised gloss."""
     label = label.split(" (", 1)[0]
     first = label.split(" ", 1)[0]
@@ -339,6 +340,7 @@ class Orientation:
             cards=[source_ref(self.cards[card]) for card in entry.cards if card in self.cards],
             score=c.score,
             territory_level=c.level,
+            needs=list(c.needs),
         )
 
     def _why(self, c: _Candidate, state: DiagnosticState, place: _Place) -> str:
@@ -356,7 +358,7 @@ class Orientation:
             place=place_name,
             employer=profile in EMPLOYING_PROFILES or bool(state.employees),
             stage=state.stage,
-            needs=[_lower_label(NEED_LABELS[n]) for n in c.needs],
+            needs=[lower_label(NEED_LABELS[n]) for n in c.needs],
         )
 
     def _missing(self, state: DiagnosticState, place: _Place) -> list[str]:

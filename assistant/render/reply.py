@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from assistant.answers.answering import Answer
-from assistant.orientation.contacts import OrientationResult
+from assistant.orientation.contacts import OrientationResult, lower_label
 from assistant.render.composer import Composer
 from assistant.render.parts import (
     AckPart,
@@ -23,6 +23,7 @@ from assistant.render.parts import (
     QuestionPart,
     StepsPart,
 )
+from assistant.vocabulary import NEED_LABELS
 
 __all__ = ["ReplyWriter", "reply_text"]
 
@@ -71,16 +72,28 @@ class ReplyWriter:
         return [QuestionPart(text=text, slot=slot, quick_replies=list(quick_replies))]
 
     def orientation(
-        self, result: OrientationResult, missing: Sequence[str], shown: Sequence[str] = ()
+        self,
+        result: OrientationResult,
+        missing: Sequence[str],
+        shown: Sequence[str] = (),
+        new_needs: Sequence[str] = (),
     ) -> list[Part]:
         """Contacts (or the lack of them), next steps, guides, and what would sharpen them;
-        `shown`: ids of contacts the person already saw in full."""
+        `shown`: ids of contacts the person already saw in full; `new_needs`: needs said in
+        this turn, whose contacts are named first when no new one comes."""
         parts: list[Part] = []
         if result.contacts:
             seen = [c for c in result.contacts if c.id in shown]
+            fresh = [c for c in result.contacts if c.id not in shown]
+            # "et pour financer, on a besoin d'argent": the contacts seen before that help
+            # with it come first, and the title says so.
+            covering = [c for c in seen if set(c.needs) & set(new_needs)]
+            for_needs = [n for n in new_needs if any(n in c.needs for c in covering)]
             words = {
-                "fresh": [c for c in result.contacts if c.id not in shown],
+                "fresh": fresh,
                 "named": [c.name for c in seen],
+                "for_needs": [] if fresh else [lower_label(NEED_LABELS[n]) for n in for_needs],
+                "first": [c.name for c in covering],
             }
             parts.append(
                 self._listing(

@@ -578,6 +578,33 @@ def test_contacts_shown_before_are_named_not_repeated(engine: Engine) -> None:
     assert full.already_shown == [] and all(c.how_to_reach in button.reply for c in button.contacts)
 
 
+def test_a_need_said_after_the_contacts_names_those_that_help_with_it(engine: Engine) -> None:
+    # Met as a user: a financing need said after the contacts only heard « Les contacts
+    # proposés plus haut restent les bons », with no word of which one finances.
+    state = DiagnosticState(
+        stage="emergence", profile="collectif", needs=["local", "financement"], departement="19"
+    )
+    result = engine.orientation_for(state)
+    shown = [c.id for c in result.contacts]
+    helping = [c for c in result.contacts if "financement" in c.needs]
+    others = [c for c in result.contacts if "financement" not in c.needs]
+    assert helping and others
+    (part,) = [
+        p
+        for p in engine.writer.orientation(result, [], shown, new_needs=["financement"])
+        if isinstance(p, ContactsPart)
+    ]
+    assert not part.fresh()
+    assert part.title.startswith("Pour « financement »")
+    first, _, rest = part.again.partition(" Toujours valables aussi : ")
+    assert all(c.name in first for c in helping) and all(c.name in rest for c in others)
+    # without a need said in the turn, the plain sentence
+    (plain,) = [
+        p for p in engine.writer.orientation(result, [], shown) if isinstance(p, ContactsPart)
+    ]
+    assert plain.title == "Les contacts proposés plus haut restent les bons :"
+
+
 def test_after_the_contacts_a_message_that_changes_nothing_gets_a_reply(engine: Engine) -> None:
     # Met as a user: a need said again after the contacts got an empty reply (buttons only).
     *_, again = talk(
