@@ -328,9 +328,20 @@ def _cards_only(search_filter: SearchFilter | None) -> SearchFilter:
 
 
 def _kept(accepted: list[Hit]) -> list[Hit]:
-    """The first accepted hit, and those nearly as good, at most MAX_SOURCE_CARDS."""
+    """The first accepted hit, and those nearly as good, at most MAX_SOURCE_CARDS; one that
+    is closer in meaning and holds more of the question's words than the first leads."""
     if not accepted:
         return []
     best = accepted[0].score
     kept = [accepted[0], *(h for h in accepted[1:] if h.score >= best * SECOND_CARD_RATIO)]
-    return kept[:MAX_SOURCE_CARDS]
+    kept = kept[:MAX_SOURCE_CARDS]
+    # "…en AGE samedi, on a combien de temps ?": the fusion may lift a card through one
+    # phrase of its questions ("combien de temps dure l'agrément"); the card that answers
+    # beats it on both measures.
+    lead = kept[0]
+    for hit in kept[1:]:
+        if (hit.dense_similarity or 0.0) > (lead.dense_similarity or 0.0) and (
+            hit.term_coverage > lead.term_coverage
+        ):
+            lead = hit
+    return [lead, *(h for h in kept if h is not lead)]

@@ -574,3 +574,33 @@ def test_another_cards_yes_does_not_answer_the_question() -> None:
     )
     chosen = pick_sentences(asked, [cer, cee])
     assert chosen[0][0] == 0  # the card that answers leads, not the other card's "Oui"
+
+
+def test_the_card_closer_in_meaning_and_words_leads_the_answer(runtime: Runtime) -> None:
+    """The fusion may rank first a card lifted by one phrase of its questions ("combien de
+    temps" met by the ESUS approval's duration); the card that beats it on meaning and on
+    the question's words leads the answer."""
+    lifted = runtime.cards["agrement-esus"]
+    answering = runtime.cards["asso-declarer-modifications-bureau-siege-statuts"]
+    hits = [
+        Hit(
+            card_id=lifted.id,
+            chunk=chunk_card(lifted)[0],
+            score=1.0,
+            dense_similarity=0.84,
+            term_coverage=0.07,
+        ),
+        Hit(
+            card_id=answering.id,
+            chunk=chunk_card(answering)[0],
+            score=0.98,
+            dense_similarity=0.87,
+            term_coverage=0.27,
+        ),
+    ]
+    policy = RelevancePolicy(strong_similarity=0.88, min_similarity=0.8, min_term_coverage=0.05)
+    answerer = Answerer(StubRetriever(hits), runtime.cards, runtime.composer, policy)
+    question = "on a changé le nom de l'asso en AGE samedi, combien de temps pour le déclarer ?"
+    reply = answerer.answer(question)
+    assert reply.sources[0].id == answering.id
+    assert reply.body.startswith("Les changements")
