@@ -302,7 +302,9 @@ class Engine:
         scores = dict(state.evidence.get(slot, {}))
         if with_reading and slot in state.reading:
             value = state.reading[slot]
-            if weight := reading_weight(slot, value, scores, state.planned, bool(state.employees)):
+            employs = bool(state.employees)
+            peak = state.stage_peak
+            if weight := reading_weight(slot, value, scores, state.planned, employs, peak):
                 scores[value] = scores.get(value, 0.0) + weight
         for prior in self.script.priors:
             if prior.slot == slot and holds(prior.when, state):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from assistant.dialogue.conditions import SAID_PLAINLY
 from assistant.dialogue.slots import ANSWERED_BY_NO, SCORED
 from assistant.dialogue.state import DiagnosticState
 from assistant.understanding.extraction import ESTABLISHED_PROFILES, LEGAL_FORMS, Extraction
@@ -35,6 +36,8 @@ HINT_WEIGHT = 0.5  # a reading by meaning alone: as one "weak" keyword of the sc
 # than a plain statement ("on a créé l'asso en 2009" weighs 2).
 READING_WEIGHT = 1.5
 EXPLICIT_WEIGHT = 100.0  # a quick reply or an inference settles the slot
+EARLY_STAGES = ("emergence", "creation")
+LATER_STAGES = ("consolidation", "developpement")
 NAMED_FORM = 0.3  # evidence from which a legal form counts as named (even among options)
 
 Reinterpret = Callable[[str, dict[str, float], DiagnosticState], dict[str, float]]
@@ -112,6 +115,7 @@ def reading_weight(
     evidence: dict[str, float],
     planned: Mapping[str, float] | None = None,
     employs: bool = False,
+    peak: Mapping[str, float] | None = None,
 ) -> float:
     """What the classifier's reading of the story adds to `value`: nothing when it names a
     legal family other than a form the person named ("une Scop de 9 salariés" read as an
@@ -119,6 +123,13 @@ def reading_weight(
     not, not overrule the words. Nor when it reads the form the person only plans ("on a
     pas encore fait l'asso"): a plan is not who speaks, unless people are paid (then a
     structure exists: "on a décidé de la reprendre en Scop… on est toujours huit")."""
+    if slot == "stage" and value in EARLY_STAGES and employs:
+        # "une association d'aide à domicile depuis quinze ans … emploie trois personnes": a
+        # structure that pays people and is said in words to be established (its years,
+        # `peak`) is not read back to its beginnings. (Years alone may be a person's: "maçon
+        # depuis 20 ans, je veux créer…")
+        established = any((peak or {}).get(v, 0.0) >= SAID_PLAINLY for v in LATER_STAGES)
+        return 0.0 if established else READING_WEIGHT
     if slot != "profile":
         return READING_WEIGHT
     family = LEGAL_FORMS.get(value)

@@ -23,7 +23,10 @@ _NUMBER_WORDS = {
     "dix": 10,
     "onze": 11,
     "douze": 12,
+    "treize": 13,
+    "quatorze": 14,
     "quinze": 15,
+    "seize": 16,
     "vingt": 20,
     "trente": 30,
     "quarante": 40,
@@ -41,7 +44,8 @@ _TRADE_EMPLOYEES = re.compile(
     r"\b(\d{1,4}|"
     + "|".join(w for w in _NUMBER_WORDS if w not in ("un", "une"))
     + r")\s+(?!non\b|anciens\b|anciennes\b|ex\b|futurs\b|futures\b)[a-z]+[sx]\s+"
-    r"(?:salaries|salariees|permanents|permanentes)\b"
+    # ("quatorze aides à domicile salariées", "deux agents d'entretien salariés")
+    r"(?:(?:a|de|d'|en)\s*[a-z]+\s+)?(?:salaries|salariees|permanents|permanentes)\b"
 )
 # "un entraîneur salarié à temps partiel", "notre coordinatrice salariée": one paid person
 # (not "un emploi salarié", "une activité salariée": one's own work).
@@ -94,6 +98,12 @@ _EMPLOYS = re.compile(
     + "|".join(_NUMBER_WORDS)
     + r")\s+(?!(?:benevoles?|services?|stagiaires?|volontaires?|heures?|jours?|mois|ans|fois|"
     r"euros?|methodes?|outils?|machines?)\b)[a-z]+"
+)
+# "je suis salariée, la seule, les autres sont bénévoles": the speaker is the one paid (not
+# "je suis salarié dans une banque", one's own job elsewhere).
+_SPEAKER_PAID = re.compile(
+    r"\b(?:je suis|j'suis|jsuis) (?:la |le )?(?:seule? )?(salarie|salariee),? "
+    r"(?:la seule|le seul|de l'asso\w*|de la structure|de la scop|de la scic|de l'epicerie)\b"
 )
 _COUNT = r"(\d{1,3}|" + "|".join([*_NUMBER_WORDS, *(f"une {w}" for w in _APPROX)]) + r")"
 _MONTHS = "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
@@ -255,11 +265,12 @@ def employees(text: str) -> int | None:
         or _current(_EMPLOYS, text)
         or _current(_ROLE_ON_CONTRACT, text)
         or _current(_ONE_EMPLOYEE, text)
+        or _current(_SPEAKER_PAID, text)
     )
     if not match:
         return None
     raw = next(g for g in match.groups() if g)
-    if raw in ("notre", "nos", "un", "une"):  # "on a embauché notre première coordinatrice"
+    if raw in ("notre", "nos", "un", "une", "salarie", "salariee"):  # "on a embauché notre première coordinatrice"
         return 1
     if raw.startswith("une "):  # "une trentaine de"
         return _APPROX[raw.split()[1]]

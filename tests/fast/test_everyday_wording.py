@@ -407,3 +407,24 @@ def test_an_employing_structure_opening_a_branch_develops(runtime: Runtime) -> N
     state = engine.handle(state, "antenne à Embrun").state
     assert "implantation" in state.needs
     assert state.stage == "developpement"
+
+
+
+def test_years_said_outweigh_a_reading_of_the_story(runtime: Runtime) -> None:
+    # people16 w092 (a tuning set): fifteen years said in words; the story read by meaning
+    # (a coordinator leaving, a job to write) sounds like a beginning
+    engine = runtime.engine
+    state = engine.handle(
+        DiagnosticState(),
+        "j'écris pour ma mère, qui préside depuis quinze ans une association d'aide à domicile "
+        "à Commercy. L'association emploie deux aides à domicile et une coordinatrice.",
+    ).state
+    assert state.employees == 2
+    state.reading = {"stage": "creation"}  # what the bundled model reads in the whole story
+    assert engine._scores(state, "stage").get("creation", 0.0) == 0.0
+    assert engine.handle(state, "elle ne sait pas comment recruter").state.stage == (
+        "consolidation"
+    )
+    # a person's years, no one paid: the reading still speaks ("maçon depuis 20 ans")
+    state.employees = None
+    assert engine._scores(state, "stage").get("creation", 0.0) > 0.0

@@ -214,6 +214,9 @@ def test_negation_keeps_the_keyword_that_carries_it(extractor: Extractor) -> Non
         ("on cherche une animatrice à mi-temps", None),
         ("je suis une animatrice en CDI dans un centre social", None),
         ("elle emploie deux heures par semaine à la compta", None),
+        ("nous avons quatorze aides à domicile salariées", 14),
+        ("j'suis salariée, la seule, les autres c'est des bénévoles", 1),
+        ("je suis salarié dans une banque et je veux créer une asso", None),
     ],
 )
 def test_employees(extractor: Extractor, message: str, employees: int | None) -> None:
