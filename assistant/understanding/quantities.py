@@ -270,7 +270,8 @@ def employees(text: str) -> int | None:
     if not match:
         return None
     raw = next(g for g in match.groups() if g)
-    if raw in ("notre", "nos", "un", "une", "salarie", "salariee"):  # "on a embauché notre première coordinatrice"
+    # "on a embauché notre première coordinatrice", "je suis salariée, la seule"
+    if raw in ("notre", "nos", "un", "une", "salarie", "salariee"):
         return 1
     if raw.startswith("une "):  # "une trentaine de"
         return _APPROX[raw.split()[1]]

@@ -409,7 +409,6 @@ def test_an_employing_structure_opening_a_branch_develops(runtime: Runtime) -> N
     assert state.stage == "developpement"
 
 
-
 def test_years_said_outweigh_a_reading_of_the_story(runtime: Runtime) -> None:
     # people16 w092 (a tuning set): fifteen years said in words; the story read by meaning
     # (a coordinator leaving, a job to write) sounds like a beginning
