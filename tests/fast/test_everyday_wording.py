@@ -427,3 +427,15 @@ def test_years_said_outweigh_a_reading_of_the_story(runtime: Runtime) -> None:
     # a person's years, no one paid: the reading still speaks ("maçon depuis 20 ans")
     state.employees = None
     assert engine._scores(state, "stage").get("creation", 0.0) > 0.0
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "la subvention a baissé, je sais pas si on pourra garder tout le monde",
+        "le contrat aidé finit, on veut garder le poste",
+        "on risque de licencier une salariée",
+    ],
+)
+def test_keeping_jobs_is_an_hr_need(extractor: Extractor, message: str) -> None:
+    assert "emploi-rh" in extractor.extract(message).needs
