@@ -102,6 +102,7 @@ def pick_sentences(
     fits = _SentenceFit(question, weight)
     scored: list[tuple[float, int, int, str]] = []
     fit: dict[tuple[int, int], float] = {}  # how well a sentence itself answers
+    referred: dict[tuple[int, int], str] = {}  # the sentence a pronoun sentence refers to
     for rank, card in enumerate(cards):
         previous = ""
         for position, sentence in enumerate(sentences(card.body)):
@@ -110,6 +111,8 @@ def pick_sentences(
             if len(text.split()) < 4 or _HEADING.match(sentence.strip()):
                 continue
             context = before if _ANAPHORA.match(text) or before.endswith(":") else ""
+            if context and position > 0:
+                referred[rank, position] = context
             # another card's "Oui, …" answers another question ("contrat d'engagement
             # républicain ?" is not answered by the contrat d'engagement éducatif's "Oui")
             overlap, figure = fits.overlap(text, context), fits.figure(text, yes_no=rank == 0)
@@ -140,7 +143,28 @@ def pick_sentences(
     if lead:
         after = lead[0][3]
         rest.sort(key=lambda item: (*fits.completes(after, item[3]), item[1], item[2]))
+        lead = _with_what_it_refers_to(lead[0], referred, rest)
     return [(r, p, t) for _, r, p, t in lead + rest]
+
+
+def _with_what_it_refers_to(
+    lead: tuple[float, int, int, str],
+    referred: dict[tuple[int, int], str],
+    rest: list[tuple[float, int, int, str]],
+) -> list[tuple[float, int, int, str]]:
+    """An answer does not open on "Il est valable cinq ans": the sentence it refers to comes
+    first (in place of the weakest detail, when the answer is full)."""
+    _, rank, position, _ = lead
+    before = referred.get((rank, position))
+    if before is None:
+        return [lead]
+    chosen = [item for item in rest if (item[1], item[2]) == (rank, position - 1)]
+    if chosen:  # already among the details: it moves up
+        rest.remove(chosen[0])
+        return [chosen[0], lead]
+    if len(rest) + 2 > MAX_SENTENCES:
+        rest.pop()
+    return [(lead[0], rank, position - 1, before), lead]
 
 
 _TWO_SUBJECTS = re.compile(

@@ -329,7 +329,8 @@ def test_the_sentence_of_the_kind_asked_for_leads() -> None:
     cost = pick_sentences("combien coûte un accompagnement ?", [card])
     assert "gratuit" in cost[0][2]
     duration = pick_sentences("l'accompagnement dure combien de temps", [card])
-    assert "six mois" in duration[0][2]
+    # (right after the sentence its « Il » refers to: an answer does not open on a pronoun)
+    assert "gratuit" in duration[0][2] and "six mois" in duration[1][2]
 
 
 def test_a_bare_figure_from_another_card_does_not_answer() -> None:
@@ -533,7 +534,7 @@ def test_a_sentence_that_starts_with_a_pronoun_speaks_of_the_one_before() -> Non
         "Sans réponse deux mois après le dépôt, l'agrément est réputé accordé."
     )
     chosen = pick_sentences("agrément esus ça dure combien de temps", [card])
-    assert "cinq ans" in chosen[0][2]
+    assert chosen[0][2].startswith("L'agrément ESUS est délivré") and "cinq ans" in chosen[1][2]
     # an impersonal "il" refers to nothing before it
     hiring = _Body(
         "L'embauche d'un premier salarié se prépare. "
@@ -604,3 +605,20 @@ def test_the_card_closer_in_meaning_and_words_leads_the_answer(runtime: Runtime)
     reply = answerer.answer(question)
     assert reply.sources[0].id == answering.id
     assert reply.body.startswith("Les changements")
+
+
+def test_an_answer_does_not_open_on_a_pronoun() -> None:
+    """« Il est valable cinq ans » answers « combien de temps ? » best, but an answer that
+    opens on it says nothing of what « il » is: the sentence it refers to comes first."""
+
+    class Card:
+        body = (
+            "L'agrément ESUS est délivré par l'État, à la demande de l'entreprise. "
+            "Il est valable cinq ans en général, deux ans pour une jeune entreprise. "
+            "Sans réponse en deux mois, il est réputé accordé."
+        )
+
+    chosen = pick_sentences("l'agrément esus il dure combien de temps ?", [Card()])
+    texts = [text for _, _, text in chosen]
+    assert texts[0].startswith("L'agrément ESUS est délivré")
+    assert texts[1].startswith("Il est valable cinq ans")
