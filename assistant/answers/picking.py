@@ -111,7 +111,7 @@ def pick_sentences(
             if len(text.split()) < 4 or _HEADING.match(sentence.strip()):
                 continue
             context = before if _ANAPHORA.match(text) or before.endswith(":") else ""
-            if context and position > 0:
+            if context:
                 referred[rank, position] = context
             # another card's "Oui, …" answers another question ("contrat d'engagement
             # républicain ?" is not answered by the contrat d'engagement éducatif's "Oui")

@@ -583,22 +583,18 @@ def test_the_card_closer_in_meaning_and_words_leads_the_answer(runtime: Runtime)
     the question's words leads the answer."""
     lifted = runtime.cards["agrement-esus"]
     answering = runtime.cards["asso-declarer-modifications-bureau-siege-statuts"]
-    hits = [
-        Hit(
-            card_id=lifted.id,
-            chunk=chunk_card(lifted)[0],
-            score=1.0,
-            dense_similarity=0.84,
-            term_coverage=0.07,
-        ),
-        Hit(
-            card_id=answering.id,
-            chunk=chunk_card(answering)[0],
-            score=0.98,
-            dense_similarity=0.87,
-            term_coverage=0.27,
-        ),
-    ]
+
+    def hit(card_id: str, score: float, similarity: float, coverage: float) -> Hit:
+        chunk = chunk_card(runtime.cards[card_id])[0]
+        return Hit(
+            card_id=card_id,
+            chunk=chunk,
+            score=score,
+            dense_similarity=similarity,
+            term_coverage=coverage,
+        )
+
+    hits = [hit(lifted.id, 1.0, 0.84, 0.07), hit(answering.id, 0.98, 0.87, 0.27)]
     policy = RelevancePolicy(strong_similarity=0.88, min_similarity=0.8, min_term_coverage=0.05)
     answerer = Answerer(StubRetriever(hits), runtime.cards, runtime.composer, policy)
     question = "on a changé le nom de l'asso en AGE samedi, combien de temps pour le déclarer ?"
