@@ -36,6 +36,8 @@ written blind at the start of session 19: that session's fresh measure (run once
 changes, once at its end); from session 19 `fresh13` and `fresh14` are tuning sets.
 `fresh17`: people17, questions19 (and descriptions23), written blind at the start of session 20:
 that session's fresh measure; from session 20 `fresh16` is a tuning set.
+`fresh18`: people18, questions20 (and descriptions24), written blind at the start of session 21:
+that session's fresh measure; from session 21 `fresh17` is a tuning set.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ Split = Literal[
     "dev15",
     "fresh16",
     "fresh17",
+    "fresh18",
 ]
 SPLITS: tuple[Split, ...] = get_args(Split)  # one list: the type is the source
 
@@ -90,6 +93,7 @@ PEOPLE: dict[Split, Path] = {
     "dev15": DEVSETS / "people15",
     "fresh16": DEVSETS / "people16",
     "fresh17": DEVSETS / "people17",
+    "fresh18": DEVSETS / "people18",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -116,4 +120,5 @@ QUESTIONS: dict[Split, Path] = {
     "dev17": DEVSETS / "questions17.yaml",
     "fresh16": DEVSETS / "questions18.yaml",
     "fresh17": DEVSETS / "questions19.yaml",
+    "fresh18": DEVSETS / "questions20.yaml",
 }

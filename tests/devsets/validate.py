@@ -404,6 +404,7 @@ def main() -> int:
         "people15",
         "people16",
         "people17",
+        "people18",
     ):
         later = sorted((HERE / folder).glob("*.yaml"))
         for path in later:
