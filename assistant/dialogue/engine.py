@@ -161,11 +161,12 @@ class Engine:
             # Nothing understood: say so once, then re-ask (it counts as an ask).
             notes.append(self.script.messages.not_understood)
 
-        question, replies = self._question_for(new, next_slot)
+        asked_again = changed and pending == next_slot
+        question, replies = self._question_for(new, next_slot, again=asked_again)
         if next_slot is not None:
             # Asking again after a turn that taught something (a correction, another slot)
             # is not a second ask: only an ignored question counts towards MAX_ASKS.
-            if not (changed and pending == next_slot):
+            if not asked_again:
                 new.asked.append(next_slot)
             new.last_question = next_slot
         else:
@@ -462,7 +463,7 @@ class Engine:
         return None
 
     def _question_for(
-        self, state: DiagnosticState, slot: str | None
+        self, state: DiagnosticState, slot: str | None, again: bool = False
     ) -> tuple[str | None, list[str]]:
         if slot is None:
             return None, []
@@ -470,7 +471,8 @@ class Engine:
             labels = [c.label for c in state.territory_candidates]
             return self.script.messages.which_commune, labels
         definition = self.script.slots[slot]
-        return definition.question, [q.label for q in definition.quick_replies]
+        question = (again and definition.asked_again) or definition.question
+        return question, [q.label for q in definition.quick_replies]
 
     def _answer(self, message: str, state: DiagnosticState, told: bool) -> Answer | None:
         search_filter = SearchFilter(departement=state.departement, region=state.region)

@@ -252,6 +252,40 @@ def _current(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     return None
 
 
+# Unpaid helpers named beside the staff: "et un service civique", "plus trois bénévoles".
+_UNPAID_HELPERS = re.compile(
+    r"\b(?:\d{1,3}|" + "|".join(_NUMBER_WORDS) + r"|des|quelques)?\s*"
+    r"(?:services? civiques?|benevoles?|stagiaires?|volontaires?)\b"
+)
+_STAFF_PATTERNS = (
+    _EMPLOYEES,
+    _TRADE_EMPLOYEES,
+    _PAID,
+    _ON_CONTRACT,
+    _EMPLOYS,
+    _ROLE_ON_CONTRACT,
+    _ONE_EMPLOYEE,
+    _SPEAKER_PAID,
+    _UNPAID_HELPERS,
+)
+_WORD = re.compile(r"[a-z0-9]{3,}")
+# Fewer words than this besides the staff, and a message only says who works there.
+STAFF_ONLY_BELOW = 3
+
+
+def only_staff(text: str, ignored: frozenset[str]) -> bool:
+    """The (folded) message says who works in the structure and little else: "on a Nadège,
+    notre animatrice à mi-temps, et un service civique" answers "what do you need?" with
+    the team, not with a need to recruit. `ignored` are words that carry no meaning."""
+    if employees(text) is None:
+        return False
+    rest = text
+    for pattern in _STAFF_PATTERNS:
+        rest = pattern.sub(" ", rest)
+    meaning = [w for w in _WORD.findall(rest) if w not in ignored]
+    return len(meaning) < STAFF_ONLY_BELOW
+
+
 def employees(text: str) -> int | None:
     """How many people the structure pays, as the (folded) text says; 0 for "que des
     bénévoles"; None when it does not say."""

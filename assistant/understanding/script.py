@@ -41,6 +41,9 @@ class Slot(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str | None = None
+    # Asked instead of `question` right after a turn that answered something else: the
+    # person said more, the same words again would sound as if nothing was heard.
+    asked_again: str | None = None
     quick_replies: list[QuickReply] = Field(default_factory=list)
     multiple: bool = False
     values: dict[str, Matcher] = Field(default_factory=dict)

@@ -27,10 +27,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from assistant import yamlfile
 from assistant.errors import DiagnosticScriptError, describe
 from assistant.search.embeddings import Embedder, Vector, cached_query_vectors
-from assistant.text import normalise
+from assistant.text import normalise, stopwords
 from assistant.understanding.classifier import SlotClassifier, load_or_train, training_key
 from assistant.understanding.extraction import Extraction
-from assistant.understanding.told import described, needs_said
+from assistant.understanding.quantities import only_staff
+from assistant.understanding.told import described, needs_said, without_own_role
 from assistant.vocabulary import NEEDS, PROFILES, STAGES
 
 __all__ = [
@@ -436,8 +437,12 @@ class SemanticReader:
         # "pardon on est pas à Saint-Flour, on est à Murat": a place put right says no need;
         # the needs classifier, taught on stories, reads "local" in "on est à".
         corrects_place = extraction.correction and extraction.territory is not None
-        reads_needs = self._reads_needs(words, extraction.answering) and not corrects_place
-        needs_text = needs_said(text) if extraction.question else text
+        # "on a Nadège, notre animatrice à mi-temps, et un service civique": the team, told
+        # in answer to "what do you need?", is not a need to recruit (the classifier, taught
+        # on stories where staff and HR needs go together, would read one).
+        says_no_need = corrects_place or only_staff(text, stopwords())
+        reads_needs = self._reads_needs(words, extraction.answering) and not says_no_need
+        needs_text = without_own_role(needs_said(text) if extraction.question else text)
         reads_needs = reads_needs and bool(needs_text)
         scores, whole = self._embedded_message(message, needs_text if reads_needs else None, story)
         if not scores:
@@ -453,7 +458,7 @@ class SemanticReader:
                 setattr(result, slot, max(evidence, key=lambda v: evidence[v]))
             else:
                 result.hints[slot] = value
-        if (not result.needs or "needs" in ADDS_TO_RULES) and not corrects_place:
+        if (not result.needs or "needs" in ADDS_TO_RULES) and not says_no_need:
             for need in self._needs(scores["needs"]):
                 if need not in result.needs:
                     result.needs.append(need)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["QUESTION_START", "described", "needs_said"]
+__all__ = ["QUESTION_START", "described", "needs_said", "without_own_role"]
 
 QUESTION_START = re.compile(
     r"^(c'est quoi|c est quoi|qu'est ce|quest ce|qu est ce|comment|pourquoi|combien|quel|quelle|"
@@ -94,3 +94,17 @@ def needs_said(text: str) -> str:
             continue
         kept.append(sentence)
     return " ".join(s.strip() for s in kept).strip()
+
+
+# The speaker's office in the structure: "je suis présidente d'une association de jardins".
+_OWN_ROLE = re.compile(
+    r"\b(je suis|jsuis|j'suis|suis)\s+(?:la |le |l')?(?:co ?)?(?:presidente?|tresoriere?|"
+    r"secretaire|vice presidente?)\b"
+)
+
+
+def without_own_role(text: str) -> str:
+    """The message with the speaker's office left out, for the needs classifier: being the
+    president says who speaks, not that the governance needs help (taught on stories where
+    presidents mostly speak of handing over, the classifier would read it)."""
+    return _OWN_ROLE.sub(r"\1", text)

@@ -148,6 +148,12 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "combien il faut d'associés exactement pour une Scop ?",
         "combien de DLA exactement en France ?",
         "l'agrément esus est valable combien de temps ? elle a créé sa boîte l'an dernier",
+        # session 21 (questions19, a tuning set): more ways to say an amount received, a
+        # topic that is not a figure, an intercommunality's share of a Scic as a rule of law
+        "le département nous accorde 25 000 euros et parle de convention, c'est obligatoire ?",
+        "on a eu 160 000 € de subventions cette année, ça change quoi pour nos comptes ?",
+        "un bénévole chez nous peut-il remplacer un salarié absent ? ça aiderait niveau budget",
+        "la communauté de communes peut prendre des parts dans notre Scic ? jusqu'à combien ?",
     ],
 )
 def test_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:

@@ -144,8 +144,24 @@ def test_known_slots_are_never_asked_again(engine: Engine) -> None:
     for result in results:
         for slot in ("territory", "profile", "stage"):
             assert question(engine, slot) not in result.reply
+            assert str(engine.script.slots[slot].asked_again) not in result.reply
         assert not {"territory", "profile", "stage"} & set(result.state.asked)
     assert results[-1].contacts
+
+
+def test_a_question_asked_again_after_another_answer_is_worded_anew(engine: Engine) -> None:
+    # The needs question, answered with the team: the same words again would sound unheard.
+    first, team, needs = talk(
+        engine,
+        "je préside une association de jardins partagés à Aurillac depuis 2015",
+        "on a deux salariés en CDI",
+        "des sous pour tenir l'hiver",
+    )
+    assert first.reply.endswith(question(engine, "needs"))
+    again = engine.script.slots["needs"].asked_again
+    assert again and team.reply.endswith(again) and question(engine, "needs") not in team.reply
+    assert team.state.asked.count("needs") == 1  # not an ignored question
+    assert "financement" in needs.state.needs
 
 
 def test_an_unanswered_question_is_asked_at_most_twice(engine: Engine) -> None:

@@ -683,6 +683,9 @@ def test_volunteers_beside_a_count_leave_it(
 def test_a_short_first_clause_answers_the_territory_question(extractor: Extractor) -> None:
     answered = extractor.extract("Vesoul. juste une idée, il faut un terrain", "territory")
     assert answered.territory is not None and answered.territory.departement == "70"
-    # only as an answer to that question, and not a greeting
-    assert extractor.extract("Vesoul. juste une idée, il faut un terrain").territory is None
+    # a town that is a sentence of its own says where, asked or not (session 21: "Asso.
+    # Troyes."); a small one may be a signature, and a greeting is no place
+    unasked = extractor.extract("Vesoul. juste une idée, il faut un terrain").territory
+    assert unasked is not None and unasked.departement == "70"
+    assert extractor.extract("Une asso de vélo. Merci. Margaux.").territory is None
     assert extractor.extract("Bonjour, je ne sais pas encore", "territory").territory is None

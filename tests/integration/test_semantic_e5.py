@@ -48,6 +48,22 @@ def test_needs_said_indirectly_are_understood(engine: Engine, said: str, need: s
     assert need in talk(engine, said, state=first.state)[-1].state.needs
 
 
+def test_the_team_told_in_answer_to_the_needs_question_is_not_a_need(engine: Engine) -> None:
+    # A new user's answer: the classifier read « emploi-rh » in the team and proposed contacts
+    # at once; the team says who works there, the need is still to be asked.
+    first = talk(
+        engine, "Je suis présidente d'une association de jardins partagés à Aurillac depuis 2015"
+    )[-1]
+    assert first.state.needs == []  # being the president is not a governance need
+    team = talk(
+        engine, "on a Nadège, notre animatrice à mi-temps, et un service civique", state=first.state
+    )[-1]
+    assert team.state.profile == "association-employeuse"
+    assert team.state.needs == [] and not team.state.oriented
+    said = talk(engine, "on a deux salariés et on n'arrive pas à recruter", state=first.state)[-1]
+    assert "emploi-rh" in said.state.needs
+
+
 def test_a_turn_makes_one_model_call(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     """The story is embedded with the message (on a first turn it is the message): one model
     call a turn."""
