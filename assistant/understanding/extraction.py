@@ -23,7 +23,7 @@ from assistant.understanding.told import QUESTION_START, described, needs_said
 
 _CORRECTION = re.compile(
     r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut |enfin,? |"
-    r"excusez moi,? |excuse moi,? |pardonnez moi,? )*"
+    r"excusez moi,? |excuse moi,? |pardonnez moi,? |petite |une petite |juste une |une )*"
     r"(non|en fait|pardon|desolee?|dsl|plutot|je me suis trompe|oups|oops|"
     r"erreur|correction|je rectifie|rectification|je corrige|enfin non|enfin pas|"
     r"je me reprends|je reprends|"
@@ -369,6 +369,9 @@ class Extractor:
             stage["developpement"] = (
                 stage.get("developpement", 0.0) + stage.pop("emergence", 0.0) + rule.weight
             )
+        if established and plans.GROWS_BY_PURCHASE.search(whole):
+            # what it buys grows it: the takeover words do not create it
+            stage["developpement"] = stage.get("developpement", 0.0) + stage.pop("creation", 0.0)
         if age is None:
             return established
         if years:

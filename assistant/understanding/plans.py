@@ -11,6 +11,7 @@ import re
 
 __all__ = [
     "FORM_NAMED",
+    "GROWS_BY_PURCHASE",
     "NEW_VENTURE",
     "NO_STRUCTURE",
     "OURS",
@@ -127,6 +128,13 @@ _NEW_OBJECT_NOT = (
     # "je voudrais proposer à la gérance de…": a suggestion to someone, not an offer
     r"|(?<=proposer) (a|au) (la |le |l')?(gerance|direction|bureau|ca|conseil|president\w*|"
     r"equipe|mairie|salaries)\b)"
+)
+# Buying another business to grow ("racheter une petite imprimerie à Autun pour
+# s'agrandir"): for a structure that already runs, growth, not a takeover that creates one
+# (unlike "reprendre l'entreprise de notre patron en Scop").
+GROWS_BY_PURCHASE = re.compile(
+    r"\b(racheter|reprendre|rachat|reprise)\b[^.?!]{0,60}\bpour (s'agrandir|grandir|"
+    r"se developper|nous agrandir|nous developper|s'etendre)\b"
 )
 NEW_VENTURE = re.compile(
     # (not "personne veut reprendre", "aucun des associés ne veut reprendre": nobody wishes it)

@@ -91,6 +91,14 @@ class StubRetriever:
         ("t'aurais une bonne recette de tarte aux pommes pour la kermesse ?", "hors-domaine"),
         ("j'ai un redressement urssaf sur l'asso, je conteste comment ?", "litige"),
         ("j'ai passé le comité France Active hier, vous savez si c'est bon ?", "a-ma-place"),
+        # session 21, kinds met in the tuning sets dev16/dev17, in other words
+        ("c'est quelle la meilleure appli de caisse pour une épicerie ?", "recommandation"),
+        (
+            "si on embauche deux salariés en insertion, combien on recevra d'aide ?",
+            "montant-personnel",
+        ),
+        ("la cotisation à la fédération des centres sociaux, ça coûte combien ?", "montant-local"),
+        ("vu nos chiffres, notre recyclerie sera rentable l'an prochain ?", "a-ma-place"),
     ],
 )
 def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, limit: str) -> None:
@@ -154,6 +162,9 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "on a eu 160 000 € de subventions cette année, ça change quoi pour nos comptes ?",
         "un bénévole chez nous peut-il remplacer un salarié absent ? ça aiderait niveau budget",
         "la communauté de communes peut prendre des parts dans notre Scic ? jusqu'à combien ?",
+        "une asso doit-elle adhérer à la CRESS de sa région ?",
+        "une Scop est-elle viable sans subvention ?",
+        "quels logiciels libres pour une asso, il y a des aides au numérique ?",
     ],
 )
 def test_ordinary_questions_are_not_limited(runtime: Runtime, question: str) -> None:

@@ -142,6 +142,7 @@ def test_bare_place_answers_a_pending_territory_question(extractor: Extractor) -
         "Désolée, REIMS pas Rennes !! dans la Marne",  # people12, a tuning set
         "Enfin, je me reprends : nous sommes passés en Scic",
         "Excusez-moi, erreur de ma part : Mortagne-sur-Sèvre, en Vendée !",
+        "Petite correction : on a tous quitté Apt, on vit à Manosque",  # people17, tuning
     ],
 )
 def test_corrections_are_flagged(extractor: Extractor, message: str) -> None:

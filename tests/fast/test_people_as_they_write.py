@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from talking import talk
 
+from assistant.dialogue.state import DiagnosticState
 from assistant.runtime import Runtime
 from assistant.territory.index import DEFAULT_PATH, TerritoryIndex, load_territories
 from assistant.territory.tables import TOWNS_FILE, Tables
@@ -290,3 +291,48 @@ def test_a_form_hedged_or_about_to_be_signed_is_not_who_speaks(
 ) -> None:
     found = extractor.extract(said)
     assert found.profile == speaker
+
+
+# -- session 21, from the tuning set people17 ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "profile"),
+    [
+        # the writer works for the comcom; the project is the association written for
+        (
+            "Je suis chargée de mission à la communauté de communes et je vous écris pour "
+            "l'association Le Panier, à Domfront. Elle gère une épicerie avec deux salariées.",
+            "association-employeuse",
+        ),
+        # an association in Alsatian; its thirty volunteers are not a group without structure
+        (
+            "Ich bin d'Presidentin vun unserem Verein à Colmar, une épicerie solidaire depuis "
+            "2013, quatre salariées et une trentaine de bénévoles.",
+            "association-employeuse",
+        ),
+    ],
+)
+def test_who_carries_the_project_through_who_writes(
+    runtime: Runtime, said: str, profile: str
+) -> None:
+    assert runtime.engine.handle(DiagnosticState(), said).state.profile == profile
+
+
+@pytest.mark.parametrize(
+    ("said", "stage"),
+    [
+        ("l'association est déclarée depuis quinze jours, on est trois au bureau", "creation"),
+        ("on a reçu le récépissé de la préfecture, on est trois au bureau", "creation"),
+        # an established Scop buying another printer to grow
+        (
+            "mon frère est cogérant d'une Scop d'imprimerie, quinze salariés, ils veulent "
+            "racheter une petite imprimerie à Autun pour s'agrandir",
+            "developpement",
+        ),
+    ],
+)
+def test_a_structure_just_born_or_growing_by_a_purchase(
+    extractor: Extractor, said: str, stage: str
+) -> None:
+    assert extractor.extract(said).stage == stage
