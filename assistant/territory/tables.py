@@ -235,7 +235,10 @@ def _short_names(name: str, population: int) -> list[str]:
     if (
         first != bare
         and population >= SHORT_NAME_TOWN
-        and len(key) >= 4
+        # three letters only for a big town, never a word ("Aix", not "six" salariés)
+        and (
+            len(key) >= 4 or (len(key) == 3 and population >= BIG_TOWN and not is_french_word(key))
+        )
         and key not in COMMON_WORDS
         and not set(key.split()) & SAINTS
         # below a big town, not a word of French either ("cinq" salariées is not

@@ -26,7 +26,7 @@ _CORRECTION = re.compile(
     r"excusez moi,? |excuse moi,? |pardonnez moi,? |petite |une petite |juste une |une )*"
     r"(non|en fait|pardon|desolee?|dsl|plutot|je me suis trompe|oups|oops|"
     r"erreur|correction|je rectifie|rectification|je corrige|enfin non|enfin pas|"
-    r"je me reprends|je reprends|"
+    r"je me reprends|je reprends|je precise|precision ?:|"
     # "enfin seul… on est trois", "enfin créer, on l'a déjà créée": a word taken back
     r"enfin [a-z]+ ?(?:\.\.\.|…|,)|"
     r"je voulais dire|c'est pas ca|pas du tout)\b"

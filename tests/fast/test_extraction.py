@@ -143,6 +143,7 @@ def test_bare_place_answers_a_pending_territory_question(extractor: Extractor) -
         "Enfin, je me reprends : nous sommes passés en Scic",
         "Excusez-moi, erreur de ma part : Mortagne-sur-Sèvre, en Vendée !",
         "Petite correction : on a tous quitté Apt, on vit à Manosque",  # people17, tuning
+        "Je précise : Aix-les-Bains, en Savoie, pas Aix-en-Provence !",  # people16, tuning
     ],
 )
 def test_corrections_are_flagged(extractor: Extractor, message: str) -> None:

@@ -336,3 +336,16 @@ def test_a_structure_just_born_or_growing_by_a_purchase(
     extractor: Extractor, said: str, stage: str
 ) -> None:
     assert extractor.extract(said).stage == stage
+
+
+@pytest.mark.parametrize(
+    ("said", "departement"),
+    [
+        ("une ressourcerie à Aix", "13"),  # Aix-en-Provence, not the Aix of 352 in Corrèze
+        ("un tiers-lieu à Gif", "91"),
+        ("on est six à Tulle", "19"),  # a number is no town said short
+    ],
+)
+def test_a_big_town_said_by_three_letters(ix: TerritoryIndex, said: str, departement: str) -> None:
+    found = ix.find_in_text(said)
+    assert found is not None and found.departement == departement
