@@ -90,6 +90,13 @@ _ROLE_ON_CONTRACT = re.compile(
     r"(?:a mi temps|a temps partiel|a temps plein|a trois quarts (?:de )?temps|a \d0 ?%|en cdi|"
     r"en cdd|en contrats? aides?|en pec|en cui|en contrat pec|en alternance)\b"
 )
+# "on a Julie en CDI à temps partiel": someone the structure has, on a contract (not "on a
+# besoin en CDI", "on a rien en CDD").
+_NAMED_ON_CONTRACT = re.compile(
+    r"\b(?:on a|nous avons|il y a|avec) (?!(?:besoin|rien|personne|pas|plus|eu|deja)\b)[a-z]+\s+"
+    r"(?:(?:en cdi|en cdd|a mi temps|a temps partiel|a temps plein|en contrat aide|en pec|"
+    r"en alternance|en apprentissage)\b\s*)+"
+)
 # "l'association emploie deux aides à domicile": a verb of employing counts whoever follows
 # (not hours, volunteers or interns).
 _EMPLOYS = re.compile(
@@ -254,7 +261,11 @@ def _current(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 
 # Unpaid helpers named beside the staff: "et un service civique", "plus trois bénévoles".
 _UNPAID_HELPERS = re.compile(
-    r"\b(?:\d{1,3}|" + "|".join(_NUMBER_WORDS) + r"|des|quelques)?\s*"
+    r"\b(?:\d{1,3}|"
+    + "|".join(_NUMBER_WORDS)
+    + r"|des|quelques|une (?:"
+    + "|".join(_APPROX)
+    + r") de)?\s*"
     r"(?:services? civiques?|benevoles?|stagiaires?|volontaires?)\b"
 )
 _STAFF_PATTERNS = (
@@ -266,6 +277,7 @@ _STAFF_PATTERNS = (
     _ROLE_ON_CONTRACT,
     _ONE_EMPLOYEE,
     _SPEAKER_PAID,
+    _NAMED_ON_CONTRACT,
     _UNPAID_HELPERS,
 )
 _WORD = re.compile(r"[a-z0-9]{3,}")
@@ -298,11 +310,14 @@ def employees(text: str) -> int | None:
         or _current(_ON_CONTRACT, text)
         or _current(_EMPLOYS, text)
         or _current(_ROLE_ON_CONTRACT, text)
+        or _current(_NAMED_ON_CONTRACT, text)
         or _current(_ONE_EMPLOYEE, text)
         or _current(_SPEAKER_PAID, text)
     )
     if not match:
         return None
+    if match.re is _NAMED_ON_CONTRACT:
+        return 1  # one person, named
     raw = next(g for g in match.groups() if g)
     # "on a embauché notre première coordinatrice", "je suis salariée, la seule"
     if raw in ("notre", "nos", "un", "une", "salarie", "salariee"):

@@ -79,6 +79,10 @@ def test_a_need_still_open_stays(extractor: Extractor) -> None:
         ("il y avait deux permanents, maintenant on a 1 salarie", 1),
         ("nous sommes revenus au benevolat", 0),
         ("on a 3 salaries", 3),
+        # a named person on a contract (session 21's new-user conversation)
+        ("on a julie en cdi a temps partiel", 1),
+        ("avec karim en alternance", 1),
+        ("on a besoin en cdi de quelqu'un", None),
     ],
 )
 def test_staff_of_the_past_is_not_counted(text: str, count: int | None) -> None:
@@ -92,6 +96,8 @@ def test_staff_of_the_past_is_not_counted(text: str, count: int | None) -> None:
         ("2 salariés en CDI et 1 service civique", True),
         ("nous avons deux salariées et trois bénévoles", True),
         ("on a Nadège et des bénévoles", False),  # no one said to be paid
+        ("on a Julie en CDI à temps partiel, et une quinzaine de bénévoles", True),
+        ("on a Julie en CDI, et on galère pour payer son salaire", False),
         ("le problème c'est l'argent, les subventions finissent, je garde mes 2 salariés ?", False),
         (
             "deux salariés, mais la coordinatrice part en retraite et personne pour la remplacer",
@@ -311,6 +317,11 @@ def test_opening_elsewhere_said_after_the_structure_is_an_implantation_need(
 )
 def test_an_acronym_typed_letter_by_letter(typed: str, read: str) -> None:
     assert Respeller({}).folded(typed) == read
+
+
+def test_equipment_that_is_digital_is_no_digital_need(extractor: Extractor) -> None:
+    said = "on voudrait acheter un nouveau projecteur numérique, il nous faut des sous"
+    assert extractor.extract(said).needs == ["financement"]
 
 
 @pytest.mark.parametrize(
