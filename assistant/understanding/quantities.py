@@ -268,18 +268,19 @@ _UNPAID_HELPERS = re.compile(
     + r") de)?\s*"
     r"(?:services? civiques?|benevoles?|stagiaires?|volontaires?)\b"
 )
-_STAFF_PATTERNS = (
+# The ways of counting staff, the most telling first (employees() takes the first that counts).
+_COUNTS = (
     _EMPLOYEES,
     _TRADE_EMPLOYEES,
     _PAID,
     _ON_CONTRACT,
     _EMPLOYS,
     _ROLE_ON_CONTRACT,
+    _NAMED_ON_CONTRACT,
     _ONE_EMPLOYEE,
     _SPEAKER_PAID,
-    _NAMED_ON_CONTRACT,
-    _UNPAID_HELPERS,
 )
+_STAFF_PATTERNS = (*_COUNTS, _UNPAID_HELPERS)
 _WORD = re.compile(r"[a-z0-9]{3,}")
 # Fewer words than this besides the staff, and a message only says who works there.
 STAFF_ONLY_BELOW = 3
@@ -303,17 +304,7 @@ def employees(text: str) -> int | None:
     bénévoles"; None when it does not say."""
     if _NO_EMPLOYEES.search(text):
         return 0
-    match = (
-        _current(_EMPLOYEES, text)
-        or _current(_TRADE_EMPLOYEES, text)
-        or _current(_PAID, text)
-        or _current(_ON_CONTRACT, text)
-        or _current(_EMPLOYS, text)
-        or _current(_ROLE_ON_CONTRACT, text)
-        or _current(_NAMED_ON_CONTRACT, text)
-        or _current(_ONE_EMPLOYEE, text)
-        or _current(_SPEAKER_PAID, text)
-    )
+    match = next((m for pattern in _COUNTS if (m := _current(pattern, text))), None)
     if not match:
         return None
     if match.re is _NAMED_ON_CONTRACT:
