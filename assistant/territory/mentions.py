@@ -314,10 +314,7 @@ class MentionFinder:
             tentative = False
             alone = whole and j - i == len(tokens)
             bracket = opens_a_bracket(message, span)
-            # "Asso. Troyes. 2 salariés.": a town of its own sentence is no greeting (a small
-            # one may be a signature: "Merci. Margaux.")
             own_sentence = span[0].initial and (j == len(tokens) or tokens[j].initial)
-            own_sentence = own_sentence and self._biggest(k) >= BIG_TOWN
             if not (
                 hyphenated(message, span) and strength >= 1 and k not in COMMON_WORDS
             ) and not self._accept(
@@ -392,9 +389,11 @@ class MentionFinder:
             # ("mairie de lalinde (dordogne)"); elsewhere a name may be a word ("cidre,
             # calvados", "plaisir", "s'allier"): it needs a capital or a preposition
             return bracketed and klass == "departement"
-        return (
-            not sig_tokens[0].initial or len(significant) > 1 or klass != "commune" or own_sentence
-        )
+        if not sig_tokens[0].initial or len(significant) > 1 or klass != "commune":
+            return True
+        # "Asso. Troyes. 2 salariés.": a town of its own sentence is no greeting (a small one
+        # may be a signature: "Merci. Margaux.")
+        return own_sentence and self._biggest(key) >= BIG_TOWN
 
     @staticmethod
     def _tentative_ok(span: list[Token], key: str, klass: MentionClass, strength: int) -> bool:
