@@ -38,6 +38,8 @@ changes, once at its end); from session 19 `fresh13` and `fresh14` are tuning se
 that session's fresh measure; from session 20 `fresh16` is a tuning set.
 `fresh18`: people18, questions20 (and descriptions24), written blind at the start of session 21:
 that session's fresh measure; from session 21 `fresh17` is a tuning set.
+`fresh19`: people19, questions21 (and descriptions25), written blind at the start of session 22:
+that session's fresh measure; from session 22 `fresh18` is a tuning set.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ Split = Literal[
     "fresh16",
     "fresh17",
     "fresh18",
+    "fresh19",
 ]
 SPLITS: tuple[Split, ...] = get_args(Split)  # one list: the type is the source
 
@@ -94,6 +97,7 @@ PEOPLE: dict[Split, Path] = {
     "fresh16": DEVSETS / "people16",
     "fresh17": DEVSETS / "people17",
     "fresh18": DEVSETS / "people18",
+    "fresh19": DEVSETS / "people19",
 }
 ADVISER: dict[Split, Path] = {
     "dev": HOLDOUT / "adviser-dev.yaml",
@@ -121,4 +125,5 @@ QUESTIONS: dict[Split, Path] = {
     "fresh16": DEVSETS / "questions18.yaml",
     "fresh17": DEVSETS / "questions19.yaml",
     "fresh18": DEVSETS / "questions20.yaml",
+    "fresh19": DEVSETS / "questions21.yaml",
 }

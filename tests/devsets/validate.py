@@ -405,6 +405,7 @@ def main() -> int:
         "people16",
         "people17",
         "people18",
+        "people19",
     ):
         later = sorted((HERE / folder).glob("*.yaml"))
         for path in later:
