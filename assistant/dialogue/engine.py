@@ -32,7 +32,7 @@ from assistant.render.composer import Composer
 from assistant.render.parts import Part
 from assistant.render.reply import ReplyWriter, reply_text
 from assistant.search.base import SearchFilter
-from assistant.territory.agreement import said_not_denied
+from assistant.territory.agreement import said_in_full, said_not_denied
 from assistant.territory.index import Resolution, TerritoryIndex, found
 from assistant.text import normalise
 from assistant.understanding.extraction import Extraction, Extractor
@@ -375,6 +375,7 @@ class Engine:
                 or state.departement in extraction.denied_departements
                 or pending == "territory"
                 or bool(state.territory_candidates)
+                or said_in_full(state.commune, extraction.territory.commune)
             )
             if replace:
                 self._set_territory(state, extraction.territory, understood)

@@ -10,7 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from assistant.territory.models import NameEntry, Resolution
+from assistant.territory.models import found as settled_on
 from assistant.territory.resolutions import Resolver
 from assistant.territory.tables import Tables
 from assistant.territory.text import name_key
@@ -25,6 +29,8 @@ __all__ = [
     "longer_name_near",
     "narrow",
     "reread_in_area",
+    "said_in_full",
+    "spelt_with_its_accents",
 ]
 
 
@@ -69,8 +75,11 @@ def reread_in_area(
         inside = [e for e in entries if _in_area(tables, e, area)]
         if not inside and area.kind == "departement":
             inside = _longer_names_inside(tables, bare, area.departement or "")
-        if not inside and place.fuzzy:
-            # "Langre (Haute-Marne)": the typo is read again among the area's towns (Langres)
+        if not inside and area.kind == "departement":
+            # "Langre (Haute-Marne)", "Baune (Côte-d'Or)": a typo, read again among the
+            # département's towns (Langres, Beaune), even when it spells a town elsewhere
+            inside = read_again_in(tables, bare, area.departement or "")
+        elif not inside and place.fuzzy:
             near = {*resolver.fuzzy_keys(bare), *resolver.sound_keys(bare)}
             inside = [e for k in near for e in tables.names.get(k, []) if _in_area(tables, e, area)]
         if inside:
@@ -78,6 +87,33 @@ def reread_in_area(
         # a pays only picks among towns: "à Gourin, en Cornouaille" stays Gourin (56)
         return None if other.pays else area
     return None
+
+
+# How far a name said with its département may be from the name of one of its towns.
+_TYPO_DISTANCE = ((7, 1), (11, 2))
+_SHORTENED = 5  # letters: "auber (93)" is Aubervilliers; "la (93)" is nothing
+
+
+def read_again_in(tables: Tables, key: str, departement: str) -> list[NameEntry]:
+    """The towns of a département a name may mean: spelt a letter or two away, else the one
+    town whose name starts with it."""
+    keys = tables.keys_by_departement.get(departement, [])
+    if len(key) < _SHORTENED or not keys:
+        return []
+    distance = next((d for n, d in _TYPO_DISTANCE if len(key) <= n), 3)
+    near = process.extract(key, keys, scorer=OSA.distance, score_cutoff=distance, limit=20)
+    if near:
+        best = min(d for _k, d, _i in near)
+        chosen = [k for k, d, _i in near if d == best]
+    else:
+        chosen = [k for k in keys if k.startswith(key)]
+    entries = [
+        e
+        for k in chosen
+        for e in tables.names.get(k, [])
+        if tables.communes[e.commune_code].departement == departement
+    ]
+    return entries if len({e.commune_code for e in entries}) == 1 else []
 
 
 def _in_area(tables: Tables, entry: NameEntry, area: Resolution) -> bool:
@@ -122,7 +158,15 @@ def code_after(
         return res
     keep = [c for c in res.candidates if c.departement == code]
     if not keep:
-        return longer_name_in(tables, resolver, res, code)
+        longer = longer_name_in(tables, resolver, res, code)
+        if longer is not None or not (named is not None or "(" in (m.group(0) if m else "")):
+            return longer  # "Paris 18", "Marseille 15": a number may be an arrondissement
+        # "Baune (Côte-d'Or)", "auber (93)": the département in brackets is sure, the name
+        # is read again among its towns; failing that, the département says where
+        again = read_again_in(tables, best.key, code) if best.key else []
+        if again:
+            return resolver.entries_resolution(res.query, again, fuzzy=True)
+        return resolver.dep_resolution(res.query, code)
     return resolver.entries_resolution(
         res.query, [tables.insee[c.commune_code] for c in keep if c.commune_code]
     )
@@ -259,3 +303,33 @@ def apart(message: str, one: Mention, other: Mention) -> bool:
     """Whether two mentions sit in different sentences."""
     start, end = sorted((one.start, other.start))
     return bool(re.search(r"[.!?\n]", message[start:end]))
+
+
+_ACCENTED = re.compile(r"[àâäçéèêëîïôöûüùÿœ]", re.IGNORECASE)
+
+
+def spelt_with_its_accents(message: str, best: Mention) -> Resolution | None:
+    """ "lycée de Vire": someone who writes accents and types a name without one means the
+    town spelt so (Vire, Calvados), not its namesake with an accent (Viré, Saône-et-Loire)."""
+    said = message[best.start : best.end].lower()
+    if not said or not _ACCENTED.search(message):
+        return None
+    namesakes = [c for c in best.resolution.candidates if fold(c.name) == fold(said)]
+    exact = [c for c in namesakes if c.name.lower() == said]
+    if len(exact) != 1 or len(namesakes) != len(best.resolution.candidates):
+        return None  # only between names that differ by their accents
+    return settled_on(exact[0], best.resolution.query, matched=exact[0].name)
+
+
+# A first part shared by towns that says nothing of which one ("Saint-Denis", "Le Port").
+_NOT_A_TOWN_OF_ITS_OWN = frozenset({"saint", "sainte", "le", "la", "les", "l"})
+
+
+def said_in_full(before: str | None, now: str | None) -> bool:
+    """ "à Villefranche" taken as Villefranche-sur-Saône, then "Villefranche-de-Lauragais,
+    en Haute-Garonne": the town said in full puts right the one its short name was read as."""
+    if not before or not now or before == now:
+        return False
+    first = fold(before).replace("'", " ").split("-")[0].split()
+    again = fold(now).replace("'", " ").split("-")[0].split()
+    return first == again and len("".join(first)) >= 4 and first[0] not in _NOT_A_TOWN_OF_ITS_OWN

@@ -37,7 +37,9 @@ from assistant.territory.agreement import (
     longer_name_near,
     narrow,
     reread_in_area,
+    spelt_with_its_accents,
 )
+from assistant.territory.codes import number_mentions, postal_mentions
 from assistant.territory.models import BIG_CITY, BIG_TOWN, MentionClass, Resolution
 from assistant.territory.named import in_a_name
 from assistant.territory.resolutions import Resolver
@@ -60,10 +62,8 @@ from assistant.territory.words import (
     LINK_WORDS,
     NOT_A_TYPO,
     SAINTS,
-    UNITS,
     is_french_word,
 )
-from assistant.text import fold
 
 __all__ = ["MentionFinder"]
 
@@ -94,8 +94,8 @@ class MentionFinder:
         if not tokens:
             return None
         mentions: list[Mention] = []
-        mentions.extend(self._postal_mentions(message))
-        mentions.extend(self._number_mentions(message, lenient))
+        mentions.extend(postal_mentions(self.resolver, message))
+        mentions.extend(number_mentions(self.tables, self.resolver, message, lenient))
         mentions.extend(self._name_mentions(message, tokens, lenient))
         for mention in mentions:
             picked = code_after(self.tables, self.resolver, message, mention)
@@ -150,7 +150,12 @@ class MentionFinder:
             if narrowed is not None:
                 return narrowed
             longer = longer_name_near(self.tables, self.resolver, best.resolution, mentions[1:])
-            return longer or self._city_of_quarter(best, beside) or best.resolution
+            return (
+                longer
+                or self._city_of_quarter(best, beside)
+                or spelt_with_its_accents(message, best)
+                or best.resolution
+            )
         return best.resolution
 
     def _city_of_quarter(self, best: Mention, beside: list[Mention]) -> Resolution | None:
@@ -162,56 +167,6 @@ class MentionFinder:
             if m.start < best.start and city and not m.toward and city.population >= BIG_CITY:
                 return o
         return None
-
-    def _postal_mentions(self, message: str) -> list[Mention]:
-        out: list[Mention] = []
-        for m in re.finditer(r"(?<![\d.,])(\d{2}) ?(\d{3})(?![\d.,]*\d)", message):
-            if UNITS.match(message, m.end()):
-                continue
-            code = m.group(1) + m.group(2)
-            if " " in m.group(0) and not re.search(r"postal|cp\b", message[: m.start()], re.I):
-                continue
-            res = self.resolver.postal_resolution(message, code)
-            if res is not None:
-                out.append(Mention(res, 6.0, m.start()))
-        return out
-
-    def _number_mentions(self, message: str, lenient: bool) -> list[Mention]:
-        out: list[Mention] = []
-        bare = r"|(?<![\w,.])" if lenient else ""  # "Saint-Denis 974" in resolve()
-        pattern = re.compile(
-            r"(?:\b(?:dans|ds)\s+l[ea]\s+"
-            + bare
-            + r"|\bdu\s+|\bd[ée]partement\s+(?:du\s+|n°\s*)?|\bdept\.?\s*|"
-            r"\bdpt\.?\s*|\bd[ée]p\.?\s+|\ben\s+|\(\s*)(\d{2,3}|\d-\d|2\s?[abAB])\b(?!\s*[\d/:])(?!\s*h(?![a-z]))",
-            re.IGNORECASE,
-        )
-        for m in pattern.finditer(message):
-            after = message[m.end() :]
-            if UNITS.match(after) or re.match(r"\s*(?:au|et|ou|-)\s*\d", after):
-                continue
-            if m.group(0).lower().startswith("en") and not m.group(1)[-1].isalpha():
-                continue  # "en 2024", "en 23" is too weak
-            closes = re.match(r"\s*(?:hein|quoi|svp|!)?\s*\)", after)  # "(93 hein)"
-            if m.group(0).startswith("(") and (
-                not closes or not self._names_a_place_before(message, m)
-            ):
-                continue  # "Rodez (12)", not "des bénévoles (12)"
-            # "dans le 9-3": the département said digit by digit
-            code = self.tables.dep_code(re.sub(r"[ -]", "", m.group(1)))
-            if code is None:
-                continue
-            out.append(Mention(self.resolver.dep_resolution(message, code), 4.0, m.start()))
-        return out
-
-    def _names_a_place_before(self, message: str, match: re.Match[str]) -> bool:
-        """A capitalised word, or a place's name, right before the bracket."""
-        word = re.search(r"([^\W\d_][\w'-]*)\W*$", message[: match.start()])
-        if word is None:
-            return False
-        typed = word.group(1)
-        key = re.sub(r"^st(e?) ", r"saint\1 ", fold(typed).replace("-", " "))
-        return typed[0].isupper() or key in self.tables.names
 
     def _name_mentions(self, message: str, tokens: list[Token], lenient: bool) -> list[Mention]:
         out: list[Mention] = []
@@ -375,8 +330,13 @@ class MentionFinder:
         if alone or lenient:
             return True
         if strength >= 2:
-            # after "en"/"dans", a lowercase word is a département or region, not a commune
-            return not (prep in ("en", "dans") and klass == "commune" and not capital)
+            if klass != "commune" or capital:
+                return True
+            # after "en"/"dans", a lowercase word is a département or region, not a commune;
+            # "on en est aux premières réflexions" is no village (Premières, Côte-d'Or)
+            return prep not in ("en", "dans") and not (
+                is_french_word(key) and self._biggest(key) < BIG_TOWN
+            )
         if strength == 1:  # weak: "de", "du", "le"
             # typed in lowercase, a name of several words or a town people know still says
             # where ("l'asso de saint nazaire", "la boutique d'aurillac")
@@ -486,6 +446,8 @@ class MentionFinder:
                 continue
             if any(t.norm in NOT_A_TYPO for t in span):
                 continue  # "la Région et l'agglo suivent" is not a misspelt "La Réunion"
+            if j - i == 1 and not tok.capital and is_french_word(key):
+                continue  # "aux premières réflexions": a word spelt right is no typo
             res = self.resolver.fuzzy_resolution(message, key, limit)
             if res is not None and len(key) < 6 and res.commune_code is None:
                 continue  # five letters are too few to misspell an area ("l'heure" is not Eure)

@@ -58,6 +58,7 @@ class Tables:
         self.insee: dict[str, NameEntry] = {}
         self.names: dict[str, list[NameEntry]] = {}
         self.former_count = 0
+        self._former_parts: dict[str, int] = {}  # new commune -> how many former ones
         self._read_communes(data, path)
         self._read_arrondissements(data)
         for old, new in data["old_codes"].items():
@@ -107,12 +108,16 @@ class Tables:
                 "commune-deleguee" if kind == "d" else "commune-associee", name, parent
             )
             self.former_count += 1
+            self._former_parts[parent] = self._former_parts.get(parent, 0) + 1
             self.insee.setdefault(code, entry)
             self._add_name(name, entry)
         official = set(self.names)
         for alias, code in read_codes(Path(path).with_name(TOWNS_FILE), "commune").items():
             if name_key(alias) not in official and code in self.communes:
                 self._add_name(alias, NameEntry("commune", self.communes[code].name, code))
+        # the biggest first: "Villefranche" is Villefranche-sur-Saône (36 000) before
+        # Villefranche-de-Rouergue (11 000), whatever the order of the data file
+        short.sort(key=lambda pair: -self.communes[pair[1].commune_code].population)
         for alias, entry in short:
             key = name_key(alias)
             # "Charleville" is said for Charleville-Mézières (45 000), not the village of
@@ -124,6 +129,16 @@ class Tables:
                 self._population(e) * DOMINANCE_RATIO <= town for e in bearers
             ):
                 self._add_name(alias, entry)
+
+    @cached_property
+    def keys_by_departement(self) -> dict[str, list[str]]:
+        """The names of each département's towns (current and former): where a name said
+        with its département is read again when no town of that name lies there."""
+        keys: dict[str, set[str]] = {}
+        for key, entries in self.names.items():
+            for entry in entries:
+                keys.setdefault(self.communes[entry.commune_code].departement, set()).add(key)
+        return {dep: sorted(found) for dep, found in keys.items()}
 
     @cached_property
     def sounds(self) -> dict[str, list[str]]:
@@ -138,7 +153,13 @@ class Tables:
 
     def _population(self, entry: NameEntry) -> int:
         commune = self.communes.get(entry.commune_code)
-        return commune.population if commune else UNKNOWN_POPULATION
+        if commune is None:
+            return UNKNOWN_POPULATION
+        if entry.kind == "commune":
+            return commune.population
+        # a former commune's own count is not in the data: its share of the new commune's
+        # (Villefranche is one of fourteen villages of Charny Orée de Puisaye, 4 900)
+        return commune.population // max(1, self._former_parts.get(entry.commune_code, 1))
 
     def _read_arrondissements(self, data: dict[str, Any]) -> None:
         for code, name, city, postal, _pop in data["arrondissements"]:

@@ -290,6 +290,7 @@ STRONG = frozenset(
         "installee",
         "installes",
         "installees",
+        "near",  # "I live near Grasse": English speakers write to us too
     }
 )
 DANS_ARTICLES = frozenset({"le", "la", "l", "les"})

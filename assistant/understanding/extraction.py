@@ -22,7 +22,8 @@ from assistant.understanding.script import DiagnosticScript, Slot
 from assistant.understanding.told import QUESTION_START, described, needs_said
 
 _CORRECTION = re.compile(
-    r"^(ah |oh |euh |mais |si |bon |alors |heu |oups |oops |zut |mince |ah zut |enfin,? |"
+    r"^(ah,? |oh,? |oh la( la)?,? |ah la( la)?,? |oula,? |euh,? |mais |si |bon,? |alors,? |heu,? |"
+    r"oups,? |oops |zut |mince |ah zut |enfin,? |"
     r"excusez moi,? |excuse moi,? |pardonnez moi,? |petite |une petite |juste une |une )*"
     r"(non|en fait|pardon|desolee?|dsl|plutot|je me suis trompe|oups|oops|"
     r"erreur|correction|je rectifie|rectification|je corrige|enfin non|enfin pas|"

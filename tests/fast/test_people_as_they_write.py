@@ -349,3 +349,29 @@ def test_a_structure_just_born_or_growing_by_a_purchase(
 def test_a_big_town_said_by_three_letters(ix: TerritoryIndex, said: str, departement: str) -> None:
     found = ix.find_in_text(said)
     assert found is not None and found.departement == departement
+
+
+def test_a_place_put_right_after_oh_la_pardon(runtime: Runtime) -> None:
+    """ "Oh là, pardon, je suis fatiguée : Bagnols-en-Forêt, dans le Var !" corrects the
+    place taken from the first turn (Bagnols-sur-Cèze, Gard)."""
+    *_, last = talk(
+        runtime.engine,
+        "Bonjour, on est un collectif de parents à Bagnols, dans le Gard, on veut monter une "
+        "micro-crèche associative.",
+        "Oh là, pardon, je suis fatiguée: Bagnols-en-Forêt, dans le Var ! Bagnols-sur-Cèze, "
+        "c'est ma sœur.",
+    )
+    assert last.state.departement == "83"
+
+
+def test_a_town_said_in_full_puts_right_its_short_name(runtime: Runtime) -> None:
+    """ "à Villefranche" is read as Villefranche-sur-Saône; "Villefranche-de-Lauragais" said
+    next, with no word of correction, is the place."""
+    first, last = talk(
+        runtime.engine,
+        "je voudrais créer une asso pour accueillir des personnes en réinsertion à la ferme, "
+        "à Villefranche.",
+        "Villefranche-de-Lauragais, en Haute-Garonne.",
+    )
+    assert first.state.departement == "69"
+    assert last.state.departement == "31"

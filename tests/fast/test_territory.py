@@ -717,3 +717,59 @@ def test_departements_as_typed_on_a_phone(ix: TerritoryIndex, message: str, dep:
 )
 def test_lowercase_words_after_de_or_sur_are_not_places(ix: TerritoryIndex, message: str) -> None:
     assert ix.find_in_text(message) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "on en est aux premières réflexions",  # Premières (Côte-d'Or), a former commune
+        "on en a marre des plateformes",  # Marre (Meuse)
+    ],
+)
+def test_a_lowercase_word_after_a_is_no_village(ix: TerritoryIndex, message: str) -> None:
+    assert ix.find_in_text(message) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "dep", "commune"),
+    [
+        # Baune is a village of Maine-et-Loire; in the Côte-d'Or it is Beaune misspelt
+        ("on est 5 copains a Baune (cote d'or) et on monte une épicerie", "21", "21054"),
+        # "auber" is no town: the département in brackets still says where
+        ("on é 5 livreurs a velo a auber (93), on en a marre", "93", None),
+    ],
+)
+def test_a_departement_in_brackets_wins_over_a_namesake_elsewhere(
+    ix: TerritoryIndex, message: str, dep: str, commune: str | None
+) -> None:
+    found = ix.find_in_text(message)
+    assert found is not None and found.status == "found", found
+    assert (found.departement, found.commune_code) == (dep, commune)
+
+
+def test_a_number_after_a_city_may_be_its_arrondissement(ix: TerritoryIndex) -> None:
+    """Only a code in brackets falls back to the département: "Marseille 15" is not Cantal."""
+    found = ix.find_in_text("on est à Marseille 15")
+    assert found is not None and found.departement == "13"
+
+
+def test_english_near_says_where(ix: TerritoryIndex) -> None:
+    found = ix.find_in_text("I live near Grasse since 3 years. Je voudrais créer une association")
+    assert found is not None and found.departement == "06"
+
+
+def test_a_name_typed_without_the_accent_its_namesake_has(ix: TerritoryIndex) -> None:
+    """Someone who writes accents and types « Vire » means Vire (Calvados), not Viré (71);
+    without any accent in the message, the question stays open."""
+    found = ix.find_in_text("Je suis professeure au lycée de Vire, mes élèves veulent créer")
+    assert found is not None and found.status == "found" and found.departement == "14"
+    plain = ix.find_in_text("je suis prof au lycee de Vire, mes eleves veulent creer")
+    assert plain is not None and plain.status == "ambiguous"
+
+
+def test_a_short_name_is_the_biggest_town_that_bears_it(ix: TerritoryIndex) -> None:
+    """ "à Villefranche" is Villefranche-sur-Saône (36 000), not Villefranche-de-Rouergue
+    (11 000) because the data file lists Aveyron first, nor the former village of that name in
+    the Yonne (one of fourteen of Charny Orée de Puisaye, 4 900)."""
+    found = ix.find_in_text("une asso à la ferme, à Villefranche.")
+    assert found is not None and found.status == "found" and found.commune_code == "69264"
