@@ -478,3 +478,46 @@ def test_years_said_outweigh_a_reading_of_the_story(runtime: Runtime) -> None:
 )
 def test_keeping_jobs_is_an_hr_need(extractor: Extractor, message: str) -> None:
     assert "emploi-rh" in extractor.extract(message).needs
+
+
+@pytest.mark.parametrize(
+    ("message", "need"),
+    [
+        ("Elles auraient besoin d'aide pour choisir la structure", "juridique"),
+        ("micro-entrepreneur, passer en coop avec 2 potes ?", "juridique"),
+        ("Comment faire les papier pour créé l'association ?", "juridique"),
+        (
+            "nos chantiers ne se vendent pas assez cher pour couvrir les coûts",
+            "modele-economique",
+        ),
+    ],
+)
+def test_needs_said_in_everyday_words(extractor: Extractor, message: str, need: str) -> None:
+    assert need in extractor.extract(message).needs
+
+
+@pytest.mark.parametrize(
+    ("message", "stage", "profile"),
+    [
+        (
+            "jsuis retraitée, jaimerai lancer un repair café. pr l'instant c'est ds ma tete",
+            "emergence",
+            None,
+        ),
+        ("Mes étudiants de BTS veulent créer une petite structure solidaire", None, "collectif"),
+        # the mairie's answer is not where the project stands
+        (
+            "on a monté l'asso en mars, la mairie dit peut-être mais rien de concret",
+            "creation",
+            None,
+        ),
+    ],
+)
+def test_stage_and_carriers_in_everyday_words(
+    extractor: Extractor, message: str, stage: str | None, profile: str | None
+) -> None:
+    got = extractor.extract(message)
+    if stage:
+        assert got.stage == stage
+    if profile:
+        assert got.profile == profile
