@@ -469,3 +469,21 @@ def test_a_message_never_waits_for_the_needs_classifier_to_train(tmp_path: Path)
     assert warm.needs == ["gouvernance", "financement"]
     restarted = _needs_reader(tmp_path, reading=0.5)
     assert restarted.refine(story, Extraction()).needs == ["financement"]  # loaded, not trained
+
+
+def test_a_settled_story_is_not_embedded_ahead(runtime: Runtime) -> None:
+    """The story is the longest text of a turn's model call: once stage and profile lead by
+    more than a reading weighs, it is not sent with the message (only read if it unsettles)."""
+    engine = _engine(runtime, RecordingDescriber({}))
+    message = "on voudrait aussi revoir notre modèle économique et trouver des partenaires"
+    _told, story = engine._story_to_read(DiagnosticState(), message)
+    assert story is not None  # nothing known yet: the story may change the reading
+    settled = DiagnosticState()
+    for said in (
+        "association créée en 2009, 4 salariés, on veut consolider nos finances",
+        "oui une association employeuse, elle existe depuis 15 ans et on doit se consolider",
+    ):
+        settled = engine.handle(settled, said).state
+    assert engine._settled(settled)
+    _told, story = engine._story_to_read(settled, message)
+    assert story is None

@@ -492,7 +492,7 @@ def test_keeping_jobs_is_an_hr_need(extractor: Extractor, message: str) -> None:
         ),
     ],
 )
-def test_needs_said_in_everyday_words(extractor: Extractor, message: str, need: str) -> None:
+def test_needs_said_in_the_words_of_people18(extractor: Extractor, message: str, need: str) -> None:
     assert need in extractor.extract(message).needs
 
 
