@@ -49,6 +49,18 @@ _ANSWER_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         ),
         re.compile(r"\b(19|20)\d\d\b|\bdepuis\b"),
     ),
+    (
+        # "c'est porté par qui ?": answered by who carries it ("animée … par l'Avise"); not
+        # when it also asks what the thing is (the definition leads, the carrier follows)
+        re.compile(
+            r"^(?!.*\bquoi\b).*\b(porte|anime|gere|pilote|finance|organise|delivre|coordonne)"
+            r"e?s? par qui\b"
+        ),
+        re.compile(
+            r"\b(porte|anime|gere|pilote|finance|organise|delivre|coordonne|soutenu)e?s?\b"
+            r"[^.;:]{0,30}\bpar\b"
+        ),
+    ),
 )
 CUE_BONUS = 2.0  # a sentence of the kind asked for, as strong as two rare question terms
 # A yes-or-no question ("le DLA peut nous financer ?") is answered by the card's "Oui, …" or

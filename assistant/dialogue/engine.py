@@ -285,14 +285,10 @@ class Engine:
         one call a turn instead of two."""
         told = told_in(message, self.extractor.spelled_out(message))
         story = grown_story(state.description, told)
-        # Settled before this message, the story is most likely settled after it: it is not
-        # embedded ahead (the longest text of the call); if the message unsettles it,
-        # _read_description embeds it then.
-        reads = (
-            self.describe is not None
-            and len(told.split()) > SHORT_ANSWER_WORDS
-            and not self._settled(state)
-        )
+        # a story settled already is not embedded ahead (if this message unsettles it,
+        # _read_description embeds it then): the longest text of the call
+        long_enough = len(told.split()) > SHORT_ANSWER_WORDS
+        reads = self.describe is not None and long_enough and not self._settled(state)
         return told, story if reads else None
 
     def _settled(self, state: DiagnosticState) -> bool:

@@ -136,6 +136,8 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "une cuma ça sert à quoi exactement ?",  # no figure asked
         "quelles recettes pour un tiers-lieu rural ?",  # takings, not cooking
         "la mairie peut entrer au capital de notre scic ? jusqu'à combien ?",  # a rule of law
+        # the person's own amount, said as context ("ça fait … €"), asks no figure of today
+        "ça fait à peu près 170 000 € de subventions cette année, ça change quoi aux comptes ?",
         # general questions a review found limited by session 11's first patterns
         "Une association a-t-elle le droit de gagner de l'argent ?",
         "est-ce qu'on a le droit de rémunérer un dirigeant d'association ?",
@@ -635,3 +637,16 @@ def test_an_answer_does_not_open_on_a_pronoun() -> None:
     texts = [text for _, _, text in chosen]
     assert texts[0].startswith("L'agrément ESUS est délivré")
     assert texts[1].startswith("Il est valable cinq ans")
+
+
+def test_who_carries_it_is_answered_by_the_carrier() -> None:
+    """ "c'est porté par qui ?" leads with the sentence naming who carries it, not with one
+    that only repeats "porter"."""
+    card = _Body(
+        "Quand une commune a un besoin mais personne pour porter le projet, la Fabrique à "
+        "initiatives peut étudier ce besoin. "
+        "Créée en 2010, la Fabrique à initiatives est animée au niveau national par l'Avise et "
+        "portée en région par une trentaine de structures."
+    )
+    picked = pick_sentences("La Fabrique à initiatives, c'est porté par qui ?", [card])
+    assert "l'Avise" in picked[0][2]
