@@ -353,6 +353,12 @@ class SemanticReader:
             return {}, whole_vector
         clause_vectors = np.vstack(vectors[: len(found)])
         scores = {slot: table.best(clause_vectors) for slot, table in self.tables.items()}
+        # "que des bénévoles" says who works, not a need (it is near "une formation pour les
+        # bénévoles"): a clause that only tells the team is not read for needs
+        asking = [i for i, clause in enumerate(found) if not only_staff(clause, stopwords())]
+        if "needs" in self.tables and len(asking) < len(found):
+            needs = self.tables["needs"]
+            scores["needs"] = needs.best(clause_vectors[asking]) if asking else {}
         return scores, whole_vector
 
     def _reads_needs(self, words: int, answering: str | None) -> bool:

@@ -99,6 +99,9 @@ class StubRetriever:
         ),
         ("la cotisation à la fédération des centres sociaux, ça coûte combien ?", "montant-local"),
         ("vu nos chiffres, notre recyclerie sera rentable l'an prochain ?", "a-ma-place"),
+        ("Notre Scop de 4 salariés, elle aura l'ESUS si on le demande ?", "a-ma-place"),
+        ("Le maire refuse de nous prêter la salle. C'est illégal ? On l'attaque ?", "litige"),
+        ("peut-on attaquer la mairie qui nous a retiré la subvention ?", "litige"),
     ],
 )
 def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, limit: str) -> None:
@@ -136,6 +139,10 @@ def test_questions_the_cards_must_not_answer(runtime: Runtime, question: str, li
         "une cuma ça sert à quoi exactement ?",  # no figure asked
         "quelles recettes pour un tiers-lieu rural ?",  # takings, not cooking
         "la mairie peut entrer au capital de notre scic ? jusqu'à combien ?",  # a rule of law
+        # "attaquer" a market or a season is no lawsuit
+        "comment attaquer un nouveau marché quand on est une petite scop ?",
+        "on attaque la saison avec 3 salariés, quelles aides à l'embauche ?",
+        "est-ce qu'on aura des aides si on embauche un premier salarié ?",
         # the person's own amount, said as context ("ça fait … €"), asks no figure of today
         "ça fait à peu près 170 000 € de subventions cette année, ça change quoi aux comptes ?",
         # general questions a review found limited by session 11's first patterns

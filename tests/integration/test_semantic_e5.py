@@ -64,6 +64,17 @@ def test_the_team_told_in_answer_to_the_needs_question_is_not_a_need(engine: Eng
     assert "emploi-rh" in said.state.needs
 
 
+def test_a_clause_that_only_tells_the_team_is_not_a_need(engine: Engine) -> None:
+    # A new user's first message: « que des bénévoles » is close in meaning to the example
+    # « une formation pour les bénévoles », and read as a training need.
+    first = talk(
+        engine,
+        "Bonjour, je suis trésorière du ciné-club associatif de Mauriac, on existe depuis 2011, "
+        "que des bénévoles",
+    )[-1]
+    assert first.state.needs == []
+
+
 def test_a_turn_makes_one_model_call(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     """The story is embedded with the message (on a first turn it is the message): one model
     call a turn."""
