@@ -60,6 +60,7 @@ from assistant.territory.words import (
     COMPLEMENT_AFTER,
     DANS_ARTICLES,
     LINK_WORDS,
+    NAMED_AFTER,
     NOT_A_TYPO,
     SAINTS,
     is_french_word,
@@ -428,6 +429,8 @@ class MentionFinder:
             return None
         if tok.norm in COMMON_WORDS and tok.norm not in LINK_WORDS | SAINTS:
             return None
+        if strength == 0 and i > 0 and tokens[i - 1].norm in NAMED_AFTER:
+            return None  # "mon fils Mathis" is no misspelt Athis-Mons
         if prep == "a" and not tok.capital and tok.norm in AFTER_A_STOP:
             return None
         best: Mention | None = None

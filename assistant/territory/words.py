@@ -294,6 +294,12 @@ STRONG = frozenset(
     }
 )
 DANS_ARTICLES = frozenset({"le", "la", "l", "les"})
+# A capitalised word after these is a person's name ("mon fils Mathis", "je m'appelle Odile").
+NAMED_AFTER = _words(
+    """fils fille mari femme epoux epouse compagnon compagne frere soeur pere mere voisin
+    voisine ami amie copain copine collegue neveu niece cousin cousine oncle tante appelle
+    appelles prenom madame monsieur mme mr"""
+)
 
 # How resolve() reads the start of a short answer: the prefix and the preposition it means.
 RESOLVE_PREFIXES: tuple[tuple[str, str], ...] = tuple(

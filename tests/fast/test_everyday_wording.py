@@ -505,6 +505,7 @@ def test_needs_said_in_the_words_of_people18(extractor: Extractor, message: str,
             None,
         ),
         ("Mes étudiants de BTS veulent créer une petite structure solidaire", None, "collectif"),
+        ("Nous sommes cinq femmes. Nous avons créé association en mars", None, "association"),
         # the mairie's answer is not where the project stands
         (
             "on a monté l'asso en mars, la mairie dit peut-être mais rien de concret",

@@ -773,3 +773,8 @@ def test_a_short_name_is_the_biggest_town_that_bears_it(ix: TerritoryIndex) -> N
     the Yonne (one of fourteen of Charny Orée de Puisaye, 4 900)."""
     found = ix.find_in_text("une asso à la ferme, à Villefranche.")
     assert found is not None and found.status == "found" and found.commune_code == "69264"
+
+
+def test_a_name_after_mon_fils_is_a_person(ix: TerritoryIndex) -> None:
+    """ "mon fils Mathis" is no misspelt Athis-Mons."""
+    assert ix.find_in_text("Bonjour, mon fils Mathis, 27 ans, est moniteur de ski") is None
