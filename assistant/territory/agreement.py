@@ -15,7 +15,7 @@ from rapidfuzz.distance import OSA
 
 from assistant.territory.models import NameEntry, Resolution
 from assistant.territory.models import found as settled_on
-from assistant.territory.resolutions import Resolver
+from assistant.territory.resolutions import Resolver, typo_distance
 from assistant.territory.tables import Tables
 from assistant.territory.text import name_key
 from assistant.territory.words import DANS_ARTICLES, UNITS
@@ -89,8 +89,6 @@ def reread_in_area(
     return None
 
 
-# How far a name said with its département may be from the name of one of its towns.
-_TYPO_DISTANCE = ((7, 1), (11, 2))
 _SHORTENED = 5  # letters: "auber (93)" is Aubervilliers; "la (93)" is nothing
 
 
@@ -100,7 +98,7 @@ def read_again_in(tables: Tables, key: str, departement: str) -> list[NameEntry]
     keys = tables.keys_by_departement.get(departement, [])
     if len(key) < _SHORTENED or not keys:
         return []
-    distance = next((d for n, d in _TYPO_DISTANCE if len(key) <= n), 3)
+    distance = typo_distance(len(key.replace(" ", "")))
     near = process.extract(key, keys, scorer=OSA.distance, score_cutoff=distance, limit=20)
     if near:
         best = min(d for _k, d, _i in near)

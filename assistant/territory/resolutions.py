@@ -27,7 +27,7 @@ from assistant.territory.words import COMMON_WORDS, is_french_word
 
 MIN_SOUND = 3  # a two-sound code ("VI", "PI") is shared by too many words
 
-__all__ = ["Resolver"]
+__all__ = ["Resolver", "typo_distance"]
 
 
 class Resolver:
@@ -177,7 +177,7 @@ class Resolver:
         n = len(key.replace(" ", ""))
         if n < 5:
             return []
-        max_d = 1 if n <= 7 else 2 if n <= 11 else 3
+        max_d = typo_distance(n)
         if limit is not None:
             max_d = min(max_d, limit)
         choices: list[str] = []
@@ -263,3 +263,8 @@ class Resolver:
 def _single_letters(name: str) -> str:
     """The name with each doubled letter written once ("lannion" -> "lanion")."""
     return re.sub(r"(\w)\1+", r"\1", name)
+
+
+def typo_distance(letters: int) -> int:
+    """How many letters a name of that length may be typed away from a town's."""
+    return 1 if letters <= 7 else 2 if letters <= 11 else 3
