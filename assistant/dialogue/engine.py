@@ -161,11 +161,11 @@ class Engine:
             # Nothing understood: say so once, then re-ask (it counts as an ask).
             notes.append(self.script.messages.not_understood)
 
-        asked_again = changed and pending == next_slot
-        question, replies = self._question_for(new, next_slot, again=asked_again)
+        new.reworded = (asked_again := changed and pending == next_slot) and not state.reworded
+        question, replies = self._question_for(new, next_slot, again=new.reworded)
         if next_slot is not None:
-            # Asking again after a turn that taught something (a correction, another slot)
-            # is not a second ask: only an ignored question counts towards MAX_ASKS.
+            # Asked again after a turn that taught something: not a second ask (only an ignored
+            # question counts towards MAX_ASKS), in the other wording, never twice running.
             if not asked_again:
                 new.asked.append(next_slot)
             new.last_question = next_slot
@@ -285,8 +285,7 @@ class Engine:
         one call a turn instead of two."""
         told = told_in(message, self.extractor.spelled_out(message))
         story = grown_story(state.description, told)
-        # a story settled already is not embedded ahead (if this message unsettles it,
-        # _read_description embeds it then): the longest text of the call
+        # a settled story is not embedded ahead (_read_description does if the message unsettles)
         long_enough = len(told.split()) > SHORT_ANSWER_WORDS
         reads = self.describe is not None and long_enough and not self._settled(state)
         return told, story if reads else None

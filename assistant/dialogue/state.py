@@ -67,6 +67,7 @@ class DiagnosticState(BaseModel):
     # self-contained by an LLM rewriter; part of the session, erased with it.
     recent_questions: list[str] = Field(default_factory=list)
     last_question: str | None = None  # slot of the question awaiting an answer
+    reworded: bool = False  # that question was asked in its `asked_again` wording
     oriented: bool = False  # contacts were proposed at least once
     shown_contacts: list[str] = Field(default_factory=list)  # ids, last orientation shown
 
@@ -80,6 +81,7 @@ class DiagnosticState(BaseModel):
 BOOKKEEPING = {
     "asked",
     "last_question",
+    "reworded",
     "evidence",
     "recent_questions",
     "description",

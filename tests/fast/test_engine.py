@@ -164,6 +164,22 @@ def test_a_question_asked_again_after_another_answer_is_worded_anew(engine: Engi
     assert "financement" in needs.state.needs
 
 
+def test_the_other_wording_is_not_used_twice_running(engine: Engine) -> None:
+    """A new user: two answers that taught something else in a row got « Et pour avancer… »
+    twice; the second time the question is asked in its first words again."""
+    _first, place, told = talk(
+        engine,
+        "Bonjour, mon voisin Théo et moi on voudrait monter une petite coopérative de "
+        "réparation de vélos à Villefranche",
+        "Villefranche-de-Rouergue, dans l'Aveyron",
+        "pour l'instant c'est ds nos tetes, on n'a rien déclaré",
+    )
+    again = engine.script.slots["needs"].asked_again
+    assert again and place.reply.endswith(again)
+    assert told.state.last_question == "needs" and not told.reply.endswith(again)
+    assert told.reply.endswith(question(engine, "needs"))
+
+
 def test_an_unanswered_question_is_asked_at_most_twice(engine: Engine) -> None:
     results = talk(engine, "Bonjour", "blabla", "blabla", "blabla", "blabla")
     asked = results[-1].state.asked
